@@ -1,0 +1,126 @@
+"""The `hybridbudget` command: a thin layer that parses arguments, calls a step, reports plainly."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import HybridBudgetError
+from .paths import BUNDLED_SAMPLE
+from .progress import to_stderr
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .sample import write_sample
+
+    counts = write_sample(
+        args.out, cost_centers=args.cost_centers, seed=args.seed, progress=to_stderr
+    )
+    summary = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())
+    print(f"Wrote the sample health system to {args.out}: {summary}.")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .steps.init import init_control
+
+    result = init_control(args.sources, args.out, progress=to_stderr)
+    rec = result.targets.margin_reconciliation()
+    print(f"Wrote the control workbook {result.path} ({result.cost_centers} cost centers).")
+    print(
+        f"Top-down system margin {rec['margin']:,.2f} ({rec['margin_pct']:.2%}) against a target "
+        f"of {rec['target_margin_pct']:.2%}: gap {rec['gap']:,.2f}."
+    )
+    if result.unmapped:
+        print(f"{len(result.unmapped)} extract rows could not be mapped (sheet Import Issues):")
+        for f in result.unmapped[:10]:
+            print(f"  - {f.sentence()}")
+    return 0
+
+
+def _add_sample(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sample",
+        help="write a sample health system (text sources) of any size",
+        description="Write a fictional health system's sources: organization, staffing, account "
+        "map and the prior-year EHR, payroll and GL extracts (docs/data-formats.md).",
+    )
+    p.add_argument("--out", type=Path, required=True, help="folder to write")
+    p.add_argument(
+        "--cost-centers", type=int, default=None, help="size (default: the curated bundled system)"
+    )
+    p.add_argument("--seed", type=int, default=2027, help="random seed (default 2027)")
+    p.set_defaults(handler=cmd_sample)
+
+
+def _add_init(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "init",
+        help="build the control workbook (guardrails, organization, history, targets)",
+        description="Build the finance team's control workbook from a sources folder: Guardrails, "
+        "Organization, Job Classes, Account Map, History, Staffing History, Targets, Target "
+        "Drivers, Target Staffing, Assumptions, Glossary, Decision Guide, Import Issues.",
+    )
+    p.add_argument(
+        "--sources",
+        type=Path,
+        default=BUNDLED_SAMPLE,
+        help="sources folder (default: bundled sample)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="control workbook to write (.xlsx)")
+    p.set_defaults(handler=cmd_init)
+
+
+COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_sample, _add_init)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hybridbudget",
+        description="Hybrid hospital budgeting: top-down targets meet bottom-up submissions.",
+    )
+    p.add_argument("--version", action="version", version=f"hybridbudget {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in COMMANDS:
+        add(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
+    try:
+        return args.handler(args)
+    except HybridBudgetError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"hybridbudget {args.command}: {exc.message}", file=sys.stderr)
+        for f in exc.findings[1:20]:
+            print(f"  - {f.sentence()}", file=sys.stderr)
+        if len(exc.findings) > 20:
+            print(f"  ... and {len(exc.findings) - 20} more", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("hybridbudget: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"hybridbudget {args.command}: unexpected error: {exc!r} (run again with --debug for "
+            "the details)",
+            file=sys.stderr,
+        )
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

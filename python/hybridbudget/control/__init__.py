@@ -1,0 +1,1 @@
+"""The control workbook: finance's single place for guardrails, organization, history and targets."""

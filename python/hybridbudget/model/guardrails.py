@@ -1,0 +1,84 @@
+"""Guardrails: the CFO office's top-down assumptions for the budget year."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_STRICT = ConfigDict(frozen=True, extra="forbid")
+Rate = Field(ge=-0.5, le=1.0)
+
+
+class Inflation(BaseModel):
+    """Price change by expense category, as a share (0.035 = 3.5%)."""
+
+    model_config = _STRICT
+    wages: float = Rate
+    benefits: float = Rate
+    supplies: float = Rate
+    drugs: float = Rate
+    purchased_services: float = Rate
+    other: float = Rate
+
+
+class Guardrails(BaseModel):
+    """The three strategic drivers plus the financial guardrails."""
+
+    model_config = _STRICT
+    inpatient_admissions_growth: float = Rate
+    outpatient_utilization_growth: float = Rate
+    labor_intensity_change: float = Rate
+    net_revenue_rate_change: float = Rate
+    operating_margin_target: float = Field(ge=-0.5, le=0.5)
+    capital_envelope: float = Field(ge=0)
+    divergence_tolerance_pct: float = Field(gt=0, le=1)
+    divergence_tolerance_amount: float = Field(ge=0)
+    wage_rate_tolerance_pct: float = Field(default=0.20, gt=0, le=1)
+
+
+class EscalationLevel(BaseModel):
+    """One row of the Decision Guide: a gap at or beyond pct or amount goes to this role."""
+
+    model_config = _STRICT
+    level: int = Field(ge=1)
+    role: str = Field(min_length=1)
+    pct: float = Field(gt=0)
+    amount: float = Field(ge=0)
+    decides: str = ""
+
+
+class TemplateSettings(BaseModel):
+    model_config = _STRICT
+    password: str = Field(min_length=1)
+    due_date: dt.date
+    version: int = Field(default=1, ge=1)
+
+    def __repr__(self) -> str:  # never show the password in logs
+        return f"TemplateSettings(due_date={self.due_date}, version={self.version})"
+
+    __str__ = __repr__
+
+
+class SystemConfig(BaseModel):
+    """Everything `system.toml` / the Guardrails sheet holds."""
+
+    model_config = _STRICT
+    system_name: str = Field(min_length=1)
+    fiscal_year: int = Field(ge=2000, le=2100)
+    guardrails: Guardrails
+    inflation: Inflation
+    escalation: tuple[EscalationLevel, ...] = Field(min_length=1)
+    templates: TemplateSettings
+
+    @field_validator("escalation")
+    @classmethod
+    def _ordered(cls, levels: tuple[EscalationLevel, ...]) -> tuple[EscalationLevel, ...]:
+        nums = [lv.level for lv in levels]
+        if nums != sorted(set(nums)):
+            raise ValueError("escalation levels must be unique and listed lowest first")
+        return levels
+
+    @property
+    def history_year(self) -> int:
+        return self.fiscal_year - 1

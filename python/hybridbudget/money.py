@@ -1,0 +1,63 @@
+"""Rounding policy: money is rounded half away from zero to the cent, as Excel's ROUND does.
+
+Every money figure the engine produces passes through `cents` (scalars) or `cents_array`
+(vectors); sums are taken in integer cents so totals tie out exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+
+HALF_CENT = 0.005
+
+
+def round_to(value: float, places: int) -> float:
+    """Round half away from zero to `places` decimals (Excel ROUND semantics)."""
+    quantum = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def cents(value: float) -> float:
+    """A money amount rounded to the cent."""
+    return round_to(value, 2)
+
+
+def to_cents(value: float) -> int:
+    """A money amount as an integer number of cents."""
+    return int(Decimal(repr(float(value))).scaleb(2).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def cents_array(values: np.ndarray | Sequence[float]) -> np.ndarray:
+    """Vector form of `cents` (half away from zero)."""
+    arr = np.asarray(values, dtype=float)
+    # The 1e-7 nudge absorbs binary noise such as 2.675 stored as 2.67499999...
+    return np.sign(arr) * np.floor(np.abs(arr) * 100 + 0.5 + 1e-7) / 100
+
+
+def sum_cents(values: Sequence[float] | np.ndarray) -> float:
+    """Exact sum of cent amounts (no float drift over many rows)."""
+    total = int(np.rint(np.asarray(values, dtype=float) * 100).astype(np.int64).sum())
+    return total / 100
+
+
+def phase(total: float, weights: Sequence[float], places: int = 2) -> list[float]:
+    """Split `total` over `weights` so the parts, rounded to `places`, add up to `total` exactly.
+
+    Largest-remainder allocation; equal weights where all weights are zero.
+    """
+    unit = 10**places
+    whole = int(round(total * unit))
+    w = np.asarray(weights, dtype=float)
+    if len(w) == 0:
+        return []
+    if w.sum() <= 0:
+        w = np.ones_like(w)
+    raw = whole * w / w.sum()
+    base = np.floor(raw).astype(np.int64)
+    short = whole - int(base.sum())
+    order = np.argsort(-(raw - base), kind="stable")
+    base[order[:short]] += 1
+    return [int(b) / unit for b in base]

@@ -1,0 +1,177 @@
+"""Read a health system's text sources (see docs/data-formats.md) into domain models."""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+
+from .errors import HybridBudgetError
+from .findings import Finding, Severity
+from .model import (
+    AccountMapping,
+    CostCenter,
+    Entity,
+    JobClass,
+    JobCode,
+    Organization,
+    ServiceLine,
+    SystemConfig,
+)
+from .records import parse_records
+
+M = TypeVar("M", bound=BaseModel)
+
+EXTRACTS = {
+    "ehr": ("ehr_volumes", ["DEPT_ID", "PERIOD", "STAT_CODE", "STAT_DESC", "VOLUME"]),
+    "payroll": ("payroll", ["PERIOD", "COST_CENTER", "JOB_CODE", "EARN_TYPE", "HOURS", "AMOUNT"]),
+    "gl": ("gl_actuals", ["PERIOD", "COST_CENTER", "ACCOUNT", "AMOUNT"]),
+}
+
+
+@dataclass(frozen=True)
+class Extract:
+    """One raw extract: every cell as text, with the file it came from."""
+
+    kind: str
+    path: Path
+    frame: pd.DataFrame  # columns as in EXTRACTS, dtype str, index = data line number - 2
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The master data every step needs: configuration, organization, staffing, account map."""
+
+    config: SystemConfig
+    organization: Organization
+    job_classes: tuple[JobClass, ...]
+    job_codes: tuple[JobCode, ...]
+    accounts: tuple[AccountMapping, ...]
+
+
+@dataclass(frozen=True)
+class Sources:
+    reference: Reference
+    extracts: dict[str, Extract]
+
+
+def _fail(findings: list[Finding], what: str) -> None:
+    if findings:
+        raise HybridBudgetError.from_findings(findings, what)
+
+
+def read_csv_text(path: Path, required: list[str]) -> pd.DataFrame:
+    """A CSV as text cells; missing file or columns raise a plain error."""
+    if not path.is_file():
+        raise HybridBudgetError(f"{path}: file not found")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, csv.Error) as exc:
+        raise HybridBudgetError(f"{path}: not a readable UTF-8 CSV file ({exc})") from exc
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise HybridBudgetError(f"{path}: missing column(s) {', '.join(missing)}")
+    return frame
+
+
+def _csv_models(path: Path, model: type[M], what: str) -> list[M]:
+    frame = read_csv_text(path, [f for f, info in model.model_fields.items() if info.is_required()])
+    columns = list(frame.columns)
+
+    def locate(i: int, field: str) -> tuple[str, str, str]:
+        col = columns.index(field) + 1 if field in columns else 0
+        return str(path), "", f"line {i + 2}" + (f", column {col} ({field})" if col else "")
+
+    rows = [
+        {k: v for k, v in r.items() if k in model.model_fields} for r in frame.to_dict("records")
+    ]
+    good, bad = parse_records(rows, model, locate, "SOURCE_ROW", what)
+    _fail(bad, f"{path.name} has bad rows")
+    return good
+
+
+def load_config(path: Path) -> SystemConfig:
+    """system.toml -> SystemConfig, with a plain error naming the setting."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise HybridBudgetError(f"{path}: file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise HybridBudgetError(f"{path}: not valid TOML ({exc})") from exc
+    system = raw.get("system", {})
+    data = {
+        "system_name": system.get("name"),
+        "fiscal_year": system.get("fiscal_year"),
+        "guardrails": raw.get("guardrails"),
+        "inflation": raw.get("inflation"),
+        "escalation": raw.get("escalation"),
+        "templates": raw.get("templates"),
+    }
+    try:
+        return SystemConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise HybridBudgetError(f"{path}: setting {where}: {err['msg']}") from exc
+
+
+def load_reference(folder: Path) -> Reference:
+    """The master data from a sources folder."""
+    if not folder.is_dir():
+        raise HybridBudgetError(f"{folder}: sources folder not found")
+    config = load_config(folder / "system.toml")
+    org_dir = folder / "organization"
+    try:
+        organization = Organization(
+            entities=tuple(_csv_models(org_dir / "entities.csv", Entity, "entity")),
+            service_lines=tuple(
+                _csv_models(org_dir / "service_lines.csv", ServiceLine, "service line")
+            ),
+            cost_centers=tuple(
+                _csv_models(org_dir / "cost_centers.csv", CostCenter, "cost center")
+            ),
+        )
+    except ValidationError as exc:
+        raise HybridBudgetError(f"{org_dir}: {exc.errors()[0]['msg']}") from exc
+    return Reference(
+        config=config,
+        organization=organization,
+        job_classes=tuple(_csv_models(folder / "staffing/job_classes.csv", JobClass, "job class")),
+        job_codes=tuple(_csv_models(folder / "staffing/job_codes.csv", JobCode, "job code")),
+        accounts=tuple(
+            _csv_models(folder / "finance/account_map.csv", AccountMapping, "account mapping")
+        ),
+    )
+
+
+def load_extract(kind: str, path: Path) -> Extract:
+    _, columns = EXTRACTS[kind]
+    return Extract(kind, path, read_csv_text(path, columns))
+
+
+def load_sources(folder: Path) -> Sources:
+    """Reference data plus the history year's three extracts."""
+    reference = load_reference(folder)
+    year = reference.config.history_year
+    extracts = {
+        kind: load_extract(kind, folder / "extracts" / f"{stem}_{year}.csv")
+        for kind, (stem, _) in EXTRACTS.items()
+    }
+    return Sources(reference, extracts)
+
+
+def unmapped(kind: str, path: Path, line: int, column: str, message: str, value: str) -> Finding:
+    """A finding for an extract row the engine cannot map."""
+    return Finding(
+        code=f"UNMAPPED_{kind.upper()}",
+        severity=Severity.WARNING,
+        message=message,
+        file=str(path),
+        cell=f"line {line}, column {column}",
+        value=value,
+    )

@@ -1,0 +1,1 @@
+"""One module per step of the budget cycle; CLI commands and ribbon buttons call these."""

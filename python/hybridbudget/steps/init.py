@@ -1,0 +1,36 @@
+"""Step 1: build the control workbook from a health system's text sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..control.build import write_control_workbook
+from ..findings import Finding
+from ..history import build_history
+from ..progress import Progress, silent
+from ..sources import load_sources
+from ..targets import Targets, build_targets
+
+
+@dataclass(frozen=True)
+class InitResult:
+    path: Path
+    cost_centers: int
+    unmapped: list[Finding]
+    targets: Targets
+
+
+def init_control(sources: Path, out: Path, progress: Progress = silent) -> InitResult:
+    """Read the sources, build history and targets, write the control workbook."""
+    progress(f"reading sources from {sources}")
+    src = load_sources(sources)
+    progress("building history from the EHR, payroll and GL extracts")
+    history, unmapped = build_history(src)
+    progress(
+        f"computing top-down targets for {len(src.reference.organization.cost_centers)} cost centers"
+    )
+    targets = build_targets(src.reference, history)
+    progress(f"writing {out}")
+    write_control_workbook(out, src.reference, history, targets, unmapped)
+    return InitResult(out, len(src.reference.organization.cost_centers), unmapped, targets)

@@ -1,0 +1,120 @@
+"""The template contract: the workbook-level defined names intake reads by, and their shapes.
+
+Every generated template defines each name below as a workbook-level defined name pointing at a
+range on the Budget sheet. Intake (validate, consolidate) reads submissions by these names only,
+never by cell address, so the layout can change without breaking intake; a schema version change
+is needed only when a name is added, removed or changes shape. README lists the same table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ..model.line_items import JOB_CLASSES
+
+SCHEMA_VERSION = "1"
+BUDGET_SHEET = "Budget"
+META_SHEET = "Meta"  # very hidden: template metadata, never edited by managers
+CAPITAL_ROWS = 5
+PRIORITIES: tuple[str, ...] = ("High", "Medium", "Low")
+META_KEYS: tuple[str, ...] = (
+    "template_id",
+    "cost_center",
+    "entity",
+    "fiscal_year",
+    "schema_version",
+    "template_version",
+    "generated_at",
+    "generator",
+    "fingerprint",
+)
+
+
+class Role(StrEnum):
+    INPUT = "input"  # unlocked, shaded, validated; the manager types here
+    GIVEN = "given"  # locked values written by finance (history, targets, parameters)
+    OUTPUT = "output"  # locked live formulas
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+    rows: int
+    cols: int
+    role: Role
+    kind: str  # number | text | list
+    description: str
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.cols
+
+
+_J = len(JOB_CLASSES)
+I, G, O = Role.INPUT, Role.GIVEN, Role.OUTPUT
+
+NAMES: tuple[Name, ...] = (
+    # inputs
+    Name("hb_volume_forecast", 1, 12, I, "number", "Units of service by month, Jan..Dec"),
+    Name("hb_fte", _J, 1, I, "number", "Budget paid FTEs by job class (RN, LPN, CNA, TECH, CLER, MGMT)"),
+    Name("hb_wage_rate", _J, 1, I, "number", "Budget straight-time wage rate $/hour by job class"),
+    Name("hb_overtime_pct", _J, 1, I, "number", "Overtime hours as a share of worked hours by job class"),
+    Name("hb_agency_fte", _J, 1, I, "number", "Agency (contract) FTEs by job class"),
+    Name("hb_supplies_per_uos", 1, 1, I, "number", "Supplies $ per unit of service"),
+    Name("hb_drugs_per_uos", 1, 1, I, "number", "Drugs $ per unit of service"),
+    Name("hb_purchased_services", 1, 1, I, "number", "Purchased services $ for the year"),
+    Name("hb_other_expense", 1, 1, I, "number", "Other expense $ for the year"),
+    Name("hb_capital_item", CAPITAL_ROWS, 1, I, "text", "Capital request: item"),
+    Name("hb_capital_amount", CAPITAL_ROWS, 1, I, "number", "Capital request: amount $"),
+    Name("hb_capital_priority", CAPITAL_ROWS, 1, I, "list", "Capital request: High / Medium / Low"),
+    Name("hb_capital_justification", CAPITAL_ROWS, 1, I, "text", "Capital request: justification"),
+    Name("hb_rationale_volume", 1, 1, I, "text", "Why the volume forecast departs from the target"),
+    Name("hb_rationale_staffing", 1, 1, I, "text", "Why staffing cost departs from the target"),
+    Name("hb_rationale_nonlabor", 1, 1, I, "text", "Why non-labor cost departs from the target"),
+    # givens
+    Name("hb_volume_prior", 1, 12, G, "number", "Prior-year units of service by month"),
+    Name("hb_volume_target", 1, 12, G, "number", "Top-down target units of service by month"),
+    Name("hb_fte_prior", _J, 1, G, "number", "Prior-year paid FTEs by job class (payroll)"),
+    Name("hb_wage_prior", _J, 1, G, "number", "Prior-year wage rate by job class (payroll)"),
+    Name("hb_fte_target", _J, 1, G, "number", "Top-down target FTEs by job class"),
+    Name("hb_agency_rate", _J, 1, G, "number", "Agency hourly rate by job class"),
+    Name("hb_revenue_per_uos", 1, 1, G, "number", "Net revenue per unit of service (top-down)"),
+    Name("hb_productive_ratio", 1, 1, G, "number", "Worked / paid hours of employed staff"),
+    Name("hb_benefits_load", 1, 1, G, "number", "Benefits per salary dollar"),
+    Name("hb_whpuos_target", 1, 1, G, "number", "Target worked hours per unit of service"),
+    Name("hb_supplies_prior", 1, 1, G, "number", "Prior-year supplies $ per UOS"),
+    Name("hb_drugs_prior", 1, 1, G, "number", "Prior-year drugs $ per UOS"),
+    Name("hb_purchased_prior", 1, 1, G, "number", "Prior-year purchased services $"),
+    Name("hb_other_prior", 1, 1, G, "number", "Prior-year other expense $"),
+    Name("hb_target_revenue", 1, 1, G, "number", "Top-down net revenue"),
+    Name("hb_target_labor", 1, 1, G, "number", "Top-down labor cost (salaries, agency, benefits)"),
+    Name("hb_target_nonlabor", 1, 1, G, "number", "Top-down non-labor cost"),
+    Name("hb_target_fte", 1, 1, G, "number", "Top-down FTEs (employed + agency)"),
+    Name("hb_tolerance_pct", 1, 1, G, "number", "Divergence tolerance, percent"),
+    Name("hb_tolerance_amount", 1, 1, G, "number", "Divergence tolerance, dollars"),
+    # outputs (live formulas)
+    Name("hb_out_volume", 1, 1, O, "number", "Annual units of service"),
+    Name("hb_out_salaries", _J, 1, O, "number", "Salaries by job class"),
+    Name("hb_out_agency", 1, 1, O, "number", "Contract (agency) labor"),
+    Name("hb_out_benefits", 1, 1, O, "number", "Employee benefits"),
+    Name("hb_out_supplies", 1, 1, O, "number", "Supplies"),
+    Name("hb_out_drugs", 1, 1, O, "number", "Drugs"),
+    Name("hb_out_purchased", 1, 1, O, "number", "Purchased services"),
+    Name("hb_out_other", 1, 1, O, "number", "Other expense"),
+    Name("hb_out_revenue", 1, 1, O, "number", "Net revenue"),
+    Name("hb_out_labor", 1, 1, O, "number", "Labor cost"),
+    Name("hb_out_nonlabor", 1, 1, O, "number", "Non-labor cost"),
+    Name("hb_out_expense", 1, 1, O, "number", "Total expense"),
+    Name("hb_out_margin", 1, 1, O, "number", "Margin (net revenue - expense)"),
+    Name("hb_out_fte", 1, 1, O, "number", "FTEs (employed + agency)"),
+    Name("hb_out_worked_hours", 1, 1, O, "number", "Worked hours (employed + agency)"),
+    Name("hb_out_whpuos", 1, 1, O, "number", "Worked hours per unit of service"),
+    Name("hb_out_gap_margin", 1, 1, O, "number", "Margin minus top-down margin"),
+    Name("hb_need_rationale_volume", 1, 1, O, "number", "1 when a volume rationale is required"),
+    Name("hb_need_rationale_staffing", 1, 1, O, "number", "1 when a staffing rationale is required"),
+    Name("hb_need_rationale_nonlabor", 1, 1, O, "number", "1 when a non-labor rationale is required"),
+)  # fmt: skip
+NAME_BY_ID: dict[str, Name] = {n.name: n for n in NAMES}
+INPUT_NAMES: tuple[Name, ...] = tuple(n for n in NAMES if n.role is Role.INPUT)
+OUTPUT_NAMES: tuple[Name, ...] = tuple(n for n in NAMES if n.role is Role.OUTPUT)

@@ -1,0 +1,101 @@
+"""A sheet as data: titled blocks of typed columns. Backends render it; readers read it back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+# Number formats by column kind, shared by every backend and every sheet.
+NUMBER_FORMATS: dict[str, str] = {
+    "text": "General",
+    "int": "#,##0",
+    "money": "#,##0.00;[Red]-#,##0.00",
+    "rate": "#,##0.00",
+    "pct": "0.0%",
+    "pct2": "0.00%",
+    "ratio": "0.0000",
+    "fte": "#,##0.00",
+    "hours": "#,##0.00",
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+}
+DEFAULT_WIDTHS: dict[str, float] = {
+    "text": 18,
+    "int": 11,
+    "money": 15,
+    "rate": 11,
+    "pct": 9,
+    "pct2": 9,
+    "ratio": 9,
+    "fte": 9,
+    "hours": 11,
+    "date": 12,
+    "datetime": 17,
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its header, the DataFrame column it shows, how it is formatted."""
+
+    header: str
+    key: str
+    kind: str = "text"
+    width: float | None = None
+    editable: bool = False  # shaded as an input cell
+    kind_from: str = ""  # a DataFrame column naming each row's kind (mixed-format columns)
+
+    @property
+    def number_format(self) -> str:
+        return NUMBER_FORMATS[self.kind]
+
+    @property
+    def col_width(self) -> float:
+        return self.width if self.width is not None else DEFAULT_WIDTHS[self.kind]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A titled table: a title row, a header row, then one row per DataFrame row."""
+
+    title: str
+    columns: tuple[Column, ...]
+    rows: pd.DataFrame
+    total_label: str = ""  # if set, a bold total row sums the numeric money/int/fte columns
+
+    def values(self) -> list[list[object]]:
+        """The block's cells, row by row, in column order (None for missing)."""
+        frame = self.rows
+        cols = []
+        for c in self.columns:
+            series = frame[c.key] if c.key in frame.columns else pd.Series([None] * len(frame))
+            cols.append([None if _missing(v) else _plain(v) for v in series.tolist()])
+        return [list(r) for r in zip(*cols, strict=True)] if cols else []
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A whole sheet: a title, notes under it, blocks stacked with one blank row between."""
+
+    name: str
+    title: str
+    blocks: tuple[Block, ...]
+    notes: tuple[str, ...] = ()
+    freeze_block: int | None = 0  # freeze panes under this block's header (None: no freeze)
+    landscape: bool = True
+    tab_color: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def _missing(v: object) -> bool:
+    try:
+        return bool(pd.isna(v))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(v: object) -> object:
+    """numpy scalars to Python scalars (backends want plain values)."""
+    item = getattr(v, "item", None)
+    return item() if callable(item) else v

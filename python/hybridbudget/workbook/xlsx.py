@@ -1,0 +1,165 @@
+"""The file backend: render Sheet specs into an .xlsx with openpyxl (write-only: fast, streamed)."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from . import styles
+from .spec import NUMBER_FORMATS, Block, Column, Sheet
+
+SUMMED_KINDS = frozenset({"money", "int", "fte", "hours"})
+
+
+class _Cursor:
+    def __init__(self, ws: Worksheet) -> None:
+        self.ws = ws
+        self.row = 0
+
+    def append(self, cells: list[object]) -> None:
+        self.ws.append(cells)
+        self.row += 1
+
+
+def _cell(ws: Worksheet, value: object, **style: object) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"  # text, never a formula
+    for key, val in style.items():
+        setattr(cell, key, val)
+    return cell
+
+
+def _block_rows(ws: Worksheet, cur: _Cursor, block: Block) -> int:
+    """Write one block; returns the header row number."""
+    cur.append([_cell(ws, block.title, font=styles.BLOCK_FONT)])
+    cur.append(
+        [
+            _cell(
+                ws,
+                c.header,
+                font=styles.HEADER_FONT,
+                fill=styles.HEADER_FILL,
+                alignment=styles.HEADER_ALIGN,
+                border=styles.GRID,
+            )
+            for c in block.columns
+        ]
+    )
+    header_row = cur.row
+    body = [
+        {"font": styles.BODY_FONT, "number_format": c.number_format, "border": styles.GRID}
+        | ({"fill": styles.INPUT_FILL} if c.editable else {})
+        for c in block.columns
+    ]
+    per_row = {
+        i: block.rows[c.kind_from].tolist()
+        for i, c in enumerate(block.columns)
+        if c.kind_from and c.kind_from in block.rows.columns
+    }
+    for r, values in enumerate(block.values()):
+        cells = []
+        for i, v in enumerate(values):
+            style = body[i]
+            if i in per_row:
+                style = style | {"number_format": NUMBER_FORMATS[per_row[i][r]]}
+            cells.append(_cell(ws, v, **style))
+        cur.append(cells)
+    if block.total_label:
+        cur.append(_total_cells(ws, block))
+    return header_row
+
+
+def _total_cells(ws: Worksheet, block: Block) -> list[WriteOnlyCell]:
+    from ..money import sum_cents
+
+    cells = []
+    for i, col in enumerate(block.columns):
+        if i == 0:
+            value: object = block.total_label
+        elif col.kind in SUMMED_KINDS and col.key in block.rows.columns:
+            numeric = [
+                v
+                for v in block.rows[col.key].tolist()
+                if isinstance(v, numbers.Number) and v == v  # v == v drops NaN
+            ]
+            value = sum_cents(numeric) if col.kind == "money" else round(sum(numeric), 2)
+        else:
+            value = None
+        cells.append(
+            _cell(
+                ws,
+                value,
+                font=styles.BOLD_FONT,
+                number_format=col.number_format,
+                border=styles.TOP_RULE,
+            )
+        )
+    return cells
+
+
+def _widths(columns: Iterable[Column]) -> list[float]:
+    return [c.col_width for c in columns]
+
+
+def _header_rows(sheet: Sheet) -> list[int]:
+    """The header row number of each block (title, notes, then per block: blank, title, header)."""
+    rows, row = [], 1 + len(sheet.notes)
+    for block in sheet.blocks:
+        row += 3
+        rows.append(row)
+        row += len(block.rows) + (1 if block.total_label else 0)
+    return rows
+
+
+def write_sheet(wb: Workbook, sheet: Sheet) -> Worksheet:
+    """Append one sheet rendered from its spec to a write-only workbook."""
+    ws = wb.create_sheet(sheet.name)
+    if sheet.tab_color:
+        ws.sheet_properties.tabColor = sheet.tab_color
+    width: dict[int, float] = {}
+    for block in sheet.blocks:
+        for i, w in enumerate(_widths(block.columns), start=1):
+            width[i] = max(width.get(i, 0), w)
+    for i, w in width.items():
+        ws.column_dimensions[get_column_letter(i)].width = w
+    header_rows = _header_rows(sheet)
+    frozen = header_rows[sheet.freeze_block] if sheet.freeze_block is not None else None
+    if frozen is not None:
+        ws.freeze_panes = f"A{frozen + 1}"
+        ws.print_title_rows = f"{frozen}:{frozen}"
+    ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.oddFooter.center.text = f"{sheet.title} - page &P of &N"
+
+    cur = _Cursor(ws)
+    cur.append([_cell(ws, sheet.title, font=styles.TITLE_FONT)])
+    for note in sheet.notes:
+        cur.append([_cell(ws, note, font=styles.NOTE_FONT)])
+    for block in sheet.blocks:
+        cur.append([])
+        written = _block_rows(ws, cur, block)
+        if written == frozen and len(block.rows):
+            last_col = get_column_letter(len(block.columns))
+            ws.auto_filter.ref = f"A{written}:{last_col}{written + len(block.rows)}"
+    return ws
+
+
+def write_workbook(path: Path, sheets: Iterable[Sheet]) -> Path:
+    """A new workbook holding exactly these sheets, saved atomically (temp file, then rename)."""
+    wb = Workbook(write_only=True)
+    for sheet in sheets:
+        write_sheet(wb, sheet)
+    from ..fileio import atomic_save
+
+    atomic_save(path, wb.save)
+    return path

@@ -1,0 +1,39 @@
+"""Shared fixtures: the bundled sample and a control workbook built from it (once per worker)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hybridbudget.libreoffice import soffice
+from hybridbudget.paths import BUNDLED_SAMPLE
+
+needs_libreoffice = pytest.mark.skipif(
+    soffice() is None, reason="LibreOffice headless (soffice) is not installed"
+)
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    assert (BUNDLED_SAMPLE / "system.toml").is_file(), "the bundled sample is missing"
+    return BUNDLED_SAMPLE
+
+
+@pytest.fixture(scope="session")
+def control_path(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> Path:
+    """A control workbook built from the bundled sample (read-only: copy before editing)."""
+    from hybridbudget.steps.init import init_control
+
+    out = tmp_path_factory.mktemp("control") / "control.xlsx"
+    init_control(sample_dir, out)
+    return out
+
+
+@pytest.fixture()
+def sample_copy(tmp_path: Path, sample_dir: Path) -> Path:
+    """A writable copy of the bundled sample."""
+    dst = tmp_path / "sample"
+    shutil.copytree(sample_dir, dst)
+    return dst
