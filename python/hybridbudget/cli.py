@@ -45,6 +45,53 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .control.read import load_control
+    from .targets import build_targets
+
+    ref, history = load_control(args.control)
+    rec = build_targets(ref, history).margin_reconciliation()
+    org = ref.organization
+    print(
+        f"{args.control}: OK. {len(org.entities)} entities, {len(org.service_lines)} service lines, "
+        f"{len(org.cost_centers)} cost centers; fiscal year {ref.config.fiscal_year}; top-down "
+        f"margin {rec['margin_pct']:.2%} against {rec['target_margin_pct']:.2%} "
+        f"(gap {rec['gap']:,.2f})."
+    )
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .libreoffice import render_png
+
+    pages = render_png(args.workbook, args.out)
+    print(f"Rendered {len(pages)} page(s) of {args.workbook} to {args.out}.")
+    return 0
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check",
+        help="read the control workbook back and report bad edits",
+        description="Read the control workbook as every later step does (Guardrails, Decision "
+        "Guide, Organization, Job Classes, Account Map, History, Staffing History) and report the "
+        "first problem by sheet and cell; prints the top-down margin when all is well.",
+    )
+    p.add_argument("control", type=Path, help="the control workbook (.xlsx)")
+    p.set_defaults(handler=cmd_check)
+
+
+def _add_render(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "render",
+        help="render a workbook to PNG pages (LibreOffice -> PDF -> pdftoppm)",
+        description="Look at a workbook as a manager would print it: one PNG per page.",
+    )
+    p.add_argument("workbook", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="folder for the PDF and PNG pages")
+    p.set_defaults(handler=cmd_render)
+
+
 def _add_sample(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sample",
@@ -78,7 +125,12 @@ def _add_init(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_init)
 
 
-COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_sample, _add_init)
+COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _add_sample,
+    _add_init,
+    _add_check,
+    _add_render,
+)
 
 
 def parser() -> argparse.ArgumentParser:
