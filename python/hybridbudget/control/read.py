@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
-from openpyxl import load_workbook
 from pydantic import BaseModel, ValidationError
+from python_calamine import CalamineError, CalamineWorkbook
 
 from ..errors import HybridBudgetError
 from ..findings import Finding, Severity
@@ -36,7 +35,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class ControlWorkbook:
-    """The control workbook's sheets as rows of values (read once, read-only)."""
+    """The control workbook's sheets as rows of values, read on demand (python-calamine: fast)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -44,18 +43,22 @@ class ControlWorkbook:
         if not self.path.is_file():
             raise HybridBudgetError(f"{path}: control workbook not found (run hybridbudget init)")
         try:
-            wb = load_workbook(self.path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+            self._book = CalamineWorkbook.from_path(str(self.path))
+        except (CalamineError, OSError, ValueError) as exc:
             raise HybridBudgetError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
-        try:
-            self.sheets = {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
-        finally:
-            wb.close()
+        self._rows: dict[str, list[tuple[Any, ...]]] = {}
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return list(self._book.sheet_names)
 
     def rows(self, sheet: str) -> list[tuple[Any, ...]]:
-        if sheet not in self.sheets:
+        if sheet not in self._book.sheet_names:
             raise HybridBudgetError(f"{self.file}: the sheet '{sheet}' is missing")
-        return self.sheets[sheet]
+        if sheet not in self._rows:
+            raw = self._book.get_sheet_by_name(sheet).to_python()
+            self._rows[sheet] = [tuple(None if v == "" else v for v in r) for r in raw]
+        return self._rows[sheet]
 
     def block(
         self, sheet: str, title: str, columns: Sequence[Column], titles: Sequence[str] = ()

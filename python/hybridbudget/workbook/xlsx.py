@@ -36,6 +36,15 @@ def _cell(ws: Worksheet, value: object, **style: object) -> WriteOnlyCell:
     return cell
 
 
+def _styled(ws: Worksheet, proto: WriteOnlyCell, value: object) -> WriteOnlyCell:
+    """A cell sharing a prototype's style (one style lookup per column, not per cell)."""
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"  # text, never a formula
+    cell._style = proto._style
+    return cell
+
+
 def _block_rows(ws: Worksheet, cur: _Cursor, block: Block) -> int:
     """Write one block; returns the header row number."""
     cur.append([_cell(ws, block.title, font=styles.BLOCK_FONT)])
@@ -53,24 +62,35 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block) -> int:
         ]
     )
     header_row = cur.row
-    body = [
-        {"font": styles.BODY_FONT, "number_format": c.number_format, "border": styles.GRID}
-        | ({"fill": styles.INPUT_FILL} if c.editable else {})
-        for c in block.columns
-    ]
+    protos: dict[tuple[int, str], WriteOnlyCell] = {}
+
+    def proto(i: int, kind: str) -> WriteOnlyCell:
+        if (i, kind) not in protos:
+            col = block.columns[i]
+            extra = {"fill": styles.INPUT_FILL} if col.editable else {}
+            protos[(i, kind)] = _cell(
+                ws,
+                None,
+                font=styles.BODY_FONT,
+                number_format=NUMBER_FORMATS[kind],
+                border=styles.GRID,
+                **extra,
+            )
+        return protos[(i, kind)]
+
     per_row = {
         i: block.rows[c.kind_from].tolist()
         for i, c in enumerate(block.columns)
         if c.kind_from and c.kind_from in block.rows.columns
     }
+    kinds = [c.kind for c in block.columns]
     for r, values in enumerate(block.values()):
-        cells = []
-        for i, v in enumerate(values):
-            style = body[i]
-            if i in per_row:
-                style = style | {"number_format": NUMBER_FORMATS[per_row[i][r]]}
-            cells.append(_cell(ws, v, **style))
-        cur.append(cells)
+        cur.append(
+            [
+                _styled(ws, proto(i, per_row[i][r] if i in per_row else kinds[i]), v)
+                for i, v in enumerate(values)
+            ]
+        )
     if block.total_label:
         cur.append(_total_cells(ws, block))
     return header_row

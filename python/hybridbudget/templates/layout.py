@@ -1,0 +1,641 @@
+"""The Budget sheet's fixed layout: where each section, contract name and formula sits.
+
+The layout is the same for every cost center (only the values differ), so it is built once
+(`layout()`) and every template carries identical formulas (fingerprint.expected_formulas). Formulas
+mirror drivers.compute term by term, with the model constants written in from model.line_items.
+
+Rows: 1-6 header (title, legend, who/what/when, instructions), 7-10 the live summary (frozen with
+the header), then 1 Volume, 2 Staffing by job class, 3 Non-labor, 4 Capital requests, 5 Rationale.
+Columns: A labels, B-M the twelve months (reused by the other sections), N the year.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from openpyxl.utils import get_column_letter
+
+from ..model.line_items import (
+    HOURS_PER_FTE,
+    JOB_CLASS_NAMES,
+    JOB_CLASSES,
+    MONTHS,
+    OVERTIME_PREMIUM,
+)
+from .contract import CAPITAL_ROWS, NAMES, PRIORITIES, Role
+
+# Number formats (one per kind of figure, used everywhere on the sheet).
+MONEY = "#,##0"
+GAP = "#,##0;[Red]-#,##0"
+RATE = "#,##0.00"  # $ per hour, $ per unit of service
+FTE = "#,##0.00"
+FTE_GAP = "#,##0.00;[Red]-#,##0.00"
+UNITS = "#,##0"
+PCT = "0.0%"
+SHARE = "0.00%"  # shares kept to 4 decimals (overtime, productive ratio, benefits load)
+HOURS_PER_UNIT = "0.00"
+HOURS_PER_UNIT_GAP = "0.00;[Red]-0.00"
+FLAG = '"Required";"Required";"Not required"'
+MISSING = '0" to write";0" to write";"None"'
+
+LAST_COL = 14  # N
+YEAR_COL = 14
+FREEZE = "A11"  # rows 1-10 (header and summary) stay in view
+
+
+@dataclass(frozen=True)
+class Style:
+    """What a cell looks like; `role` decides font, fill, border and whether it is locked."""
+
+    role: str = "label"  # title|info|note|section|header|label|total|input|given|computed|legend_*
+    fmt: str = "General"
+    align: str = ""  # horizontal alignment; "" = Excel's default for the value
+    wrap: bool = False
+
+    @property
+    def locked(self) -> bool:
+        return self.role != "input"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One cell: static text or number, a formula ("=..."), or None (written per cost center)."""
+
+    value: object
+    style: Style
+
+
+@dataclass(frozen=True)
+class Area:
+    """A rectangle of cells, 1-based."""
+
+    row: int
+    col: int
+    rows: int = 1
+    cols: int = 1
+
+    def cells(self) -> list[tuple[int, int]]:
+        """Row-major (row, column) pairs."""
+        return [
+            (r, c)
+            for r in range(self.row, self.row + self.rows)
+            for c in range(self.col, self.col + self.cols)
+        ]
+
+    @property
+    def ref(self) -> str:
+        first = f"{get_column_letter(self.col)}{self.row}"
+        if self.rows == self.cols == 1:
+            return first
+        last_row, last_col = self.row + self.rows - 1, self.col + self.cols - 1
+        return f"{first}:{get_column_letter(last_col)}{last_row}"
+
+    @property
+    def absolute(self) -> str:
+        """The ref with $ anchors, as a defined name stores it."""
+        return re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", self.ref)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Data validation of one input name."""
+
+    kind: str  # whole | decimal | list | textLength
+    low: float | None
+    high: float | None
+    title: str  # input message title (<= 32 characters)
+    prompt: str  # input message (<= 255 characters)
+
+    @property
+    def error(self) -> str:
+        if self.kind == "list":
+            return f"Choose {', '.join(PRIORITIES)} from the list."
+        if self.kind == "textLength":
+            return f"Keep it under {self.high:,.0f} characters."
+        what = "a whole number" if self.kind == "whole" else "a number"
+        return f"Enter {what} from {self.low:,g} to {self.high:,g} (or leave the cell blank)."
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A conditional format: fill `ref` in the warning colour while `formula` is true."""
+
+    ref: str
+    formula: str
+
+
+@dataclass(frozen=True)
+class Layout:
+    cells: dict[tuple[int, int], Slot]
+    names: dict[str, Area]  # contract name -> area
+    fields: dict[str, tuple[int, int]]  # header field -> cell, written per cost center
+    merges: tuple[Area, ...]
+    widths: dict[int, float]
+    heights: dict[int, float]
+    rules: dict[str, Rule]  # input name -> validation
+    highlights: tuple[Highlight, ...]
+    last_row: int
+
+    @property
+    def print_area(self) -> str:
+        return f"A1:{get_column_letter(LAST_COL)}{self.last_row}"
+
+    def formulas(self) -> dict[str, str]:
+        """Cell coordinate -> formula text of every formula on the sheet."""
+        return {
+            f"{get_column_letter(c)}{r}": s.value
+            for (r, c), s in self.cells.items()
+            if isinstance(s.value, str) and s.value.startswith("=")
+        }
+
+    def input_cells(self) -> set[tuple[int, int]]:
+        """Every unlocked cell: the input names plus the rest of any merge they start."""
+        cells = {rc for rc, s in self.cells.items() if not s.style.locked}
+        for m in self.merges:
+            if (m.row, m.col) in cells:
+                cells.update(m.cells())
+        return cells
+
+
+class _Builder:
+    """Places cells, names and merges; formulas name other cells as {key}, resolved at the end."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], Slot] = {}
+        self.names: dict[str, Area] = {}
+        self.fields: dict[str, tuple[int, int]] = {}
+        self.refs: dict[str, str] = {}
+        self.merges: list[Area] = []
+        self.heights: dict[int, float] = {}
+        self.rules: dict[str, Rule] = {}
+        self.highlights: list[Highlight] = []
+
+    def put(self, row: int, col: int, value: object, style: Style, key: str = "") -> None:
+        self.cells[(row, col)] = Slot(value, style)
+        if key:
+            self.refs[key] = Area(row, col).ref
+
+    def field(self, row: int, col: int, key: str, style: Style) -> None:
+        self.put(row, col, None, style)
+        self.fields[key] = (row, col)
+
+    def name(
+        self,
+        name: str,
+        area: Area,
+        style: Style,
+        formulas: list[str] | None = None,
+        rule: Rule | None = None,
+    ) -> None:
+        """Place a contract name: empty cells (written per cost center) or formulas."""
+        self.names[name] = area
+        self.refs[name] = area.ref
+        for i, (r, c) in enumerate(area.cells()):
+            self.put(r, c, formulas[i] if formulas else None, style)
+        if rule:
+            self.rules[name] = rule
+
+    def at(self, name: str, i: int) -> str:
+        """The i-th cell (row-major) of a placed name."""
+        r, c = self.names[name].cells()[i]
+        return Area(r, c).ref
+
+    def header(self, row: int, titles: list[str], first_col: int = 1) -> None:
+        for i, t in enumerate(titles):
+            if t:
+                self.put(row, first_col + i, t, Style("header", align="center", wrap=True))
+
+    def build(self, last_row: int, widths: dict[int, float]) -> Layout:
+        cells = {
+            rc: Slot(s.value.format_map(self.refs), s.style)
+            if isinstance(s.value, str) and s.value.startswith("=")
+            else s
+            for rc, s in self.cells.items()
+        }
+        highlights = tuple(
+            Highlight(h.ref, h.formula.format_map(self.refs)) for h in self.highlights
+        )
+        return Layout(
+            cells=cells,
+            names=dict(self.names),
+            fields=dict(self.fields),
+            merges=tuple(self.merges),
+            widths=widths,
+            heights=dict(self.heights),
+            rules=dict(self.rules),
+            highlights=highlights,
+            last_row=last_row,
+        )
+
+
+LABEL = Style("label")
+TOTAL = Style("total")
+NOTE = Style("note")
+INFO_LABEL = Style("total", align="right")
+INFO = Style("info")
+
+SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # header, number format, gap format
+    ("Units of service", UNITS, GAP),
+    ("Net revenue $", MONEY, GAP),
+    ("Labor cost $", MONEY, GAP),
+    ("Non-labor cost $", MONEY, GAP),
+    ("Total expense $", MONEY, GAP),
+    ("Margin $", MONEY, GAP),
+    ("FTEs", FTE, FTE_GAP),
+    ("Worked hours per UOS", HOURS_PER_UNIT, HOURS_PER_UNIT_GAP),
+)
+RATIONALES: tuple[tuple[str, str, str, str], ...] = (
+    # section label, rationale input, flag output, summary column key of the gap
+    ("1. Volume: net revenue vs target", "hb_rationale_volume", "hb_need_rationale_volume", "rev"),
+    ("2. Staffing: labor cost vs target", "hb_rationale_staffing", "hb_need_rationale_staffing",
+     "labor"),
+    ("3. Non-labor: cost vs target", "hb_rationale_nonlabor", "hb_need_rationale_nonlabor",
+     "nonlabor"),
+)  # fmt: skip
+INSTRUCTIONS = (
+    "How to fill in: type only in the yellow cells; everything else is locked. 1 Forecast units of "
+    "service by month. 2 Set budget FTEs, wage rates, overtime and agency FTEs by job class. "
+    "3 Review non-labor costs (pre-filled with the prior year).",
+    "4 List capital requests, if any. 5 Where section 5 says Required, explain the gap to the "
+    "top-down target. The summary below recalculates as you type; hover over a yellow cell for "
+    "what it expects.",
+)
+
+
+def _header(b: _Builder) -> None:
+    b.field(1, 1, "title", Style("title"))
+    for col, (text, role) in enumerate(
+        (("Input", "input"), ("Locked", "given"), ("Formula", "computed"), ("Explain", "warn")),
+        start=11,
+    ):
+        b.put(1, col, text, Style(f"legend_{role}", align="center"))
+    info = (
+        (("System", "system"), ("Service line", "service_line"), ("Fiscal year", "fiscal_year")),
+        (("Entity", "entity"), ("Cost center", "cost_center"), ("Due date", "due_date")),
+        (("Manager", "manager"), ("Unit", "uos"), ("Template", "template")),
+    )
+    for row, triple in enumerate(info, start=2):
+        for (label, key), col in zip(triple, (1, 7, 12), strict=True):
+            b.put(row, col, label, INFO_LABEL if col > 1 else TOTAL)
+            b.field(row, col + 1, key, INFO)
+    for row, text in enumerate(INSTRUCTIONS, start=5):
+        b.put(row, 1, text, NOTE)
+
+
+def _summary(b: _Builder) -> None:
+    b.header(7, ["Summary (live)", *(h for h, _, _ in SUMMARY_COLUMNS), "Explanations missing"])
+    b.heights[7] = 27
+    keys = ("uos", "rev", "labor", "nonlabor", "expense", "margin", "fte", "whpuos")
+    for row, label in ((8, "Your budget"), (9, "Top-down target"), (10, "Gap to target")):
+        b.put(row, 1, label, TOTAL)
+        for col, key in enumerate(keys, start=2):
+            b.refs[f"{key}_{row}"] = Area(row, col).ref
+
+    def out(name: str, col: int, formula: str, fmt: str) -> None:
+        b.name(name, Area(8, col), Style("computed", fmt), [formula])
+
+    comp = [fmt for _, fmt, _ in SUMMARY_COLUMNS]
+    b.put(8, 2, "={hb_out_volume}", Style("computed", UNITS))
+    out("hb_out_revenue", 3, "=ROUND({hb_out_volume}*{hb_revenue_per_uos},2)", comp[1])
+    out("hb_out_labor", 4, "={salaries_total}+{hb_out_agency}+{hb_out_benefits}", comp[2])
+    out(
+        "hb_out_nonlabor",
+        5,
+        "={hb_out_supplies}+{hb_out_drugs}+{hb_out_purchased}+{hb_out_other}",
+        comp[3],
+    )
+    out("hb_out_expense", 6, "={labor_8}+{nonlabor_8}", comp[4])
+    out("hb_out_margin", 7, "={rev_8}-{expense_8}", comp[5])
+    out("hb_out_fte", 8, "=ROUND(SUM({hb_fte})+SUM({hb_agency_fte}),2)", comp[6])
+    out("hb_out_whpuos", 9, "=IF({hb_out_volume}=0,0,{hb_out_worked_hours}/{hb_out_volume})", comp[7])
+    missing = "+".join(f"({{{flag}}}=1)*(LEN(TRIM({{{text}}}))=0)" for _, text, flag, _ in RATIONALES)
+    b.put(8, 10, f"={missing}", Style("computed", MISSING, align="center"), key="missing")
+    b.highlights.append(Highlight("J8", "{missing}>0"))
+
+    given = [
+        ("hb_target_revenue", 3, MONEY),
+        ("hb_target_labor", 4, MONEY),
+        ("hb_target_nonlabor", 5, MONEY),
+        ("hb_target_fte", 8, FTE),
+        ("hb_whpuos_target", 9, HOURS_PER_UNIT),
+    ]
+    b.put(9, 2, "={volume_target_total}", Style("computed", UNITS))
+    for name, col, fmt in given:
+        b.name(name, Area(9, col), Style("given", fmt))
+    b.put(9, 6, "={labor_9}+{nonlabor_9}", Style("computed", MONEY))
+    b.put(9, 7, "={rev_9}-{expense_9}", Style("computed", MONEY))
+    for col, (key, (_, _, fmt)) in enumerate(zip(keys, SUMMARY_COLUMNS, strict=True), start=2):
+        formula = f"={{{key}_8}}-{{{key}_9}}"
+        if key == "margin":
+            b.name("hb_out_gap_margin", Area(10, col), Style("computed", fmt), [formula])
+        else:
+            b.put(10, col, formula, Style("computed", fmt))
+
+
+def _volume(b: _Builder, row: int) -> int:
+    b.put(row, 1, "1. Volume: units of service by month", Style("section"))
+    b.field(row + 1, 1, "uos_header", Style("header"))
+    b.header(row + 1, [*MONTHS, "Year"], first_col=2)
+    rows = (
+        ("Prior-year actual", "hb_volume_prior", "given", "volume_prior_total"),
+        ("Top-down target", "hb_volume_target", "given", "volume_target_total"),
+        ("Your forecast", "hb_volume_forecast", "input", "hb_out_volume"),
+    )
+    for r, (label, name, role, total) in enumerate(rows, start=row + 2):
+        b.put(r, 1, label, TOTAL if role == "input" else LABEL)
+        rule = None
+        if role == "input":
+            # the upper bound is set per cost center (writer.volume_cap)
+            rule = Rule(
+                "whole",
+                0,
+                None,
+                "Units of service",
+                "Your forecast of units of service for the month: a whole number. Pre-filled "
+                "with the top-down target.",
+            )
+        b.name(name, Area(r, 2, 1, 12), Style(role, UNITS), rule=rule)
+        formula = f"=SUM({Area(r, 2, 1, 12).ref})"
+        if total == "hb_out_volume":
+            b.name(total, Area(r, YEAR_COL), Style("computed", UNITS), [formula])
+        else:
+            b.put(r, YEAR_COL, formula, Style("computed", UNITS), key=total)
+    r = row + 5
+    b.put(r, 1, "Net revenue per unit of service (top-down)", LABEL)
+    b.name("hb_revenue_per_uos", Area(r, 2), Style("given", RATE))
+    b.put(r, 3, "Net revenue = units of service in the year x net revenue per unit.", NOTE)
+    return r + 2
+
+
+STAFF_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
+    # header, contract name (or computed key), role, number format
+    ("Prior-year FTEs", "hb_fte_prior", "given", FTE),
+    ("Prior-year wage $/h", "hb_wage_prior", "given", RATE),
+    ("Target FTEs", "hb_fte_target", "given", FTE),
+    ("Budget FTEs", "hb_fte", "input", FTE),
+    ("Wage rate $/h", "hb_wage_rate", "input", RATE),
+    ("Overtime % of worked hours", "hb_overtime_pct", "input", SHARE),
+    ("Agency FTEs", "hb_agency_fte", "input", FTE),
+    ("Agency rate $/h", "hb_agency_rate", "given", RATE),
+    ("Salaries $", "hb_out_salaries", "computed", MONEY),
+    ("Agency cost $", "agency_cost", "computed", MONEY),
+    ("Worked hours", "worked_hours", "computed", UNITS),
+)
+STAFF_RULES: dict[str, Rule] = {
+    "hb_fte": Rule("decimal", 0, 500, "Budget FTEs", "Paid FTEs of employed staff in this job "
+                   "class (2,080 paid hours = 1 FTE). Pre-filled with the top-down target."),
+    "hb_wage_rate": Rule("decimal", 0, 500, "Wage rate $/hour", "Average straight-time hourly "
+                         "wage for the budget year. Pre-filled with the target (prior year + "
+                         "wage inflation)."),
+    "hb_overtime_pct": Rule("decimal", 0, 0.5, "Overtime %", "Overtime hours as a share of "
+                            "worked hours, e.g. 0.03 for 3%. Paid at 1.5x the wage rate."),
+    "hb_agency_fte": Rule("decimal", 0, 200, "Agency FTEs", "Contract (agency) FTEs; billed at "
+                          "the agency rate shown for 2,080 hours each."),
+}  # fmt: skip
+
+
+def _staff_formulas(b: _Builder, i: int) -> dict[str, str]:
+    """The computed cells of job-class row i: salaries, agency cost, worked hours."""
+    fte, wage, ot, agy, rate = (
+        b.at(n, i)
+        for n in ("hb_fte", "hb_wage_rate", "hb_overtime_pct", "hb_agency_fte", "hb_agency_rate")
+    )
+    pr = "{hb_productive_ratio}"
+    h, prem = HOURS_PER_FTE, OVERTIME_PREMIUM
+    return {
+        "hb_out_salaries": f"=ROUND({fte}*{h}*{wage}+{fte}*{h}*{pr}*{ot}*{wage}*{prem},2)",
+        "agency_cost": f"={agy}*{h}*{rate}",
+        "worked_hours": f"={fte}*{h}*{pr}+{agy}*{h}",
+    }
+
+
+def _staffing(b: _Builder, row: int) -> int:
+    n = len(JOB_CLASSES)
+    b.put(row, 1, "2. Staffing by job class", Style("section"))
+    b.header(row + 1, ["Job class", *(h for h, _, _, _ in STAFF_COLUMNS)])
+    b.heights[row + 1] = 27
+    first = row + 2
+    for i, j in enumerate(JOB_CLASSES):
+        b.put(first + i, 1, f"{j}  {JOB_CLASS_NAMES[j]}", LABEL)
+    total = first + n
+    computed: dict[int, list[str]] = {}
+    for col, (_, key, role, fmt) in enumerate(STAFF_COLUMNS, start=2):
+        area = Area(first, col, n, 1)
+        if role == "computed":
+            continue  # after the inputs are placed (their formulas point at them)
+        b.name(key, area, Style(role, fmt), rule=STAFF_RULES.get(key))
+    for col, (_, key, role, fmt) in enumerate(STAFF_COLUMNS, start=2):
+        if role != "computed":
+            continue
+        formulas = [_staff_formulas(b, i)[key] for i in range(n)]
+        computed[col] = formulas
+        if key.startswith("hb_"):
+            b.name(key, Area(first, col, n, 1), Style("computed", fmt), formulas)
+        else:
+            for i, f in enumerate(formulas):
+                b.put(first + i, col, f, Style("computed", fmt))
+    b.put(total, 1, "Total", TOTAL)
+    col_of = {key: col for col, (_, key, _, _) in enumerate(STAFF_COLUMNS, start=2)}
+    for key in ("hb_fte_prior", "hb_fte_target", "hb_fte", "hb_agency_fte"):
+        col = col_of[key]
+        b.put(total, col, f"=SUM({Area(first, col, n, 1).ref})", Style("computed", FTE))
+    sal = Area(first, col_of["hb_out_salaries"], n, 1)
+    b.put(total, sal.col, f"=SUM({sal.ref})", Style("computed", MONEY), key="salaries_total")
+    agy = Area(first, col_of["agency_cost"], n, 1)
+    b.name("hb_out_agency", Area(total, agy.col), Style("computed", MONEY), [f"=ROUND(SUM({agy.ref}),2)"])
+    wh = Area(first, col_of["worked_hours"], n, 1)
+    b.name(
+        "hb_out_worked_hours",
+        Area(total, wh.col),
+        Style("computed", UNITS),
+        [f"=ROUND(SUM({wh.ref}),2)"],
+    )
+    r = total + 1
+    b.put(r, 1, "Productive ratio (worked / paid hours)", LABEL)
+    b.name("hb_productive_ratio", Area(r, 2), Style("given", SHARE))
+    b.put(r + 1, 1, "Benefits load (benefits $ per salary $)", LABEL)
+    b.name("hb_benefits_load", Area(r + 1, 2), Style("given", SHARE))
+    b.put(r + 2, 1, "Employee benefits $", LABEL)
+    b.name(
+        "hb_out_benefits",
+        Area(r + 2, 2),
+        Style("computed", MONEY),
+        ["=ROUND({salaries_total}*{hb_benefits_load},2)"],
+    )
+    b.put(r + 3, 1, "Worked hours per UOS: budget | target", LABEL)
+    b.put(r + 3, 2, "={whpuos_8}", Style("computed", HOURS_PER_UNIT))
+    b.put(r + 3, 3, "={whpuos_9}", Style("computed", HOURS_PER_UNIT))
+    notes = (
+        f"Salaries = FTEs x {HOURS_PER_FTE:,} paid hours x wage rate, plus overtime hours "
+        f"(worked hours x overtime %) x wage rate x {OVERTIME_PREMIUM}.",
+        f"Agency cost = agency FTEs x {HOURS_PER_FTE:,} hours x agency rate. "
+        "Benefits = salaries x benefits load.",
+        f"Worked hours = FTEs x {HOURS_PER_FTE:,} x productive ratio + agency FTEs x "
+        f"{HOURS_PER_FTE:,}. Labor cost = salaries + agency + benefits.",
+        "Worked hours per UOS (labor intensity) = worked hours / units of service.",
+    )
+    for k, text in enumerate(notes):
+        b.put(r + k, 4, text, NOTE)
+    return r + 5
+
+
+NONLABOR_ROWS: tuple[tuple[str, str, str, str, str, Rule], ...] = (
+    # label, prior name, input name, output name, format, validation
+    ("Supplies $ per unit of service", "hb_supplies_prior", "hb_supplies_per_uos",
+     "hb_out_supplies", RATE,
+     Rule("decimal", 0, 100_000, "Supplies $ per UOS", "Supply cost per unit of service. "
+          "Pre-filled with the prior year; the annual cost is this x your forecast units.")),
+    ("Drugs $ per unit of service", "hb_drugs_prior", "hb_drugs_per_uos", "hb_out_drugs", RATE,
+     Rule("decimal", 0, 100_000, "Drugs $ per UOS", "Drug cost per unit of service. Pre-filled "
+          "with the prior year; the annual cost is this x your forecast units.")),
+    ("Purchased services $ (year)", "hb_purchased_prior", "hb_purchased_services",
+     "hb_out_purchased", MONEY,
+     Rule("decimal", 0, 1e9, "Purchased services $", "Purchased services for the whole year "
+          "(contracts, maintenance, consultants). Pre-filled with the prior year.")),
+    ("Other expense $ (year)", "hb_other_prior", "hb_other_expense", "hb_out_other", MONEY,
+     Rule("decimal", 0, 1e9, "Other expense $", "All other expense for the whole year (rent, "
+          "travel, education, minor equipment). Pre-filled with the prior year.")),
+)  # fmt: skip
+
+
+def _nonlabor(b: _Builder, row: int) -> int:
+    b.put(row, 1, "3. Non-labor", Style("section"))
+    b.header(row + 1, ["Item", "Prior year", "Your budget", "Annual cost $"])
+    for r, (label, prior, name, out, fmt, rule) in enumerate(NONLABOR_ROWS, start=row + 2):
+        b.put(r, 1, label, LABEL)
+        b.name(prior, Area(r, 2), Style("given", fmt))
+        b.name(name, Area(r, 3), Style("input", fmt), rule=rule)
+        per_unit = fmt == RATE
+        formula = (
+            f"=ROUND({{hb_out_volume}}*{Area(r, 3).ref},2)"
+            if per_unit
+            else f"=ROUND({Area(r, 3).ref},2)"
+        )
+        b.name(out, Area(r, 4), Style("computed", MONEY), [formula])
+        if per_unit:
+            b.put(r, 5, "x forecast units of service in the year", NOTE)
+    total = row + 2 + len(NONLABOR_ROWS)
+    b.put(total, 1, "Total non-labor", TOTAL)
+    b.put(total, 4, "={hb_out_nonlabor}", Style("computed", MONEY))
+    return total + 2
+
+
+def _capital(b: _Builder, row: int) -> int:
+    b.put(row, 1, "4. Capital requests (optional)", Style("section"))
+    b.header(row + 1, ["Item", "Amount $", "Priority", "Justification"])
+    b.merges.append(Area(row + 1, 4, 1, LAST_COL - 3))
+    first = row + 2
+    n = CAPITAL_ROWS
+    text = Style("input", "@", wrap=True)
+    b.name(
+        "hb_capital_item",
+        Area(first, 1, n, 1),
+        text,
+        rule=Rule("textLength", 0, 100, "Capital item", "What you ask for, e.g. 'Vital signs "
+                  "monitors (12)'. One item or project per row."),
+    )  # fmt: skip
+    b.name(
+        "hb_capital_amount",
+        Area(first, 2, n, 1),
+        Style("input", MONEY),
+        rule=Rule("decimal", 0, 1e8, "Capital amount $", "Total cost of the item in dollars, "
+                  "including installation."),
+    )  # fmt: skip
+    b.name(
+        "hb_capital_priority",
+        Area(first, 3, n, 1),
+        Style("input", align="center"),
+        rule=Rule("list", None, None, "Priority", "Pick High, Medium or Low from the list."),
+    )
+    b.name(
+        "hb_capital_justification",
+        Area(first, 4, n, 1),
+        text,
+        rule=Rule("textLength", 0, 500, "Justification", "Why it is needed: safety, volume, "
+                  "replacement of failing equipment, return on investment."),
+    )  # fmt: skip
+    for i in range(n):
+        b.merges.append(Area(first + i, 4, 1, LAST_COL - 3))
+    total = first + n
+    b.put(total, 1, "Total capital requested", TOTAL)
+    b.put(total, 2, f"=SUM({Area(first, 2, n, 1).ref})", Style("computed", MONEY))
+    return total + 2
+
+
+def _rationale(b: _Builder, row: int) -> int:
+    b.put(
+        row,
+        1,
+        "5. Rationale: required where a section departs from its top-down target beyond tolerance",
+        Style("section"),
+    )
+    b.put(row + 1, 1, "Tolerance: explain a gap larger than both", LABEL)
+    b.name("hb_tolerance_pct", Area(row + 1, 2), Style("given", PCT))
+    b.name("hb_tolerance_amount", Area(row + 1, 3), Style("given", MONEY))
+    b.put(row + 1, 4, "(percent of the target, and dollars)", NOTE)
+    b.header(row + 2, ["Section", "Gap $", "Explanation", "Rationale"])
+    b.merges.append(Area(row + 2, 4, 1, LAST_COL - 3))
+    for r, (label, text, flag, key) in enumerate(RATIONALES, start=row + 3):
+        b.put(r, 1, label, LABEL)
+        gap = Area(r, 2).ref
+        b.put(r, 2, f"={{{key}_10}}", Style("computed", GAP))
+        target = f"{{{key}_9}}"
+        b.name(
+            flag,
+            Area(r, 3),
+            Style("computed", FLAG, align="center"),
+            [
+                f"=IF(AND(ABS({gap})>{{hb_tolerance_amount}},"
+                f"ABS({gap})>{{hb_tolerance_pct}}*ABS({target})),1,0)"
+            ],
+        )
+        b.name(
+            text,
+            Area(r, 4),
+            Style("input", "@", wrap=True),
+            rule=Rule("textLength", 0, 1000, "Rationale", "Required when the Explanation cell "
+                      "says Required: what drives the gap to the top-down target, and why it "
+                      "is right for next year."),
+        )  # fmt: skip
+        b.merges.append(Area(r, 4, 1, LAST_COL - 3))
+        b.heights[r] = 30
+        b.highlights.append(
+            Highlight(Area(r, 4, 1, LAST_COL - 3).ref, f"AND({{{flag}}}=1,LEN(TRIM({{{text}}}))=0)")
+        )
+        b.highlights.append(Highlight(f"{{{key}_10}}", f"{{{flag}}}=1"))
+    return row + 2 + len(RATIONALES)
+
+
+@cache
+def layout() -> Layout:
+    """The Budget sheet's layout (built once per process; treat as read-only)."""
+    b = _Builder()
+    _header(b)
+    row = _volume(b, 12)
+    row = _staffing(b, row)
+    row = _nonlabor(b, row)
+    row = _capital(b, row)
+    last = _rationale(b, row)
+    _summary(b)  # last: its formulas point at every section
+    widths = {1: 38.0, **dict.fromkeys(range(2, LAST_COL), 11.5), LAST_COL: 12.5}
+    out = b.build(last, widths)
+    check(out)
+    return out
+
+
+def check(lay: Layout) -> None:
+    """The layout honours the contract: every name placed with its shape and role."""
+    for n in NAMES:
+        area = lay.names.get(n.name)
+        if area is None or (area.rows, area.cols) != (n.rows, n.cols):
+            raise RuntimeError(f"layout: {n.name} missing or misshapen")
+        cells = [lay.cells[rc] for rc in area.cells()]
+        if n.role is Role.OUTPUT and not all(str(s.value).startswith("=") for s in cells):
+            raise RuntimeError(f"layout: {n.name} must be formulas")
+        if (n.role is Role.INPUT) == any(s.style.locked for s in cells):
+            raise RuntimeError(f"layout: {n.name} locked/unlocked wrongly")
+        if n.role is Role.INPUT and n.name not in lay.rules:
+            raise RuntimeError(f"layout: {n.name} has no validation")
