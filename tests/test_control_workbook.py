@@ -221,7 +221,7 @@ def _missing_column(wb):
 
 def _text_guardrail(wb):
     ws = wb[L.GUARDRAILS]
-    r, c = find(ws, "guardrails.capital_envelope")
+    r, _ = find(ws, "guardrails.capital_envelope")
     ws.cell(r, 3).value = "lots"
 
 
@@ -320,7 +320,7 @@ def test_every_unmapped_extract_row_is_reported(sample_copy, tmp_path):
 
 def test_missing_source_file_is_a_plain_error(sample_copy, tmp_path):
     (sample_copy / "extracts/payroll_2026.csv").unlink()
-    with pytest.raises(HybridBudgetError, match="payroll_2026.csv: file not found"):
+    with pytest.raises(HybridBudgetError, match=r"payroll_2026\.csv: file not found"):
         load_sources(sample_copy)
 
 

@@ -92,6 +92,33 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_render)
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .steps.demo import run_demo
+
+    result = run_demo(args.out, args.sources, progress=to_stderr)
+    print(f"The budget cycle ran on {args.sources}. Where to look:")
+    for label, path in result.outputs:
+        print(f"  {label:<22} {path}")
+    return 0
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="run the whole budget cycle on the bundled sample (the main job)",
+        description="Run every step of the cycle on a sample health system and leave each "
+        "step's output in one folder, then print where to look.",
+    )
+    p.add_argument("--out", type=Path, required=True, help="folder for everything the run writes")
+    p.add_argument(
+        "--sources",
+        type=Path,
+        default=BUNDLED_SAMPLE,
+        help="sources folder (default: bundled sample)",
+    )
+    p.set_defaults(handler=cmd_demo)
+
+
 def _add_sample(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sample",
@@ -126,6 +153,7 @@ def _add_init(sub: argparse._SubParsersAction) -> None:
 
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _add_demo,
     _add_sample,
     _add_init,
     _add_check,

@@ -49,7 +49,7 @@ def phase(total: float, weights: Sequence[float], places: int = 2) -> list[float
     Largest-remainder allocation; equal weights where all weights are zero.
     """
     unit = 10**places
-    whole = int(round(total * unit))
+    whole = round(total * unit)
     w = np.asarray(weights, dtype=float)
     if len(w) == 0:
         return []
