@@ -45,6 +45,20 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_templates(args: argparse.Namespace) -> int:
+    from .steps.templates import generate_templates
+
+    result = generate_templates(
+        args.control, args.out, progress=to_stderr, cost_centers=args.cost_center
+    )
+    folders = sorted({p.parent.name for p in result.paths})
+    print(
+        f"Wrote {result.count} template(s) to {args.out} "
+        f"({len(folders)} entity folder(s): {', '.join(folders)})."
+    )
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .control.read import load_control
     from .targets import build_targets
@@ -152,12 +166,32 @@ def _add_init(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_init)
 
 
+def _add_templates(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "templates",
+        help="generate the protected one-page driver template of every cost center",
+        description="Write one protected .xlsx driver template per cost center, in a folder per "
+        "entity (<out>/<entity>/<cost center>_FY<year>_v<version>.xlsx), pre-filled with the "
+        "prior year and the top-down targets of the control workbook.",
+    )
+    p.add_argument("--control", type=Path, required=True, help="the control workbook (.xlsx)")
+    p.add_argument("--out", type=Path, required=True, help="folder to write the templates into")
+    p.add_argument(
+        "--cost-center",
+        action="append",
+        metavar="CODE",
+        help="only this cost center (repeat for several; default: all)",
+    )
+    p.set_defaults(handler=cmd_templates)
+
+
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_demo,
     _add_sample,
     _add_init,
     _add_check,
     _add_render,
+    _add_templates,
 )
 
 

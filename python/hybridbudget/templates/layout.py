@@ -53,6 +53,7 @@ class Style:
     fmt: str = "General"
     align: str = ""  # horizontal alignment; "" = Excel's default for the value
     wrap: bool = False
+    top: bool = False  # aligned to the top of a tall row
 
     @property
     def locked(self) -> bool:
@@ -215,7 +216,8 @@ class _Builder:
             for rc, s in self.cells.items()
         }
         highlights = tuple(
-            Highlight(h.ref, h.formula.format_map(self.refs)) for h in self.highlights
+            Highlight(h.ref.format_map(self.refs), h.formula.format_map(self.refs))
+            for h in self.highlights
         )
         return Layout(
             cells=cells,
@@ -245,7 +247,7 @@ SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("Total expense $", MONEY, GAP),
     ("Margin $", MONEY, GAP),
     ("FTEs", FTE, FTE_GAP),
-    ("Worked hours per UOS", HOURS_PER_UNIT, HOURS_PER_UNIT_GAP),
+    ("Worked hrs per UOS", HOURS_PER_UNIT, HOURS_PER_UNIT_GAP),
 )
 RATIONALES: tuple[tuple[str, str, str, str], ...] = (
     # section label, rationale input, flag output, summary column key of the gap
@@ -310,8 +312,15 @@ def _summary(b: _Builder) -> None:
     out("hb_out_expense", 6, "={labor_8}+{nonlabor_8}", comp[4])
     out("hb_out_margin", 7, "={rev_8}-{expense_8}", comp[5])
     out("hb_out_fte", 8, "=ROUND(SUM({hb_fte})+SUM({hb_agency_fte}),2)", comp[6])
-    out("hb_out_whpuos", 9, "=IF({hb_out_volume}=0,0,{hb_out_worked_hours}/{hb_out_volume})", comp[7])
-    missing = "+".join(f"({{{flag}}}=1)*(LEN(TRIM({{{text}}}))=0)" for _, text, flag, _ in RATIONALES)
+    out(
+        "hb_out_whpuos",
+        9,
+        "=IF({hb_out_volume}=0,0,{hb_out_worked_hours}/{hb_out_volume})",
+        comp[7],
+    )
+    missing = "+".join(
+        f"({{{flag}}}=1)*(LEN(TRIM({{{text}}}))=0)" for _, text, flag, _ in RATIONALES
+    )
     b.put(8, 10, f"={missing}", Style("computed", MISSING, align="center"), key="missing")
     b.highlights.append(Highlight("J8", "{missing}>0"))
 
@@ -328,7 +337,7 @@ def _summary(b: _Builder) -> None:
     b.put(9, 6, "={labor_9}+{nonlabor_9}", Style("computed", MONEY))
     b.put(9, 7, "={rev_9}-{expense_9}", Style("computed", MONEY))
     for col, (key, (_, _, fmt)) in enumerate(zip(keys, SUMMARY_COLUMNS, strict=True), start=2):
-        formula = f"={{{key}_8}}-{{{key}_9}}"
+        formula = f"=ROUND({{{key}_8}}-{{{key}_9}},2)"
         if key == "margin":
             b.name("hb_out_gap_margin", Area(10, col), Style("computed", fmt), [formula])
         else:
@@ -377,7 +386,7 @@ STAFF_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("Target FTEs", "hb_fte_target", "given", FTE),
     ("Budget FTEs", "hb_fte", "input", FTE),
     ("Wage rate $/h", "hb_wage_rate", "input", RATE),
-    ("Overtime % of worked hours", "hb_overtime_pct", "input", SHARE),
+    ("Overtime %", "hb_overtime_pct", "input", SHARE),
     ("Agency FTEs", "hb_agency_fte", "input", FTE),
     ("Agency rate $/h", "hb_agency_rate", "given", RATE),
     ("Salaries $", "hb_out_salaries", "computed", MONEY),
@@ -445,7 +454,12 @@ def _staffing(b: _Builder, row: int) -> int:
     sal = Area(first, col_of["hb_out_salaries"], n, 1)
     b.put(total, sal.col, f"=SUM({sal.ref})", Style("computed", MONEY), key="salaries_total")
     agy = Area(first, col_of["agency_cost"], n, 1)
-    b.name("hb_out_agency", Area(total, agy.col), Style("computed", MONEY), [f"=ROUND(SUM({agy.ref}),2)"])
+    b.name(
+        "hb_out_agency",
+        Area(total, agy.col),
+        Style("computed", MONEY),
+        [f"=ROUND(SUM({agy.ref}),2)"],
+    )
     wh = Area(first, col_of["worked_hours"], n, 1)
     b.name(
         "hb_out_worked_hours",
@@ -579,14 +593,14 @@ def _rationale(b: _Builder, row: int) -> int:
     b.header(row + 2, ["Section", "Gap $", "Explanation", "Rationale"])
     b.merges.append(Area(row + 2, 4, 1, LAST_COL - 3))
     for r, (label, text, flag, key) in enumerate(RATIONALES, start=row + 3):
-        b.put(r, 1, label, LABEL)
+        b.put(r, 1, label, Style("label", top=True))
         gap = Area(r, 2).ref
-        b.put(r, 2, f"={{{key}_10}}", Style("computed", GAP))
+        b.put(r, 2, f"={{{key}_10}}", Style("computed", GAP, top=True))
         target = f"{{{key}_9}}"
         b.name(
             flag,
             Area(r, 3),
-            Style("computed", FLAG, align="center"),
+            Style("computed", FLAG, align="center", top=True),
             [
                 f"=IF(AND(ABS({gap})>{{hb_tolerance_amount}},"
                 f"ABS({gap})>{{hb_tolerance_pct}}*ABS({target})),1,0)"

@@ -62,10 +62,10 @@ def _attributes(style: Style) -> dict[str, Any]:
         attrs["number_format"] = style.fmt
     if style.role == "header":
         attrs["alignment"] = S.HEADER_ALIGN
-    elif style.wrap or style.align:
+    elif style.wrap or style.align or style.top:
         attrs["alignment"] = Alignment(
             horizontal=style.align or None,
-            vertical="top" if style.wrap else "center",
+            vertical="top" if style.wrap or style.top else "center",
             wrap_text=style.wrap or None,
         )
     if not style.locked:
@@ -111,7 +111,7 @@ def prefill(t: CostCenterTarget, tolerance_pct: float, tolerance_amount: float) 
         "hb_revenue_per_uos": [target.revenue_per_uos],
         "hb_productive_ratio": [target.productive_ratio],
         "hb_benefits_load": [target.benefits_load],
-        "hb_whpuos_target": [round(fig.worked_hours_per_uos, 4)],
+        "hb_whpuos_target": [fig.worked_hours_per_uos],
         "hb_supplies_prior": [prior.supplies_per_uos],
         "hb_drugs_prior": [prior.drugs_per_uos],
         "hb_purchased_prior": [prior.purchased_services],
@@ -321,4 +321,3 @@ def write_template(
     wb, meta = build_template(t, ref, generated_at=generated_at)
     atomic_save(path, wb.save)
     return meta
-

@@ -1,0 +1,66 @@
+"""Step 2: one protected driver template per cost center, in a folder per entity."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..control.read import load_control
+from ..errors import HybridBudgetError
+from ..progress import Progress, silent
+from ..targets import build_targets
+from ..templates.writer import write_template
+
+
+@dataclass(frozen=True)
+class TemplatesResult:
+    paths: list[Path]
+
+    @property
+    def count(self) -> int:
+        return len(self.paths)
+
+
+def template_path(out_dir: Path, entity: str, cost_center: str, year: int, version: int) -> Path:
+    """Where a cost center's template goes: <out>/<entity>/<cost center>_FY<year>_v<version>.xlsx."""
+    return Path(out_dir) / entity / f"{cost_center}_FY{year}_v{version}.xlsx"
+
+
+def generate_templates(
+    control: Path,
+    out_dir: Path,
+    progress: Progress = silent,
+    cost_centers: list[str] | None = None,
+) -> TemplatesResult:
+    """Write the templates of every (or the listed) cost center from the control workbook."""
+    progress(f"reading {control}")
+    ref, history = load_control(control)
+    targets = build_targets(ref, history)
+    org, cfg = ref.organization, ref.config
+    codes = (
+        list(dict.fromkeys(cost_centers))
+        if cost_centers
+        else [c.cost_center_code for c in org.cost_centers]
+    )
+    unknown = [c for c in codes if c not in targets.by_cost_center]
+    if unknown:
+        raise HybridBudgetError(
+            f"unknown cost center(s) {', '.join(unknown)}: not on the control workbook's "
+            "Organization sheet"
+        )
+    total = len(codes)
+    every = max(1, math.ceil(total / 10))
+    now = dt.datetime.now(dt.UTC)
+    paths = []
+    progress(f"writing {total} templates to {out_dir}")
+    for i, code in enumerate(codes, start=1):
+        path = template_path(
+            out_dir, org.entity_of(code).entity_code, code, cfg.fiscal_year, cfg.templates.version
+        )
+        write_template(path, targets.by_cost_center[code], ref, generated_at=now)
+        paths.append(path)
+        if i % every == 0 or i == total:
+            progress(f"{i}/{total} templates written")
+    return TemplatesResult(paths)
