@@ -83,6 +83,25 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_undo(args: argparse.Namespace) -> int:
+    from .control.store import undo
+
+    restored = undo(args.control)
+    print(f"Restored {args.control} from {restored.name}.")
+    return 0
+
+
+def _add_undo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "undo",
+        help="restore the control workbook as it was before the last step",
+        description="Every step that rewrites the control workbook first keeps the previous "
+        "version in .hybridbudget-backups beside it; undo restores the newest one.",
+    )
+    p.add_argument("control", type=Path, help="the control workbook (.xlsx)")
+    p.set_defaults(handler=cmd_undo)
+
+
 def _add_check(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check",
@@ -190,6 +209,7 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_sample,
     _add_init,
     _add_check,
+    _add_undo,
     _add_render,
     _add_templates,
 )

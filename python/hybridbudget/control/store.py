@@ -30,6 +30,7 @@ def lock_path(control: Path) -> Path:
 def control_lock(control: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
     """Hold the control workbook's lock; a second run waits, then refuses with a clear message."""
     path = lock_path(control)
+    path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -102,6 +103,8 @@ def update_control(control: Path, sheets: Iterable[Sheet], step: str) -> Path:
 def undo(control: Path) -> Path:
     """Restore the newest backup; the restored backup is removed so a second undo goes further back."""
     control = Path(control)
+    if not backups(control):
+        raise HybridBudgetError(f"{control}: no backup to restore")
     ensure_not_open(control)
     with control_lock(control):
         history = backups(control)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..control.build import write_control_workbook
+from ..control.store import backup, control_lock
 from ..findings import Finding
 from ..history import build_history
 from ..progress import Progress, silent
@@ -32,5 +33,8 @@ def init_control(sources: Path, out: Path, progress: Progress = silent) -> InitR
     )
     targets = build_targets(src.reference, history)
     progress(f"writing {out}")
-    write_control_workbook(out, src.reference, history, targets, unmapped)
+    with control_lock(out):
+        if out.exists():
+            backup(out, "init")
+        write_control_workbook(out, src.reference, history, targets, unmapped)
     return InitResult(out, len(src.reference.organization.cost_centers), unmapped, targets)

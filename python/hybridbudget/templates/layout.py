@@ -395,14 +395,16 @@ STAFF_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
 )
 STAFF_RULES: dict[str, Rule] = {
     "hb_fte": Rule("decimal", 0, 500, "Budget FTEs", "Paid FTEs of employed staff in this job "
-                   "class (2,080 paid hours = 1 FTE). Pre-filled with the top-down target."),
+                   f"class ({HOURS_PER_FTE:,} paid hours = 1 FTE). Pre-filled with the top-down "
+                   "target."),
     "hb_wage_rate": Rule("decimal", 0, 500, "Wage rate $/hour", "Average straight-time hourly "
                          "wage for the budget year. Pre-filled with the target (prior year + "
                          "wage inflation)."),
     "hb_overtime_pct": Rule("decimal", 0, 0.5, "Overtime %", "Overtime hours as a share of "
-                            "worked hours, e.g. 0.03 for 3%. Paid at 1.5x the wage rate."),
+                            "worked hours, e.g. 0.03 for 3%. Paid at "
+                            f"{1 + OVERTIME_PREMIUM:g}x the wage rate."),
     "hb_agency_fte": Rule("decimal", 0, 200, "Agency FTEs", "Contract (agency) FTEs; billed at "
-                          "the agency rate shown for 2,080 hours each."),
+                          f"the agency rate shown for {HOURS_PER_FTE:,} hours each."),
 }  # fmt: skip
 
 
@@ -430,17 +432,16 @@ def _staffing(b: _Builder, row: int) -> int:
     for i, j in enumerate(JOB_CLASSES):
         b.put(first + i, 1, f"{j}  {JOB_CLASS_NAMES[j]}", LABEL)
     total = first + n
-    computed: dict[int, list[str]] = {}
-    for col, (_, key, role, fmt) in enumerate(STAFF_COLUMNS, start=2):
-        area = Area(first, col, n, 1)
-        if role == "computed":
-            continue  # after the inputs are placed (their formulas point at them)
-        b.name(key, area, Style(role, fmt), rule=STAFF_RULES.get(key))
-    for col, (_, key, role, fmt) in enumerate(STAFF_COLUMNS, start=2):
+    columns = list(enumerate(STAFF_COLUMNS, start=2))
+    # givens and inputs first: the computed columns' formulas point at them
+    for col, (_, key, role, fmt) in columns:
+        if role != "computed":
+            b.name(key, Area(first, col, n, 1), Style(role, fmt), rule=STAFF_RULES.get(key))
+    rows = [_staff_formulas(b, i) for i in range(n)]
+    for col, (_, key, role, fmt) in columns:
         if role != "computed":
             continue
-        formulas = [_staff_formulas(b, i)[key] for i in range(n)]
-        computed[col] = formulas
+        formulas = [f[key] for f in rows]
         if key.startswith("hb_"):
             b.name(key, Area(first, col, n, 1), Style("computed", fmt), formulas)
         else:
