@@ -37,3 +37,13 @@ def sample_copy(tmp_path: Path, sample_dir: Path) -> Path:
     dst = tmp_path / "sample"
     shutil.copytree(sample_dir, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def control_targets(control_path: Path):
+    """The control workbook's reference data and top-down targets (read-only)."""
+    from hybridbudget.control.read import load_control
+    from hybridbudget.targets import build_targets
+
+    ref, history = load_control(control_path)
+    return ref, build_targets(ref, history)

@@ -102,6 +102,43 @@ def _add_undo(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_undo)
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .steps.validate import findings_json, validate
+
+    result = validate(
+        args.control,
+        args.folder,
+        progress=to_stderr,
+        findings_out=args.findings,
+        feedback=args.feedback,
+        write_sheet=not args.no_sheet,
+    )
+    if args.json:
+        print(findings_json(result))
+    else:
+        for f in result.findings:
+            if f.severity == "error":
+                print(f"  {f.code:<20} {f.sentence()}")
+        print(result.summary() + ".")
+    return 1 if result.has_errors else 0
+
+
+def _add_validate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "validate",
+        help="check every returned template in a folder (never modifies them)",
+        description="Read every file under FOLDER (recursively), check it (docs/findings.md) and "
+        "write the Validation sheet into the control workbook. Exit code 1 when any error exists.",
+    )
+    p.add_argument("folder", type=Path, help="the submissions folder")
+    p.add_argument("--control", type=Path, required=True, help="the control workbook (.xlsx)")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.add_argument("--findings", type=Path, help="also write the findings to this .csv or .json")
+    p.add_argument("--feedback", type=Path, help="write marked-up copies of rejected files here")
+    p.add_argument("--no-sheet", action="store_true", help="do not write the Validation sheet")
+    p.set_defaults(handler=cmd_validate)
+
+
 def _add_check(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check",
@@ -208,6 +245,7 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_demo,
     _add_sample,
     _add_init,
+    _add_validate,
     _add_check,
     _add_undo,
     _add_render,

@@ -24,7 +24,7 @@ class TemplatesResult:
 
 
 def template_path(out_dir: Path, entity: str, cost_center: str, year: int, version: int) -> Path:
-    """Where a cost center's template goes: <out>/<entity>/<cost center>_FY<year>_v<version>.xlsx."""
+    """A template's path: <out>/<entity>/<cost center>_FY<year>_v<version>.xlsx."""
     return Path(out_dir) / entity / f"{cost_center}_FY{year}_v{version}.xlsx"
 
 

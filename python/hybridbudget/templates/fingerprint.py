@@ -53,5 +53,5 @@ def fingerprint(ws: Worksheet) -> str:
 
 
 def expected_formulas() -> dict[str, str]:
-    """Coordinate -> formula text of every formula of the Budget sheet (the same in every template)."""
+    """Coordinate -> formula text of every Budget sheet formula (the same in every template)."""
     return layout().formulas()

@@ -49,6 +49,8 @@ def _name_values(wb: Workbook, name: str) -> list | None:
         destinations = list(defined.destinations)
     except Exception:  # a broken reference (#REF!, an external link): not readable
         return None
+    if not destinations:  # #REF! and other references to no cells
+        return None
     out: list = []
     for sheet, ref in destinations:
         if sheet not in wb.sheetnames:

@@ -111,7 +111,7 @@ def prefill(t: CostCenterTarget, tolerance_pct: float, tolerance_amount: float) 
         "hb_revenue_per_uos": [target.revenue_per_uos],
         "hb_productive_ratio": [target.productive_ratio],
         "hb_benefits_load": [target.benefits_load],
-        "hb_whpuos_target": [fig.worked_hours_per_uos],
+        "hb_whpuos_target": [round(fig.worked_hours_per_uos, 4)],  # as displayed
         "hb_supplies_prior": [prior.supplies_per_uos],
         "hb_drugs_prior": [prior.drugs_per_uos],
         "hb_purchased_prior": [prior.purchased_services],

@@ -45,6 +45,7 @@ class Column:
     width: float | None = None
     editable: bool = False  # shaded as an input cell
     kind_from: str = ""  # a DataFrame column naming each row's kind (mixed-format columns)
+    link_from: str = ""  # a DataFrame column holding each row's hyperlink target ("" = none)
 
     @property
     def number_format(self) -> str:

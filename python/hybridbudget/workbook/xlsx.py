@@ -83,14 +83,22 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block) -> int:
         for i, c in enumerate(block.columns)
         if c.kind_from and c.kind_from in block.rows.columns
     }
+    links = {
+        i: block.rows[c.link_from].tolist()
+        for i, c in enumerate(block.columns)
+        if c.link_from and c.link_from in block.rows.columns
+    }
     kinds = [c.kind for c in block.columns]
     for r, values in enumerate(block.values()):
-        cur.append(
-            [
-                _styled(ws, proto(i, per_row[i][r] if i in per_row else kinds[i]), v)
-                for i, v in enumerate(values)
-            ]
-        )
+        cells = [
+            _styled(ws, proto(i, per_row[i][r] if i in per_row else kinds[i]), v)
+            for i, v in enumerate(values)
+        ]
+        for i, targets in links.items():
+            if targets[r]:
+                cells[i].hyperlink = targets[r]
+                cells[i].font = styles.LINK_FONT
+        cur.append(cells)
     if block.total_label:
         cur.append(_total_cells(ws, block))
     return header_row

@@ -1,0 +1,1 @@
+"""Intake of submitted templates: safe file reading, checks, findings (step 3a)."""

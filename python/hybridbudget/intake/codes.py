@@ -1,0 +1,45 @@
+"""Every finding code intake can report: severity, category and what it means (docs/findings.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..findings import Severity
+
+E, W = Severity.ERROR, Severity.WARNING
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: Severity
+    category: str  # file | identity | integrity | data
+    meaning: str
+
+
+CODES: tuple[Code, ...] = (
+    Code("NOT_WORKBOOK", E, "file", "the file is not an Excel workbook (random bytes, a CSV renamed .xlsx, a PDF)"),
+    Code("ENCRYPTED", E, "file", "the workbook is password-encrypted; intake cannot open it"),
+    Code("CORRUPT", E, "file", "the workbook is damaged or truncated and cannot be read"),
+    Code("TOO_LARGE", E, "file", "the workbook unpacks to more than the size cap (a zip bomb or a huge sheet)"),
+    Code("LINK_OUTSIDE", W, "file", "a symbolic link points outside the submissions folder; it is ignored"),
+    Code("NOT_TEMPLATE", E, "identity", "the workbook is not one of our templates (metadata or contract names missing)"),
+    Code("WRONG_FISCAL_YEAR", E, "identity", "the template is for another fiscal year"),
+    Code("WRONG_SCHEMA", E, "identity", "the template's schema version is not the one intake reads"),
+    Code("UNKNOWN_COST_CENTER", E, "identity", "the template's cost center is not in the Organization sheet"),
+    Code("SUPERSEDED", W, "identity", "another file for the same cost center is newer (higher template version, then later save); this one is ignored"),
+    Code("LOCKED_EDITED", E, "integrity", "locked content differs from what finance sent (fingerprint mismatch)"),
+    Code("PROTECTION_REMOVED", W, "integrity", "the Budget sheet's protection was removed"),
+    Code("FORMULA_CHANGED", E, "integrity", "a formula was overwritten with a constant or changed"),
+    Code("REQUIRED_BLANK", E, "data", "a required input is blank"),
+    Code("NOT_A_NUMBER", E, "data", "text (or another non-number) in a numeric input"),
+    Code("NEGATIVE", E, "data", "a negative value in an input that must be zero or more"),
+    Code("OUT_OF_RANGE", E, "data", "a value outside the input's allowed range"),
+    Code("FTE_OUTSIDE_BAND", W, "data", "budget FTEs outside the job class's staffing band around the target"),
+    Code("RATIONALE_MISSING", E, "data", "a section departs from the target beyond tolerance and its rationale is blank"),
+    Code("WAGE_FAR_FROM_PAYROLL", W, "data", "a budget wage rate departs from the payroll history beyond the wage tolerance"),
+    Code("CAPITAL_INCOMPLETE", E, "data", "a capital request lacks its amount, item or justification"),
+    Code("MONTHS_NOT_ANNUAL", E, "data", "monthly values do not add up to the annual figure shown"),
+    Code("CACHED_MISMATCH", W, "integrity", "a figure the workbook computed differs from the engine's recomputation"),
+)  # fmt: skip
+CODE_BY_ID: dict[str, Code] = {c.code: c for c in CODES}

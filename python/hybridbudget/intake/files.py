@@ -1,0 +1,106 @@
+"""Finding and sniffing submitted files before any parser sees them (untrusted input)."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..findings import Finding
+from .codes import CODE_BY_ID
+
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # encrypted OOXML and legacy .xls are OLE files
+ZIP_MAGIC = b"PK\x03\x04"
+MAX_UNCOMPRESSED = 64 * 1024 * 1024  # a template unpacks to well under 1 MB
+MAX_PARTS = 500
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def finding(code: str, message: str, file: str = "", **where: str) -> Finding:
+    """A finding with the code's registered severity."""
+    return Finding(
+        code=code, severity=CODE_BY_ID[code].severity, message=message, file=file, **where
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: Path
+    rel: str  # path relative to the submissions folder, as shown to people
+
+    def sha256(self) -> str:
+        h = hashlib.sha256()
+        with self.path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+
+
+def discover(folder: Path) -> tuple[list[Candidate], list[Finding]]:
+    """Every submission file under `folder`, recursively, in a stable order.
+
+    Office lock files (~$...) and hidden files are skipped; symbolic links that resolve outside the
+    folder are reported and ignored.
+    """
+    root = folder.resolve()
+    found: list[Candidate] = []
+    findings: list[Finding] = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.name.startswith(("~$", ".")) or any(p.startswith(".") for p in rel.split("/")[:-1]):
+            continue
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.is_relative_to(root):
+                findings.append(
+                    finding(
+                        "LINK_OUTSIDE",
+                        f"this is a link to {target}, outside the submissions folder; ignored",
+                        rel,
+                    )
+                )
+                continue
+        if path.is_file():
+            found.append(Candidate(path, rel))
+    return found, findings
+
+
+def sniff(candidate: Candidate) -> Finding | None:
+    """A file-level problem that makes parsing pointless or unsafe, or None."""
+    rel = candidate.rel
+    try:
+        with candidate.path.open("rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        return finding("CORRUPT", f"the file cannot be read ({exc.strerror})", rel)
+    if head.startswith(OLE_MAGIC):
+        return finding(
+            "ENCRYPTED",
+            "the workbook is password-encrypted (or an old .xls file): save it without a "
+            "password to open, as .xlsx, and send it again",
+            rel,
+        )
+    if not head.startswith(ZIP_MAGIC):
+        return finding(
+            "NOT_WORKBOOK",
+            "this is not an Excel workbook (.xlsx); send the budget template you received",
+            rel,
+        )
+    try:
+        with zipfile.ZipFile(candidate.path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        return finding("CORRUPT", f"the workbook is damaged and cannot be opened ({exc})", rel)
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED or len(infos) > MAX_PARTS:
+        return finding(
+            "TOO_LARGE",
+            f"the workbook unpacks to {total / 1e6:,.0f} MB in {len(infos)} parts, beyond the "
+            f"{MAX_UNCOMPRESSED / 1e6:,.0f} MB cap for a template; it was not opened",
+            rel,
+            value=str(total),
+        )
+    if "xl/workbook.xml" not in {i.filename for i in infos}:
+        return finding("NOT_WORKBOOK", "this zip file is not an Excel workbook", rel)
+    return None

@@ -1,0 +1,110 @@
+"""One submitted template read into plain data: metadata, contract values, formulas, cached results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from python_calamine import CalamineWorkbook
+
+from ..findings import Finding
+from ..templates.contract import BUDGET_SHEET, NAMES
+from ..templates.fingerprint import expected_formulas, fingerprint, locked_lines
+from ..templates.layout import layout
+from ..templates.values import read_meta, read_template_values
+from .files import Candidate, finding
+
+
+@dataclass
+class Submission:
+    """What intake knows about one submitted workbook."""
+
+    candidate: Candidate
+    sha256: str
+    modified: dt.datetime
+    meta: dict[str, str]
+    values: dict[str, list[Any]]  # contract name -> cell values (formulas as text)
+    cached: dict[str, list[Any]]  # contract name -> cached formula results (None where absent)
+    cells: dict[str, Any]  # coordinate -> value (formula text) of every formula cell we expect
+    protected: bool
+    fingerprint: str
+    locked: dict[str, str] = field(default_factory=dict)  # coordinate -> normalised locked value
+
+    @property
+    def file(self) -> str:
+        return self.candidate.rel
+
+    @property
+    def cost_center(self) -> str:
+        return self.meta.get("cost_center", "")
+
+    def version(self) -> int:
+        try:
+            return int(self.meta.get("template_version", "0"))
+        except ValueError:
+            return 0
+
+
+def cell_of(name: str, i: int = 0) -> str:
+    """The Budget-sheet coordinate of the i-th cell (row-major) of a contract name."""
+    r, c = layout().names[name].cells()[i]
+    return f"{get_column_letter(c)}{r}"
+
+
+def _cached(path: str) -> dict[str, list[Any]]:
+    """Cached values of every contract name, from the file's own stored results (fast reader)."""
+    try:
+        grid = CalamineWorkbook.from_path(path).get_sheet_by_name(BUDGET_SHEET).to_python()
+    except Exception:  # a sheet the fast reader cannot read has no usable cache
+        return {}
+    out: dict[str, list[Any]] = {}
+    for n in NAMES:
+        values = []
+        for r, c in layout().names[n.name].cells():
+            v = grid[r - 1][c - 1] if r - 1 < len(grid) and c - 1 < len(grid[r - 1]) else None
+            values.append(None if v == "" else v)
+        out[n.name] = values
+    return out
+
+
+def read_submission(candidate: Candidate) -> Submission | Finding:
+    """Read one sniffed workbook; a workbook openpyxl cannot load is a CORRUPT finding."""
+    path = candidate.path
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about unknown extensions
+            wb = load_workbook(path, data_only=False)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as exc:
+        return finding(
+            "CORRUPT", f"the workbook cannot be opened ({exc.__class__.__name__})", candidate.rel
+        )
+    except Exception as exc:  # any parser failure on untrusted input is a finding
+        return finding("CORRUPT", f"the workbook cannot be opened ({exc!r})", candidate.rel)
+    meta = read_meta(wb)
+    values = read_template_values(wb)
+    if BUDGET_SHEET in wb.sheetnames:
+        ws = wb[BUDGET_SHEET]
+        cells = {coord: ws[coord].value for coord in expected_formulas()}
+        protected = bool(ws.protection.sheet)
+        lines = locked_lines(ws)
+        fp = fingerprint(ws)
+    else:
+        cells, protected, lines, fp = {}, False, [], ""
+    wb.close()
+    return Submission(
+        candidate=candidate,
+        sha256=candidate.sha256(),
+        modified=dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC),
+        meta=meta,
+        values=values,
+        cached=_cached(str(path)),
+        cells=cells,
+        protected=protected,
+        fingerprint=fp,
+        locked=dict(line.split("=", 1) for line in lines),
+    )

@@ -1,0 +1,288 @@
+"""Step 3a: validate every returned template; report findings; never modify a submitted file."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import pandas as pd
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+
+from ..control.read import load_control
+from ..control.store import update_control
+from ..errors import HybridBudgetError
+from ..fileio import atomic_save, atomic_write_text
+from ..findings import Finding, Severity, findings_frame
+from ..intake.checks import Context, review
+from ..intake.files import Candidate, discover, finding, sniff
+from ..intake.submission import Submission, read_submission
+from ..progress import Progress, silent
+from ..targets import build_targets
+from ..workbook import styles
+from ..workbook.spec import Block, Column, Sheet
+
+VALID, WARNINGS, REJECTED, SUPERSEDED = "valid", "valid with warnings", "rejected", "superseded"
+VALIDATION_SHEET = "Validation"
+
+
+@dataclass
+class FileStatus:
+    file: str
+    cost_center: str
+    status: str
+    errors: int
+    warnings: int
+    template_version: str = ""
+    modified: str = ""
+    sha256: str = ""
+
+
+@dataclass
+class ValidationResult:
+    folder: Path
+    findings: list[Finding]
+    files: list[FileStatus]
+    accepted: dict[str, Submission] = field(default_factory=dict)  # newest valid per cost center
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+    def summary(self) -> str:
+        n = Counter(f.status for f in self.files)
+        return (
+            f"{len(self.files)} files: {n[VALID]} valid, {n[WARNINGS]} with warnings, "
+            f"{n[REJECTED]} rejected, {n[SUPERSEDED]} superseded; "
+            f"{sum(f.severity is Severity.ERROR for f in self.findings)} errors, "
+            f"{sum(f.severity is Severity.WARNING for f in self.findings)} warnings"
+        )
+
+
+def _rank(sub: Submission) -> tuple[int, float, str]:
+    """Newest first: higher template version, then later save, then file name."""
+    return (sub.version(), sub.modified.timestamp(), sub.file)
+
+
+def _supersede(subs: list[Submission], findings: dict[str, list[Finding]]) -> set[str]:
+    """Mark every older file of a cost center as superseded; returns their file names."""
+    by_cc: dict[str, list[Submission]] = {}
+    for s in subs:
+        by_cc.setdefault(s.cost_center, []).append(s)
+    older: set[str] = set()
+    for cc, group in by_cc.items():
+        group.sort(key=_rank, reverse=True)
+        newest = group[0]
+        for s in group[1:]:
+            older.add(s.file)
+            findings[s.file].append(
+                finding(
+                    "SUPERSEDED",
+                    f"{newest.file} is a newer submission for {cc} (template version "
+                    f"{newest.version()}); this file is ignored",
+                    s.file,
+                    cost_center=cc,
+                    value=str(s.version()),
+                )
+            )
+    return older
+
+
+def validate_submissions(
+    control: Path, folder: Path, progress: Progress = silent
+) -> ValidationResult:
+    """Read and check every file under `folder`; nothing is written."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise HybridBudgetError(f"{folder}: submissions folder not found")
+    progress(f"reading {control}")
+    ref, history = load_control(control)
+    ctx = Context(ref, build_targets(ref, history))
+    candidates, loose = discover(folder)
+    progress(f"checking {len(candidates)} files in {folder}")
+    per_file: dict[str, list[Finding]] = {}
+    subs: list[Submission] = []
+    every = max(1, math.ceil(len(candidates) / 10))
+    for i, cand in enumerate(candidates, start=1):
+        per_file[cand.rel] = _check_file(cand, ctx, subs)
+        if i % every == 0 or i == len(candidates):
+            progress(f"{i}/{len(candidates)} files checked")
+    known = [s for s in subs if s.cost_center in ctx.targets.by_cost_center]
+    older = _supersede(known, per_file)
+    files, accepted = [], {}
+    by_file = {s.file: s for s in subs}
+    for cand in candidates:
+        found = per_file[cand.rel]
+        errors = sum(f.severity is Severity.ERROR for f in found)
+        warnings = sum(f.severity is Severity.WARNING for f in found)
+        sub = by_file.get(cand.rel)
+        status = (
+            SUPERSEDED
+            if cand.rel in older
+            else REJECTED
+            if errors
+            else WARNINGS
+            if warnings
+            else VALID
+        )
+        if sub is not None and status in (VALID, WARNINGS):
+            accepted[sub.cost_center] = sub
+        files.append(
+            FileStatus(
+                cand.rel,
+                sub.cost_center if sub else "",
+                status,
+                errors,
+                warnings,
+                sub.meta.get("template_version", "") if sub else "",
+                sub.modified.strftime("%Y-%m-%d %H:%M") if sub else "",
+                sub.sha256 if sub else "",
+            )
+        )
+    findings = loose + [f for cand in candidates for f in per_file[cand.rel]]
+    return ValidationResult(folder, findings, files, accepted)
+
+
+def _check_file(cand: Candidate, ctx: Context, subs: list[Submission]) -> list[Finding]:
+    problem = sniff(cand)
+    if problem is not None:
+        return [problem]
+    sub = read_submission(cand)
+    if isinstance(sub, Finding):
+        return [sub]
+    subs.append(sub)
+    return review(sub, ctx)
+
+
+# --- outputs ---------------------------------------------------------------------------------
+
+FINDING_COLUMNS = (
+    Column("Severity", "severity", width=9),
+    Column("Code", "code", width=22),
+    Column("File", "file", width=34, link_from="link"),
+    Column("Sheet", "sheet", width=9),
+    Column("Cell", "cell", width=8),
+    Column("Cost center", "cost_center", width=12),
+    Column("Message", "message", width=80),
+    Column("Value found", "value", width=16),
+    Column("Expected", "expected", width=16),
+)
+FILE_COLUMNS = (
+    Column("File", "file", width=34, link_from="link"),
+    Column("Cost center", "cost_center", width=12),
+    Column("Status", "status", width=18),
+    Column("Errors", "errors", "int", width=8),
+    Column("Warnings", "warnings", "int", width=9),
+    Column("Template version", "template_version", width=9),
+    Column("Saved", "modified", width=16),
+    Column("SHA-256", "sha256", width=66),
+)
+
+
+def _link(control: Path, folder: Path, file: str, sheet: str = "", cell: str = "") -> str:
+    target = Path(os.path.relpath(folder / file, control.parent)).as_posix()
+    where = f"#'{sheet}'!{cell}" if sheet and cell and cell[0].isalpha() else ""
+    return quote(target) + where
+
+
+def validation_sheet(result: ValidationResult, control: Path) -> Sheet:
+    frame = findings_frame(result.findings)
+    order = {"error": 0, "warning": 1, "info": 2}
+    frame = frame.sort_values(
+        ["severity", "file", "code"], key=lambda s: s.map(order) if s.name == "severity" else s
+    )
+    frame["link"] = [
+        _link(control, result.folder, f, s, c)
+        for f, s, c in zip(frame.file, frame.sheet, frame.cell, strict=True)
+    ]
+    files = pd.DataFrame([vars(f) for f in result.files], columns=[c.key for c in FILE_COLUMNS])
+    files["link"] = [_link(control, result.folder, f) for f in files.file]
+    return Sheet(
+        VALIDATION_SHEET,
+        f"Validation of {result.folder}",
+        (Block("Findings", FINDING_COLUMNS, frame), Block("Files", FILE_COLUMNS, files)),
+        notes=(
+            result.summary() + ".",
+            "Errors block consolidation of that file; warnings do not. Click a file to open it "
+            "(at the cell where the link can say so). Sort and filter with the header arrows.",
+        ),
+    )
+
+
+def write_findings(result: ValidationResult, path: Path) -> Path:
+    """The findings as CSV or JSON (by the file's suffix)."""
+    frame = findings_frame(result.findings)
+    if path.suffix.lower() == ".json":
+        atomic_write_text(path, findings_json(result))
+    else:
+        atomic_save(path, lambda tmp: frame.to_csv(tmp, index=False))
+    return path
+
+
+def findings_json(result: ValidationResult) -> str:
+    return json.dumps(
+        {
+            "summary": result.summary(),
+            "files": [vars(f) for f in result.files],
+            "findings": [f.model_dump(mode="json") for f in result.findings],
+        },
+        indent=2,
+    )
+
+
+def write_feedback(result: ValidationResult, out_dir: Path) -> list[Path]:
+    """For each rejected, readable submission: a copy with the offending cells marked and commented."""
+    written = []
+    rejected = {f.file for f in result.files if f.status == REJECTED}
+    for rel in sorted(rejected):
+        found = [f for f in result.findings if f.file == rel]
+        src = result.folder / rel
+        dst = out_dir / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            wb = load_workbook(src)
+        except Exception:  # unreadable: send back as it came, with the findings beside it
+            shutil.copyfile(src, dst)
+            atomic_write_text(dst.with_suffix(".findings.txt"), "\n".join(f.message for f in found))
+            written.append(dst)
+            continue
+        notes: list[str] = []
+        for f in found:
+            if f.sheet in wb.sheetnames and f.cell and f.cell[0].isalpha():
+                cell = wb[f.sheet][f.cell]
+                cell.fill = styles.WARN_FILL
+                text = (cell.comment.text + "\n" if cell.comment else "") + f.message
+                cell.comment = Comment(text, "hybridbudget validate", width=300, height=120)
+            else:
+                notes.append(f"{f.code}: {f.message}")
+        if notes:
+            atomic_write_text(dst.with_suffix(".findings.txt"), "\n".join(notes))
+        atomic_save(dst, wb.save)
+        written.append(dst)
+    return written
+
+
+def validate(
+    control: Path,
+    folder: Path,
+    progress: Progress = silent,
+    findings_out: Path | None = None,
+    feedback: Path | None = None,
+    write_sheet: bool = True,
+) -> ValidationResult:
+    """The Validate button: check, then write the Validation sheet and the requested outputs."""
+    result = validate_submissions(control, folder, progress)
+    if write_sheet:
+        progress(f"writing the {VALIDATION_SHEET} sheet into {control}")
+        update_control(control, [validation_sheet(result, Path(control))], "validate")
+    if findings_out is not None:
+        write_findings(result, findings_out)
+    if feedback is not None:
+        write_feedback(result, feedback)
+    return result
