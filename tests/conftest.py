@@ -47,3 +47,21 @@ def control_targets(control_path: Path):
 
     ref, history = load_control(control_path)
     return ref, build_targets(ref, history)
+
+
+@pytest.fixture(scope="session")
+def templates_dir(tmp_path_factory: pytest.TempPathFactory, control_path: Path) -> Path:
+    """Every cost center's template, generated once (read-only: copy before editing)."""
+    from hybridbudget.steps.templates import generate_templates
+
+    out = tmp_path_factory.mktemp("templates")
+    generate_templates(control_path, out)
+    return out
+
+
+@pytest.fixture()
+def control_copy(tmp_path: Path, control_path: Path) -> Path:
+    """A writable copy of the control workbook."""
+    dst = tmp_path / "control.xlsx"
+    shutil.copyfile(control_path, dst)
+    return dst

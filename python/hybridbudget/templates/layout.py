@@ -116,7 +116,7 @@ class Rule:
         if self.kind == "textLength":
             return f"Keep it under {self.high:,.0f} characters."
         what = "a whole number" if self.kind == "whole" else "a number"
-        return f"Enter {what} from {self.low:,g} to {self.high:,g} (or leave the cell blank)."
+        return f"Enter {what} from {self.low:,.15g} to {self.high:,.15g} (or leave the cell blank)."
 
 
 @dataclass(frozen=True)

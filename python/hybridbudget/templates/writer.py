@@ -186,8 +186,8 @@ def _validation(rule: Rule, cap: int) -> DataValidation:
     return DataValidation(
         type=rule.kind,
         operator="between",
-        formula1=f"{rule.low:g}",
-        formula2=f"{high:g}",
+        formula1=f"{rule.low:.15g}",
+        formula2=f"{high:.15g}",
         **common,
     )
 
@@ -237,6 +237,10 @@ def build_budget_sheet(ws: Worksheet, t: CostCenterTarget, ref: Reference) -> No
     fields = header_fields(t, ref)
     for key, rc in lay.fields.items():
         dynamic[rc] = fields[key]
+    # merge while the cells are still unstyled (openpyxl re-borders styled merges slowly), then
+    # give every cell of a merge its first cell's style, so all of it is unlocked or locked alike
+    for area in lay.merges:
+        ws.merge_cells(area.ref)
     painter = _Painter()
     for (r, c), slot in lay.cells.items():
         cell = ws.cell(row=r, column=c)
@@ -247,7 +251,9 @@ def build_budget_sheet(ws: Worksheet, t: CostCenterTarget, ref: Reference) -> No
             cell.value = value
         painter.paint(cell, slot.style)
     for area in lay.merges:
-        ws.merge_cells(area.ref)  # the merge copies its first cell's protection to the rest
+        style = lay.cells[(area.row, area.col)].style
+        for r, c in area.cells()[1:]:
+            painter.paint(ws.cell(row=r, column=c), style)
     cap = volume_cap(t)
     for name, rule in lay.rules.items():
         dv = _validation(rule, cap)
