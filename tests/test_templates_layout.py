@@ -100,3 +100,11 @@ def test_fingerprint_normalisation() -> None:
     assert normalise("  RN  ") == "RN"
     assert normalise("=sum(B1:B2)") == "=SUM(B1:B2)"
     assert normalise(None) is None and normalise("   ") is None
+
+
+def test_validation_messages_fit_excel_limits() -> None:
+    for name, rule in layout().rules.items():
+        assert 0 < len(rule.title) <= 32, name  # Excel refuses longer input/error titles
+        assert 0 < len(rule.prompt) <= 255, name
+        assert 0 < len(rule.error) <= 225, name
+    assert "50%" in layout().rules["hb_overtime_pct"].error

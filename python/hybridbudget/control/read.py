@@ -28,13 +28,14 @@ from ..model.line_items import JOB_CLASSES, LINE_ITEM_CODES, periods
 from ..records import parse_records
 from ..sources import Reference
 from ..workbook.read import TableRead, read_block
-from ..workbook.spec import Column
+from ..workbook.spec import Column, Sheet
 from . import layout as L
+from .book import ControlBook, open_control
 
 M = TypeVar("M", bound=BaseModel)
 
 
-class ControlWorkbook:
+class FileControlBook:
     """The control workbook's sheets as rows of values, read on demand (python-calamine: fast)."""
 
     def __init__(self, path: Path) -> None:
@@ -52,6 +53,17 @@ class ControlWorkbook:
     def sheet_names(self) -> list[str]:
         return list(self._book.sheet_names)
 
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def write_sheets(self, sheets: Sequence[Sheet], step: str) -> None:
+        from .store import update_control
+
+        update_control(self.path, sheets, step)
+        self._rows = {n: r for n, r in self._rows.items() if n not in {s.name for s in sheets}}
+        self._book = CalamineWorkbook.from_path(str(self.path))
+
     def rows(self, sheet: str) -> list[tuple[Any, ...]]:
         if sheet not in self._book.sheet_names:
             raise HybridBudgetError(f"{self.file}: the sheet '{sheet}' is missing")
@@ -60,10 +72,11 @@ class ControlWorkbook:
             self._rows[sheet] = [tuple(None if v == "" else v for v in r) for r in raw]
         return self._rows[sheet]
 
-    def block(
-        self, sheet: str, title: str, columns: Sequence[Column], titles: Sequence[str] = ()
-    ) -> TableRead:
-        return read_block(self.rows(sheet), sheet, self.file, title, columns, titles)
+
+def _block(
+    book: ControlBook, sheet: str, title: str, columns: Sequence[Column], titles: Sequence[str] = ()
+) -> TableRead:
+    return read_block(book.rows(sheet), sheet, book.file, title, columns, titles)
 
 
 def _text(value: Any) -> Any:
@@ -131,8 +144,8 @@ def _unknown(table: TableRead, key: str, known: set[str], what: str) -> list[Fin
     ]
 
 
-def read_config(book: ControlWorkbook) -> tuple[SystemConfig | None, list[Finding]]:
-    table = book.block(L.GUARDRAILS, L.GUARDRAIL_BLOCK, L.GUARDRAIL_COLUMNS)
+def read_config(book: ControlBook) -> tuple[SystemConfig | None, list[Finding]]:
+    table = _block(book, L.GUARDRAILS, L.GUARDRAIL_BLOCK, L.GUARDRAIL_COLUMNS)
     by_key = {str(r["key"]): i for i, r in enumerate(table.rows) if r["key"]}
     findings: list[Finding] = []
     data: dict[str, dict[str, Any]] = {}
@@ -151,7 +164,7 @@ def read_config(book: ControlWorkbook) -> tuple[SystemConfig | None, list[Findin
         group, field = key.split(".")
         value = table.rows[by_key[key]]["value"]
         data.setdefault(group, {})[field] = _text(value) if kind == "text" else value
-    esc = book.block(L.DECISION_GUIDE, L.ESCALATION_BLOCK, L.ESCALATION_COLUMNS)
+    esc = _block(book, L.DECISION_GUIDE, L.ESCALATION_BLOCK, L.ESCALATION_COLUMNS)
     levels, bad = _models(esc, L.ESCALATION_COLUMNS, EscalationLevel, "escalation level")
     findings += bad
     if findings:
@@ -191,12 +204,12 @@ def read_config(book: ControlWorkbook) -> tuple[SystemConfig | None, list[Findin
         return None, findings
 
 
-def read_reference(book: ControlWorkbook) -> Reference:
+def read_reference(book: ControlBook) -> Reference:
     """Guardrails, organization, job classes and account map, validated."""
     config, findings = read_config(book)
-    ent = book.block(L.ORGANIZATION, L.ENTITY_BLOCK, L.ENTITY_COLUMNS, L.ORG_BLOCKS)
-    sls = book.block(L.ORGANIZATION, L.SERVICE_LINE_BLOCK, L.SERVICE_LINE_COLUMNS, L.ORG_BLOCKS)
-    ccs = book.block(L.ORGANIZATION, L.COST_CENTER_BLOCK, L.COST_CENTER_COLUMNS, L.ORG_BLOCKS)
+    ent = _block(book, L.ORGANIZATION, L.ENTITY_BLOCK, L.ENTITY_COLUMNS, L.ORG_BLOCKS)
+    sls = _block(book, L.ORGANIZATION, L.SERVICE_LINE_BLOCK, L.SERVICE_LINE_COLUMNS, L.ORG_BLOCKS)
+    ccs = _block(book, L.ORGANIZATION, L.COST_CENTER_BLOCK, L.COST_CENTER_COLUMNS, L.ORG_BLOCKS)
     entities, bad_e = _models(ent, L.ENTITY_COLUMNS, Entity, "entity")
     lines, bad_s = _models(sls, L.SERVICE_LINE_COLUMNS, ServiceLine, "service line")
     centers, bad_c = _models(ccs, L.COST_CENTER_COLUMNS, CostCenter, "cost center")
@@ -208,9 +221,9 @@ def read_reference(book: ControlWorkbook) -> Reference:
     findings += _unknown(
         ccs, "service_line_code", {s.service_line_code for s in lines}, "service line"
     )
-    jcl = book.block(L.JOB_CLASSES_SHEET, L.JOB_CLASS_BLOCK, L.JOB_CLASS_COLUMNS, L.JOB_BLOCKS)
-    jco = book.block(L.JOB_CLASSES_SHEET, L.JOB_CODE_BLOCK, L.JOB_CODE_COLUMNS, L.JOB_BLOCKS)
-    acc = book.block(L.ACCOUNT_MAP, L.ACCOUNT_BLOCK, L.ACCOUNT_COLUMNS, L.ACCOUNT_BLOCKS)
+    jcl = _block(book, L.JOB_CLASSES_SHEET, L.JOB_CLASS_BLOCK, L.JOB_CLASS_COLUMNS, L.JOB_BLOCKS)
+    jco = _block(book, L.JOB_CLASSES_SHEET, L.JOB_CODE_BLOCK, L.JOB_CODE_COLUMNS, L.JOB_BLOCKS)
+    acc = _block(book, L.ACCOUNT_MAP, L.ACCOUNT_BLOCK, L.ACCOUNT_COLUMNS, L.ACCOUNT_BLOCKS)
     classes, bad_jc = _models(jcl, L.JOB_CLASS_COLUMNS, JobClass, "job class")
     codes, bad_jo = _models(jco, L.JOB_CODE_COLUMNS, JobCode, "job code")
     accounts, bad_a = _models(acc, L.ACCOUNT_COLUMNS, AccountMapping, "account")
@@ -266,11 +279,11 @@ def _numbers(table: TableRead, keys: Sequence[str]) -> tuple[pd.DataFrame, list[
     return frame, findings
 
 
-def read_history(book: ControlWorkbook, ref: Reference) -> History:
+def read_history(book: ControlBook, ref: Reference) -> History:
     year = ref.config.history_year
     known = set(ref.organization.cost_center_by_code)
-    hist = book.block(L.HISTORY, L.HISTORY_BLOCK, L.HISTORY_COLUMNS)
-    staff = book.block(L.STAFFING_HISTORY, L.STAFFING_BLOCK, L.STAFFING_COLUMNS)
+    hist = _block(book, L.HISTORY, L.HISTORY_BLOCK, L.HISTORY_COLUMNS)
+    staff = _block(book, L.STAFFING_HISTORY, L.STAFFING_BLOCK, L.STAFFING_COLUMNS)
     # the total row is ours, not data
     for table in (hist, staff):
         keep = [i for i, r in enumerate(table.rows) if r["cost_center"] != "Total"]
@@ -301,8 +314,8 @@ def read_history(book: ControlWorkbook, ref: Reference) -> History:
     return History(year=year, monthly=monthly.reset_index(), staffing=staffing.reset_index())
 
 
-def load_control(path: Path) -> tuple[Reference, History]:
+def load_control(control: Path | str | ControlBook) -> tuple[Reference, History]:
     """Everything later steps need from the control workbook, validated."""
-    book = ControlWorkbook(path)
+    book = open_control(control)
     ref = read_reference(book)
     return ref, read_history(book, ref)

@@ -15,8 +15,8 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
+from ..control.book import ControlBook, open_control
 from ..control.read import load_control
-from ..control.store import update_control
 from ..errors import HybridBudgetError
 from ..fileio import atomic_save, atomic_write_text
 from ..findings import Finding, Severity, findings_frame
@@ -95,14 +95,15 @@ def _supersede(subs: list[Submission], findings: dict[str, list[Finding]]) -> se
 
 
 def validate_submissions(
-    control: Path, folder: Path, progress: Progress = silent
+    control: Path | ControlBook, folder: Path, progress: Progress = silent
 ) -> ValidationResult:
     """Read and check every file under `folder`; nothing is written."""
     folder = Path(folder)
     if not folder.is_dir():
         raise HybridBudgetError(f"{folder}: submissions folder not found")
-    progress(f"reading {control}")
-    ref, history = load_control(control)
+    book = open_control(control)
+    progress(f"reading {book.file}")
+    ref, history = load_control(book)
     ctx = Context(ref, build_targets(ref, history))
     candidates, loose = discover(folder)
     progress(f"checking {len(candidates)} files in {folder}")
@@ -185,24 +186,25 @@ FILE_COLUMNS = (
 )
 
 
-def _link(control: Path, folder: Path, file: str, sheet: str = "", cell: str = "") -> str:
-    target = Path(os.path.relpath(folder / file, control.parent)).as_posix()
+def _link(base: Path, folder: Path, file: str, sheet: str = "", cell: str = "") -> str:
+    target = Path(os.path.relpath(folder.resolve() / file, base.resolve())).as_posix()
     where = f"#'{sheet}'!{cell}" if sheet and cell and cell[0].isalpha() else ""
     return quote(target) + where
 
 
-def validation_sheet(result: ValidationResult, control: Path) -> Sheet:
+def validation_sheet(result: ValidationResult, base: Path) -> Sheet:
+    """The Validation sheet; links are relative to `base` (the control workbook's folder)."""
     frame = findings_frame(result.findings)
     order = {"error": 0, "warning": 1, "info": 2}
     frame = frame.sort_values(
         ["severity", "file", "code"], key=lambda s: s.map(order) if s.name == "severity" else s
     )
     frame["link"] = [
-        _link(control, result.folder, f, s, c)
+        _link(base, result.folder, f, s, c)
         for f, s, c in zip(frame.file, frame.sheet, frame.cell, strict=True)
     ]
     files = pd.DataFrame([vars(f) for f in result.files], columns=[c.key for c in FILE_COLUMNS])
-    files["link"] = [_link(control, result.folder, f) for f in files.file]
+    files["link"] = [_link(base, result.folder, f) for f in files.file]
     return Sheet(
         VALIDATION_SHEET,
         f"Validation of {result.folder}",
@@ -269,7 +271,7 @@ def write_feedback(result: ValidationResult, out_dir: Path) -> list[Path]:
 
 
 def validate(
-    control: Path,
+    control: Path | ControlBook,
     folder: Path,
     progress: Progress = silent,
     findings_out: Path | None = None,
@@ -277,10 +279,11 @@ def validate(
     write_sheet: bool = True,
 ) -> ValidationResult:
     """The Validate button: check, then write the Validation sheet and the requested outputs."""
-    result = validate_submissions(control, folder, progress)
+    book = open_control(control)
+    result = validate_submissions(book, folder, progress)
     if write_sheet:
-        progress(f"writing the {VALIDATION_SHEET} sheet into {control}")
-        update_control(control, [validation_sheet(result, Path(control))], "validate")
+        progress(f"writing the {VALIDATION_SHEET} sheet into {book.file}")
+        book.write_sheets([validation_sheet(result, book.folder)], "validate")
     if findings_out is not None:
         write_findings(result, findings_out)
     if feedback is not None:

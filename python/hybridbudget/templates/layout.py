@@ -108,15 +108,22 @@ class Rule:
     high: float | None
     title: str  # input message title (<= 32 characters)
     prompt: str  # input message (<= 255 characters)
+    percent: bool = False  # bounds are shares shown as percentages
+
+    def bound(self, value: float) -> str:
+        return f"{value:.0%}" if self.percent else f"{value:,.15g}"
 
     @property
     def error(self) -> str:
+        """The error alert (<= 225 characters)."""
         if self.kind == "list":
-            return f"Choose {', '.join(PRIORITIES)} from the list."
+            *first, last = PRIORITIES
+            return f"Choose {', '.join(first)} or {last} from the list."
         if self.kind == "textLength":
-            return f"Keep it under {self.high:,.0f} characters."
+            return f"Keep it to {self.high:,.0f} characters or fewer."
         what = "a whole number" if self.kind == "whole" else "a number"
-        return f"Enter {what} from {self.low:,.15g} to {self.high:,.15g} (or leave the cell blank)."
+        low, high = self.bound(self.low or 0), self.bound(self.high or 0)
+        return f"Enter {what} from {low} to {high}, or leave the cell blank."
 
 
 @dataclass(frozen=True)
@@ -401,8 +408,8 @@ STAFF_RULES: dict[str, Rule] = {
                          "wage for the budget year. Pre-filled with the target (prior year + "
                          "wage inflation)."),
     "hb_overtime_pct": Rule("decimal", 0, 0.5, "Overtime %", "Overtime hours as a share of "
-                            "worked hours, e.g. 0.03 for 3%. Paid at "
-                            f"{1 + OVERTIME_PREMIUM:g}x the wage rate."),
+                            "worked hours, e.g. 3% (type 3%). Paid at "
+                            f"{1 + OVERTIME_PREMIUM:g}x the wage rate.", percent=True),
     "hb_agency_fte": Rule("decimal", 0, 200, "Agency FTEs", "Contract (agency) FTEs; billed at "
                           f"the agency rate shown for {HOURS_PER_FTE:,} hours each."),
 }  # fmt: skip

@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import uuid
 from copy import copy
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import __version__
+from ..drivers import Drivers
 from ..fileio import atomic_save
 from ..model.line_items import JOB_CLASSES
+from ..money import round_to
 from ..sources import Reference
 from ..targets import CostCenterTarget
 from ..workbook import styles as S
@@ -97,7 +100,7 @@ def prefill(t: CostCenterTarget, tolerance_pct: float, tolerance_amount: float) 
     """The values written into every given and input name (row-major), from the targets."""
     prior, target, fig = t.prior, t.drivers, t.figures
 
-    def by_class(d: Any, attr: str) -> list[float]:
+    def by_class(d: Drivers, attr: str) -> list[float]:
         return [getattr(d.staff(j), attr) for j in JOB_CLASSES]
 
     return {
@@ -111,7 +114,7 @@ def prefill(t: CostCenterTarget, tolerance_pct: float, tolerance_amount: float) 
         "hb_revenue_per_uos": [target.revenue_per_uos],
         "hb_productive_ratio": [target.productive_ratio],
         "hb_benefits_load": [target.benefits_load],
-        "hb_whpuos_target": [round(fig.worked_hours_per_uos, 4)],  # as displayed
+        "hb_whpuos_target": [round_to(fig.worked_hours_per_uos, 4)],  # as displayed
         "hb_supplies_prior": [prior.supplies_per_uos],
         "hb_drugs_prior": [prior.drugs_per_uos],
         "hb_purchased_prior": [prior.purchased_services],
@@ -170,7 +173,7 @@ def _text(cell: Cell, value: str) -> None:
 
 def _validation(rule: Rule, cap: int) -> DataValidation:
     high = cap if rule.high is None else rule.high
-    rule = Rule(rule.kind, rule.low, high, rule.title, rule.prompt)
+    rule = replace(rule, high=high)
     common: dict[str, Any] = {
         "allow_blank": True,
         "showErrorMessage": True,
