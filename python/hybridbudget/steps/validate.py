@@ -50,6 +50,7 @@ class ValidationResult:
     findings: list[Finding]
     files: list[FileStatus]
     accepted: dict[str, Submission] = field(default_factory=dict)  # newest valid per cost center
+    context: Context | None = None  # the control workbook's reference data and targets
 
     @property
     def has_errors(self) -> bool:
@@ -147,7 +148,7 @@ def validate_submissions(
             )
         )
     findings = loose + [f for cand in candidates for f in per_file[cand.rel]]
-    return ValidationResult(folder, findings, files, accepted)
+    return ValidationResult(folder, findings, files, accepted, ctx)
 
 
 def _check_file(cand: Candidate, ctx: Context, subs: list[Submission]) -> list[Finding]:

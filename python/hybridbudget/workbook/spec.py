@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -46,6 +46,7 @@ class Column:
     editable: bool = False  # shaded as an input cell
     kind_from: str = ""  # a DataFrame column naming each row's kind (mixed-format columns)
     link_from: str = ""  # a DataFrame column holding each row's hyperlink target ("" = none)
+    choices: tuple[str, ...] = ()  # editable column restricted to these values (a list in Excel)
 
     @property
     def number_format(self) -> str:
@@ -86,7 +87,7 @@ class Sheet:
     freeze_block: int | None = 0  # freeze panes under this block's header (None: no freeze)
     landscape: bool = True
     tab_color: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
+    protect_password: str = ""  # protect the sheet (editable columns stay unlocked)
 
 
 def _missing(v: object) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import styles
@@ -67,7 +68,9 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block) -> int:
     def proto(i: int, kind: str) -> WriteOnlyCell:
         if (i, kind) not in protos:
             col = block.columns[i]
-            extra = {"fill": styles.INPUT_FILL} if col.editable else {}
+            extra = (
+                {"fill": styles.INPUT_FILL, "protection": styles.UNLOCKED} if col.editable else {}
+            )
             protos[(i, kind)] = _cell(
                 ws,
                 None,
@@ -101,6 +104,23 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block) -> int:
         cur.append(cells)
     if block.total_label:
         cur.append(_total_cells(ws, block))
+    for i, col in enumerate(block.columns):
+        if col.choices and len(block.rows):
+            letter = get_column_letter(i + 1)
+            dv = DataValidation(
+                type="list",
+                formula1='"' + ",".join(col.choices) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorStyle="stop",
+                errorTitle=col.header,
+                error=f"Choose one of: {', '.join(col.choices)}.",
+                showInputMessage=True,
+                promptTitle=col.header[:32],
+                prompt=f"Choose: {', '.join(col.choices)}"[:255],
+            )
+            dv.add(f"{letter}{header_row + 1}:{letter}{header_row + len(block.rows)}")
+            ws.data_validations.append(dv)
     return header_row
 
 
@@ -168,6 +188,11 @@ def write_sheet(wb: Workbook, sheet: Sheet) -> Worksheet:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.gridLines = False
     ws.oddFooter.center.text = f"{sheet.title} - page &P of &N"
+    if sheet.protect_password:
+        ws.protection.sheet = True
+        ws.protection.password = sheet.protect_password
+        ws.protection.autoFilter = False
+        ws.protection.sort = False
 
     cur = _Cursor(ws)
     cur.append([_cell(ws, sheet.title, font=styles.TITLE_FONT)])

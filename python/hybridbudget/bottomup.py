@@ -1,0 +1,186 @@
+"""The bottom-up budget: accepted submissions as drivers, recomputed by the engine, and rolled up.
+
+Drivers travel through the control workbook's Bottom-up Drivers sheet (one row per cost center), so
+later steps (divergence, apply decisions) recompute every figure from drivers instead of trusting
+totals written anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .drivers import Drivers, Figures, StaffDrivers, compute
+from .model.line_items import JOB_CLASSES, LINE_ITEM_CODES, LINE_ITEM_NAMES, MONTHS
+from .money import sum_cents
+from .sources import Reference
+from .workbook.spec import Column
+
+STAFF_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("fte", "FTEs", "fte"),
+    ("wage_rate", "wage", "rate"),
+    ("overtime_pct", "OT %", "pct2"),
+    ("agency_fte", "agency FTEs", "fte"),
+    ("agency_rate", "agency rate", "rate"),
+)
+SCALARS: tuple[tuple[str, str, str], ...] = (
+    ("revenue_per_uos", "Net revenue / UOS", "rate"),
+    ("productive_ratio", "Productive ratio", "ratio"),
+    ("benefits_load", "Benefits load", "ratio"),
+    ("supplies_per_uos", "Supplies / UOS", "rate"),
+    ("drugs_per_uos", "Drugs / UOS", "rate"),
+    ("purchased_services", "Purchased services", "money"),
+    ("other_expense", "Other expense", "money"),
+)
+RATIONALE_KEYS = ("rationale_volume", "rationale_staffing", "rationale_nonlabor")
+
+
+def driver_columns() -> tuple[Column, ...]:
+    """Columns of the Bottom-up Drivers sheet (one row per cost center)."""
+    return (
+        Column("Cost center", "cost_center", width=12),
+        Column("File", "file", width=30),
+        Column("SHA-256", "sha256", width=20),
+        *(Column(f"UOS {m}", f"v{i:02d}", "int", width=8) for i, m in enumerate(MONTHS, 1)),
+        *(Column(label, key, kind) for key, label, kind in SCALARS),
+        *(
+            Column(f"{j} {label}", f"{j}_{key}", kind, width=9)
+            for j in JOB_CLASSES
+            for key, label, kind in STAFF_FIELDS
+        ),
+        Column("Volume rationale", "rationale_volume", width=30),
+        Column("Staffing rationale", "rationale_staffing", width=30),
+        Column("Non-labor rationale", "rationale_nonlabor", width=30),
+    )
+
+
+def drivers_row(d: Drivers) -> dict[str, float]:
+    row: dict[str, float] = {f"v{i:02d}": v for i, v in enumerate(d.volume, 1)}
+    row |= {key: getattr(d, key) for key, _, _ in SCALARS}
+    for j in JOB_CLASSES:
+        s = d.staff(j)
+        row |= {f"{j}_{key}": getattr(s, key) for key, _, _ in STAFF_FIELDS}
+    return row
+
+
+def row_drivers(row: Mapping[str, object]) -> Drivers:
+    def num(key: str) -> float:
+        v = row.get(key)
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else 0.0
+
+    return Drivers(
+        volume=tuple(num(f"v{i:02d}") for i in range(1, 13)),
+        staffing={
+            j: StaffDrivers(**{key: num(f"{j}_{key}") for key, _, _ in STAFF_FIELDS})
+            for j in JOB_CLASSES
+        },
+        **{key: num(key) for key, _, _ in SCALARS},
+    )
+
+
+@dataclass(frozen=True)
+class BottomUp:
+    """One cost center's accepted submission: drivers, recomputed figures, words, lineage."""
+
+    cost_center: str
+    drivers: Drivers
+    figures: Figures
+    rationale: dict[str, str]
+    file: str = ""
+    sha256: str = ""
+
+    @classmethod
+    def of(cls, cost_center: str, drivers: Drivers, rationale: Mapping[str, str], file: str = "",
+           sha256: str = "") -> BottomUp:  # fmt: skip
+        return cls(cost_center, drivers, compute(drivers), dict(rationale), file, sha256)
+
+
+def hierarchy(ref: Reference) -> pd.DataFrame:
+    """cost_center, cost_center_name, service_line_code, service_line_name, entity_code, entity_name."""
+    org = ref.organization
+    rows = []
+    for cc in org.cost_centers:
+        sl = org.service_line_by_code[cc.service_line_code]
+        e = org.entity_by_code[sl.entity_code]
+        rows.append(
+            {
+                "cost_center": cc.cost_center_code,
+                "cost_center_name": cc.cost_center_name,
+                "service_line_code": sl.service_line_code,
+                "service_line_name": sl.service_line_name,
+                "entity_code": e.entity_code,
+                "entity_name": e.entity_name,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def monthly_lines(figures: Mapping[str, Figures]) -> pd.DataFrame:
+    """cost_center, line_item, annual, m01..m12 for every cost center's figures."""
+    rows = []
+    for code, fig in figures.items():
+        months = fig.monthly()
+        for li in LINE_ITEM_CODES:
+            rows.append(
+                {"cost_center": code, "line_item": li, "annual": fig.lines[li]}
+                | {f"m{i:02d}": v for i, v in enumerate(months[li], 1)}
+            )
+    return pd.DataFrame(rows, columns=["cost_center", "line_item", "annual", *MONTH_KEYS])
+
+
+MONTH_KEYS = tuple(f"m{i:02d}" for i in range(1, 13))
+MONEY_KEYS = ("annual", *MONTH_KEYS)
+
+
+def rollup(lines: pd.DataFrame, ref: Reference, included: Iterable[str]) -> pd.DataFrame:
+    """Cost center -> service line -> entity -> system, by line item and month, in integer cents.
+
+    Rows come in outline order (system, then each entity, its service lines, their cost centers),
+    with how many of the level's cost centers are included ("n of m").
+    """
+    h = hierarchy(ref)
+    inc = set(included)
+    data = lines.merge(h, on="cost_center", how="left")
+    cents = data[list(MONEY_KEYS)].mul(100).round().astype("int64")
+    data = pd.concat([data.drop(columns=list(MONEY_KEYS)), cents], axis=1)
+    data["system"] = ""
+    sums = {
+        key: data.groupby([key, "line_item"])[list(MONEY_KEYS)].sum()
+        for key in ("system", "entity_code", "service_line_code", "cost_center")
+    }
+    zero = [0] * len(MONEY_KEYS)
+    out: list[dict] = []
+
+    def emit(level: str, key: str, code: str, label: str, members: pd.Series) -> None:
+        got = sum(1 for c in members if c in inc)
+        table = sums[key]
+        for li in LINE_ITEM_CODES:
+            vals = table.loc[(code, li)].tolist() if (code, li) in table.index else zero
+            out.append(
+                {"level": level, "code": code, "name": label, "line_item": li,
+                 "line_item_name": LINE_ITEM_NAMES[li], "included": f"{got} of {len(members)}"}
+                | {k: int(v) / 100 for k, v in zip(MONEY_KEYS, vals, strict=True)}
+            )  # fmt: skip
+
+    emit("System", "system", "", ref.config.system_name, h.cost_center)
+    for ent, eh in h.groupby("entity_code", sort=False):
+        emit("Entity", "entity_code", ent, eh.entity_name.iloc[0], eh.cost_center)
+        for sl, sh in eh.groupby("service_line_code", sort=False):
+            emit(
+                "Service line",
+                "service_line_code",
+                sl,
+                sh.service_line_name.iloc[0],
+                sh.cost_center,
+            )
+            for row in sh.itertuples(index=False):
+                if row.cost_center in inc:
+                    emit("Cost center", "cost_center", row.cost_center, row.cost_center_name,
+                         pd.Series([row.cost_center]))  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def total(figures: Iterable[Figures], line: str) -> float:
+    return sum_cents([f.lines[line] for f in figures])
