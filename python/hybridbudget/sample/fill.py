@@ -120,7 +120,7 @@ OPTIONAL_NOTES: dict[str, tuple[str, ...]] = {
         "No new service contracts planned.",
     ),
 }
-SECTION_TITLE = {"volume": "Volume (net revenue)", "staffing": "Labor cost", "nonlabor": "Non-labor"}
+SECTION_TITLE = {"staffing": "Labor cost", "nonlabor": "Non-labor cost"}
 SECTION_FIGURE = {
     "volume": ("hb_out_revenue", "hb_target_revenue"),
     "staffing": ("hb_out_labor", "hb_target_labor"),
@@ -371,16 +371,24 @@ def rationale_text(section: str, values: Mapping[str, list], rng: np.random.Gene
     """A manager's explanation of a section's gap to the target, with the figures."""
     out = expected_outputs(values)
     budget_name, target_name = SECTION_FIGURE[section]
-    budget, target = out[budget_name][0], _floats(values, target_name)[0]
-    gap = budget - target
-    sign = 1 if gap >= 0 else -1
-    reasons = REASONS[(section, sign)]
+    target = _floats(values, target_name)[0]
+    gap = out[budget_name][0] - target
+    reasons = REASONS[(section, 1 if gap >= 0 else -1)]
     reason = reasons[int(rng.integers(len(reasons)))].format(
         month=MONTHS[int(rng.integers(2, 10))]
     )
+    if section == "volume":
+        forecast = sum(_floats(values, "hb_volume_forecast"))
+        planned = sum(_floats(values, "hb_volume_target"))
+        change = forecast / planned - 1 if planned else 0.0
+        return (
+            f"Forecast {forecast:,.0f} units of service, {abs(change):.1%} "
+            f"{'above' if change >= 0 else 'below'} the target of {planned:,.0f} (net revenue "
+            f"{'+' if gap >= 0 else '-'}${abs(gap):,.0f}): {reason}."
+        )
     pct = f" ({gap / target:+.1%})" if target else ""
-    text = f"{SECTION_TITLE[section]} {gap:+,.0f} $ against the target{pct}: {reason}."
-    return text[0].upper() + text[1:]
+    where = "above" if gap >= 0 else "below"
+    return f"{SECTION_TITLE[section]} ${abs(gap):,.0f} {where} the target{pct}: {reason}."
 
 
 def rationales(

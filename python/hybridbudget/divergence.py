@@ -1,0 +1,101 @@
+"""Top-down vs bottom-up: gaps by line item, tolerance flags, escalation, and the gap by driver.
+
+The expense gap of a cost center is explained by substituting the bottom-up drivers into the
+top-down ones in a fixed order and recomputing the budget after each substitution:
+
+1. volume: bottom-up volume, variable staff flexed with it (intensity unchanged);
+2. staffing intensity: bottom-up FTEs and agency FTEs (worked hours per unit of service);
+3. wage rate: bottom-up wage rates, overtime share and agency rates;
+4. supplies per unit: bottom-up supplies and drugs per unit of service;
+5. other: everything left (purchased services, other expense).
+
+Each effect is the change in total expense at its step, so the effects add up to the gap exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+from .drivers import Drivers, Figures, compute
+from .model import EscalationLevel
+from .model.line_items import FIXED_JOB_CLASSES, JOB_CLASSES, LABOR_LINES, NONLABOR_LINES
+from .money import sum_cents
+from .tolerance import beyond_tolerance
+
+EFFECTS: tuple[tuple[str, str], ...] = (
+    ("volume", "Volume effect"),
+    ("intensity", "Staffing intensity effect"),
+    ("wage_rate", "Wage rate effect"),
+    ("supplies", "Supplies per unit effect"),
+    ("other", "Other effect"),
+)
+DECISIONS: tuple[str, ...] = ("accept bottom-up", "keep top-down", "agreed value")
+ACCEPT, KEEP, AGREED = DECISIONS
+
+
+def _staff(d: Drivers, **changes: Mapping[str, dict[str, float]]) -> Drivers:
+    staffing = {
+        j: dataclasses.replace(d.staff(j), **{k: v[j] for k, v in changes.items()})
+        for j in JOB_CLASSES
+    }
+    return dataclasses.replace(d, staffing=staffing)
+
+
+def explain_gap(top_down: Drivers, bottom_up: Drivers) -> dict[str, float]:
+    """Expense gap (bottom-up minus top-down) split into EFFECTS; the values add up to the gap."""
+    td, bu = top_down, bottom_up
+    ratio = bu.annual_volume / td.annual_volume if td.annual_volume else 1.0
+    flexed = {j: (1.0 if j in FIXED_JOB_CLASSES else ratio) for j in JOB_CLASSES}
+    d1 = _staff(
+        dataclasses.replace(td, volume=bu.volume),
+        fte={j: td.staff(j).fte * flexed[j] for j in JOB_CLASSES},
+        agency_fte={j: td.staff(j).agency_fte * flexed[j] for j in JOB_CLASSES},
+    )
+    d2 = _staff(
+        d1,
+        fte={j: bu.staff(j).fte for j in JOB_CLASSES},
+        agency_fte={j: bu.staff(j).agency_fte for j in JOB_CLASSES},
+    )
+    d3 = _staff(
+        d2,
+        wage_rate={j: bu.staff(j).wage_rate for j in JOB_CLASSES},
+        overtime_pct={j: bu.staff(j).overtime_pct for j in JOB_CLASSES},
+        agency_rate={j: bu.staff(j).agency_rate for j in JOB_CLASSES},
+    )
+    d4 = dataclasses.replace(
+        d3, supplies_per_uos=bu.supplies_per_uos, drugs_per_uos=bu.drugs_per_uos
+    )
+    chain = [compute(d).expense for d in (td, d1, d2, d3, d4, bu)]
+    cents = [round(x * 100) for x in chain]
+    return {key: (cents[i + 1] - cents[i]) / 100 for i, (key, _) in enumerate(EFFECTS)}
+
+
+def escalation(gap: float, target: float, levels: Sequence[EscalationLevel]) -> str:
+    """The highest Decision Guide level whose thresholds (both % and $) the gap reaches."""
+    reached = [lv for lv in levels if abs(gap) >= lv.amount and abs(gap) >= lv.pct * abs(target)]
+    return reached[-1].role if reached else ""
+
+
+def rationale_for(line: str, rationale: Mapping[str, str]) -> str:
+    """The manager's explanation that covers a line item."""
+    if line == "REV":
+        return rationale.get("rationale_volume", "")
+    if line in LABOR_LINES:
+        return rationale.get("rationale_staffing", "")
+    if line in NONLABOR_LINES:
+        return rationale.get("rationale_nonlabor", "")
+    return ""
+
+
+def line_gaps(
+    td: Figures, bu: Figures, pct: float, amount: float
+) -> list[tuple[str, float, float, float, float | None, bool]]:
+    """(line, top-down, bottom-up, gap $, gap % or None, beyond tolerance) for every line item."""
+    out = []
+    for line, target in td.lines.items():
+        value = bu.lines[line]
+        gap = sum_cents([value, -target])
+        share = gap / abs(target) if target else None
+        out.append((line, target, value, gap, share, beyond_tolerance(gap, target, pct, amount)))
+    return out
