@@ -139,6 +139,98 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_validate)
 
 
+def cmd_consolidate(args: argparse.Namespace) -> int:
+    from .steps.consolidate import consolidate
+
+    result = consolidate(args.control, args.folder, progress=to_stderr)
+    print(result.validation.summary() + ".")
+    included = len(result.bottom_up)
+    print(f"Consolidated {included} of {included + len(result.missing)} cost centers.")
+    if result.missing:
+        print(f"Not included (no valid submission): {', '.join(result.missing)}.")
+    return 0
+
+
+def cmd_divergence(args: argparse.Namespace) -> int:
+    from .steps.divergence import divergence
+
+    result = divergence(args.control, progress=to_stderr)
+    flagged = int((result.agenda.flag == "Yes").sum()) if len(result.agenda) else 0
+    print(f"Divergence written: {len(result.agenda)} lines, {flagged} beyond tolerance.")
+    return 0
+
+
+def cmd_apply_decisions(args: argparse.Namespace) -> int:
+    from .steps.plan import apply_decisions
+
+    result = apply_decisions(args.control, progress=to_stderr)
+    t = result.totals
+    print(f"Plan written: margin {t['margin']:,.2f} ({t['margin_pct']:.2%}).")
+    if len(result.undecided):
+        print(f"{len(result.undecided)} material items still undecided:")
+        for row in result.undecided.head(20).itertuples():
+            print(
+                f"  - {row.cost_center} {row.line_item}: gap {row.gap:,.2f} (Divergence {row.cell})"
+            )
+    return 0
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    from .steps.plan import lock
+
+    result = lock(args.control, progress=to_stderr, force_reason=args.force, user=args.user)
+    print(f"Locked plan version {result.version} ({result.sheet}), SHA-256 {result.sha256}.")
+    return 0
+
+
+def _control_step(sub: argparse._SubParsersAction, name: str, handler: Handler, help_: str,
+                  description: str) -> argparse.ArgumentParser:  # fmt: skip
+    p = sub.add_parser(name, help=help_, description=description)
+    p.add_argument("--control", type=Path, required=True, help="the control workbook (.xlsx)")
+    p.set_defaults(handler=handler)
+    return p
+
+
+def _add_reconcile(sub: argparse._SubParsersAction) -> None:
+    p = _control_step(
+        sub,
+        "consolidate",
+        cmd_consolidate,
+        "roll up the newest valid submission of every cost center",
+        "Validate the submissions folder, take the newest valid submission per cost center, "
+        "recompute it from its drivers and roll it up (cost center, service line, entity, system) "
+        "into the Submissions, Consolidated, Bottom-up Drivers and Capital Requests sheets.",
+    )
+    p.add_argument("folder", type=Path, help="the submissions folder")
+    _control_step(
+        sub,
+        "divergence",
+        cmd_divergence,
+        "write the Divergence sheet (the workshop agenda)",
+        "Top-down vs bottom-up per cost center and line item, gap in $ and %, tolerance flags, "
+        "escalation, the manager's rationale, the gap explained by driver, decision columns. "
+        "Decisions already typed are kept.",
+    )
+    _control_step(
+        sub,
+        "apply-decisions",
+        cmd_apply_decisions,
+        "build the Plan from the decisions",
+        "Read the decisions typed on the Divergence sheet and write the Plan sheet; report bad "
+        "decision input by cell and list material items still undecided.",
+    )
+    p = _control_step(
+        sub,
+        "lock",
+        cmd_lock,
+        "freeze the plan as a new version",
+        "Refuse while material items are undecided (unless --force gives a reason), then write a "
+        "protected Locked Plan vN sheet with its SHA-256 and an Audit Log entry.",
+    )
+    p.add_argument("--force", metavar="REASON", help="lock despite undecided items, recording why")
+    p.add_argument("--user", help="who locks (default: the login name)")
+
+
 def _add_check(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check",
@@ -246,6 +338,7 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_sample,
     _add_init,
     _add_validate,
+    _add_reconcile,
     _add_check,
     _add_undo,
     _add_render,

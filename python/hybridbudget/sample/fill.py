@@ -34,6 +34,7 @@ from ..fileio import atomic_save
 from ..model.guardrails import Guardrails
 from ..model.line_items import FIXED_JOB_CLASSES, JOB_CLASSES, MONTHS
 from ..progress import Progress, silent
+from ..sources import Reference
 from ..templates.contract import BUDGET_SHEET, INPUT_NAMES, META_SHEET, NAME_BY_ID, PRIORITIES
 from ..templates.values import expected_outputs, number, read_meta, read_template_values
 
@@ -140,18 +141,22 @@ class Limits:
         return self.bands.get(job_class, DEFAULT_BAND)
 
 
-def load_limits(control: Path | None) -> Limits:
-    """Staffing bands, wage bounds and wage tolerance from the control workbook (defaults: None)."""
-    if control is None:
-        return Limits()
-    from ..control.read import load_control
-
-    ref, _ = load_control(control)
+def limits_from_reference(ref: Reference) -> Limits:
+    """Staffing bands, wage bounds and wage tolerance of a control workbook's reference data."""
     return Limits(
         bands={c.job_class: (c.fte_band_low, c.fte_band_high) for c in ref.job_classes},
         wages={c.job_class: (c.wage_min, c.wage_max) for c in ref.job_classes},
         wage_tolerance=ref.config.guardrails.wage_rate_tolerance_pct,
     )
+
+
+def load_limits(control: Path | None) -> Limits:
+    """The limits of a control workbook; without one, the defaults (Limits())."""
+    if control is None:
+        return Limits()
+    from ..control.read import load_control
+
+    return limits_from_reference(load_control(control)[0])
 
 
 def stream(seed: int, cost_center: str, draft: int = 0) -> np.random.Generator:

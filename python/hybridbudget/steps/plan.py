@@ -1,0 +1,254 @@
+"""Steps 3d and 4a: apply the workshop's decisions to build the Plan, then lock it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import numbers
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..bottomup import MONEY_KEYS, hierarchy
+from ..control.audit import audit_sheet, entry
+from ..control.book import ControlBook, open_control
+from ..control.read import load_control
+from ..divergence import ACCEPT, AGREED, DECISIONS, KEEP, line_gaps
+from ..errors import HybridBudgetError
+from ..findings import Finding, Severity
+from ..model.line_items import LINE_ITEM_CODES, LINE_ITEM_NAMES, MONTHS
+from ..money import cents, phase, sum_cents
+from ..progress import Progress, silent
+from ..targets import build_targets
+from ..workbook.read import read_block
+from ..workbook.spec import Block, Column, Sheet
+from .divergence import DIVERGENCE_SHEET, read_bottom_up, read_decisions
+
+PLAN_SHEET = "Plan"
+PLAN_BLOCK = "Integrated plan by cost center, line item and month"
+LOCKED_PREFIX = "Locked Plan v"
+UNDECIDED = "undecided"
+PLAN_COLUMNS = (
+    Column("Cost center", "cost_center", width=12),
+    Column("Cost center name", "cost_center_name", width=26),
+    Column("Service line", "service_line_code", width=11),
+    Column("Entity", "entity_code", width=8),
+    Column("Line item", "line_item", width=9),
+    Column("Line item name", "line_item_name", width=22),
+    Column("Source", "source", width=20),
+    Column("Annual", "annual", "money", width=15),
+    *(Column(m, f"m{i:02d}", "money", width=13) for i, m in enumerate(MONTHS, 1)),
+)
+UNDECIDED_BLOCK = "Material items still undecided"
+UNDECIDED_COLUMNS = (
+    Column("Cost center", "cost_center", width=12),
+    Column("Line item", "line_item", width=9),
+    Column("Top-down", "top_down", "money"),
+    Column("Bottom-up", "bottom_up", "money"),
+    Column("Gap $", "gap", "money"),
+    Column("Divergence cell", "cell", width=12),
+)
+
+
+@dataclass
+class PlanResult:
+    plan: pd.DataFrame
+    undecided: pd.DataFrame
+    totals: dict[str, float]
+
+
+def _bad(table: Any, i: int, key: str, message: str, value: Any) -> Finding:
+    return Finding(code="BAD_DECISION", severity=Severity.ERROR, message=message, file=table.file,
+                   sheet=DIVERGENCE_SHEET, cell=table.cell(i, key), value=str(value))  # fmt: skip
+
+
+def build_plan(book: ControlBook) -> PlanResult:
+    """The plan the decisions on the Divergence sheet imply, recomputed from drivers (no writing)."""
+    ref, history = load_control(book)
+    targets = build_targets(ref, history)
+    bus = read_bottom_up(book)
+    decisions, table = read_decisions(book)
+    if table is None:
+        raise HybridBudgetError(f"{book.file}: no {DIVERGENCE_SHEET} sheet: run Divergence first")
+    g = ref.config.guardrails
+    bad: list[Finding] = []
+    h = hierarchy(ref).set_index("cost_center")
+    rows, undecided = [], []
+    for cc in h.index:
+        td = targets.by_cost_center[cc]
+        bu = bus.get(cc)
+        weights = (bu.figures if bu else td.figures).monthly_volume or (1.0,) * 12
+        if bu is None:
+            chosen = {
+                li: (td.figures.lines[li], "top-down (no submission)") for li in LINE_ITEM_CODES
+            }
+        else:
+            chosen = {}
+            for line, target, value, gap, _share, flag in line_gaps(
+                td.figures, bu.figures, g.divergence_tolerance_pct, g.divergence_tolerance_amount
+            ):
+                d = decisions.get((cc, line), {})
+                choice = str(d.get("decision") or "").strip().lower()
+                agreed = d.get("agreed_value")
+                i = d.get("_i", 0)
+                if choice and choice not in DECISIONS:
+                    bad.append(_bad(table, i, "decision", f"unknown decision {d.get('decision')!r}; "
+                                    f"choose {', '.join(DECISIONS)}", d.get("decision")))  # fmt: skip
+                    continue
+                if choice == AGREED:
+                    if agreed is None or (isinstance(agreed, str) and not agreed.strip()):
+                        bad.append(_bad(table, i, "agreed_value", f"{cc} {line}: the decision is "
+                                        "'agreed value' but no agreed value is typed", agreed))  # fmt: skip
+                        continue
+                    if not isinstance(agreed, numbers.Real) or isinstance(agreed, bool):
+                        bad.append(_bad(table, i, "agreed_value", f"{cc} {line}: agreed value "
+                                        f"{agreed!r} is not a number", agreed))  # fmt: skip
+                        continue
+                    chosen[line] = (cents(float(agreed)), "agreed value")
+                elif choice == KEEP:
+                    chosen[line] = (target, "top-down (decided)")
+                elif choice == ACCEPT:
+                    chosen[line] = (value, "bottom-up (decided)")
+                elif flag:
+                    chosen[line] = (value, UNDECIDED)
+                    undecided.append({"cost_center": cc, "line_item": line, "top_down": target,
+                                      "bottom_up": value, "gap": gap,
+                                      "cell": table.cell(i, "decision") if d else ""})  # fmt: skip
+                else:
+                    chosen[line] = (value, "bottom-up (within tolerance)")
+        for line, (amount, source) in chosen.items():
+            months = phase(amount, weights)
+            rows.append(
+                {"cost_center": cc, "cost_center_name": h.loc[cc, "cost_center_name"],
+                 "service_line_code": h.loc[cc, "service_line_code"],
+                 "entity_code": h.loc[cc, "entity_code"], "line_item": line,
+                 "line_item_name": LINE_ITEM_NAMES[line], "source": source, "annual": amount}
+                | {f"m{k:02d}": v for k, v in enumerate(months, 1)}
+            )  # fmt: skip
+    if bad:
+        raise HybridBudgetError.from_findings(bad, "Some decisions cannot be applied")
+    plan = pd.DataFrame(rows, columns=[c.key for c in PLAN_COLUMNS])
+    revenue = sum_cents(plan.loc[plan.line_item == "REV", "annual"])
+    expense = sum_cents(plan.loc[plan.line_item != "REV", "annual"])
+    totals = {"revenue": revenue, "expense": expense, "margin": sum_cents([revenue, -expense])}
+    totals["margin_pct"] = totals["margin"] / revenue if revenue else 0.0
+    totals["target_margin_pct"] = g.operating_margin_target
+    return PlanResult(
+        plan, pd.DataFrame(undecided, columns=[c.key for c in UNDECIDED_COLUMNS]), totals
+    )
+
+
+def _plan_sheet(result: PlanResult, name: str, title: str, notes: tuple[str, ...],
+                password: str = "") -> Sheet:  # fmt: skip
+    t = result.totals
+    head = (
+        f"Plan net revenue {t['revenue']:,.2f}, expense {t['expense']:,.2f}, margin "
+        f"{t['margin']:,.2f} ({t['margin_pct']:.2%}; target {t['target_margin_pct']:.2%})."
+    )
+    blocks = [Block(PLAN_BLOCK, PLAN_COLUMNS, result.plan)]
+    if len(result.undecided):
+        blocks.append(Block(UNDECIDED_BLOCK, UNDECIDED_COLUMNS, result.undecided))
+    return Sheet(name, title, tuple(blocks), notes=(head, *notes), protect_password=password)
+
+
+def apply_decisions(control: Path | ControlBook, progress: Progress = silent) -> PlanResult:
+    """Read the decisions, write the Plan sheet (never a locked plan), list undecided items."""
+    book = open_control(control)
+    progress(f"reading the decisions on {DIVERGENCE_SHEET}")
+    result = build_plan(book)
+    n = len(result.undecided)
+    sheets = [
+        _plan_sheet(result, PLAN_SHEET, "Plan: the integrated budget", (
+            f"{n} material items are still undecided (listed below the plan)." if n
+            else "Every material item is decided; the plan can be locked.",
+            "Months follow each cost center's volume seasonality.")),
+        audit_sheet(book, entry("apply decisions", f"plan built; {n} material items undecided; "
+                                f"margin {result.totals['margin']:,.2f}")),
+    ]  # fmt: skip
+    progress(f"writing {PLAN_SHEET}")
+    book.write_sheets(sheets, "apply-decisions")
+    return result
+
+
+def plan_hash(plan: pd.DataFrame) -> str:
+    """SHA-256 of the plan content: one line per cost center and line item, amounts in cents."""
+    lines = []
+    for row in plan.sort_values(["cost_center", "line_item"]).itertuples(index=False):
+        amounts = ",".join(str(round(getattr(row, k) * 100)) for k in MONEY_KEYS)
+        lines.append(f"{row.cost_center},{row.line_item},{amounts}")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def read_plan_sheet(book: ControlBook, sheet: str) -> pd.DataFrame:
+    table = read_block(book.rows(sheet), sheet, book.file, PLAN_BLOCK, PLAN_COLUMNS,
+                       (PLAN_BLOCK, UNDECIDED_BLOCK))  # fmt: skip
+    return pd.DataFrame(table.rows, columns=[c.key for c in PLAN_COLUMNS])
+
+
+@dataclass
+class LockResult:
+    version: int
+    sheet: str
+    sha256: str
+    user: str
+    when: str
+    forced: str
+
+
+def locked_versions(book: ControlBook) -> list[int]:
+    return sorted(int(n[len(LOCKED_PREFIX):]) for n in book.sheet_names
+                  if n.startswith(LOCKED_PREFIX) and n[len(LOCKED_PREFIX):].isdigit())  # fmt: skip
+
+
+def lock(
+    control: Path | ControlBook,
+    progress: Progress = silent,
+    force_reason: str | None = None,
+    user: str | None = None,
+) -> LockResult:
+    """Freeze the plan as a new version: refuse while material items are undecided (unless forced)."""
+    book = open_control(control)
+    if PLAN_SHEET not in book.sheet_names:
+        raise HybridBudgetError(f"{book.file}: no {PLAN_SHEET} sheet: run Apply decisions first")
+    progress("recomputing the plan from the decisions")
+    result = build_plan(book)
+    on_sheet = read_plan_sheet(book, PLAN_SHEET)
+    if plan_hash(on_sheet) != plan_hash(result.plan):
+        raise HybridBudgetError(
+            f"{book.file}: sheet {PLAN_SHEET} does not match the decisions on {DIVERGENCE_SHEET} "
+            "(it was edited, or decisions changed since): run Apply decisions, then Lock"
+        )
+    n = len(result.undecided)
+    if n and not (force_reason and force_reason.strip()):
+        first = result.undecided.iloc[0]
+        raise HybridBudgetError(
+            f"{n} material items are undecided (first: {first.cost_center} {first.line_item}, "
+            f"{DIVERGENCE_SHEET} cell {first.cell}); decide them or lock with a stated reason "
+            "(--force REASON)"
+        )
+    version = (locked_versions(book) or [0])[-1] + 1
+    digest = plan_hash(result.plan)
+    who = user or entry("", "")["user"]
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    forced = force_reason.strip() if n and force_reason else ""
+    ref, _ = load_control(book)
+    password = ref.config.templates.password
+    name = f"{LOCKED_PREFIX}{version}"
+    notes = (
+        f"Version {version} locked by {who} at {when}. SHA-256 of the plan: {digest}.",
+        f"Locked with {n} material items undecided; reason: {forced}" if forced
+        else "Every material item was decided.",
+        "A locked plan is never changed; a new version is a new lock.",
+    )  # fmt: skip
+    sheets = [
+        _plan_sheet(result, name, f"Locked plan, version {version}", notes, password),
+        _plan_sheet(result, PLAN_SHEET, f"Plan (locked as version {version})", notes, password),
+        audit_sheet(book, entry("lock", f"plan version {version} locked"
+                                + (f" with {n} undecided items; reason: {forced}" if forced else ""),
+                                digest, user=who)),
+    ]  # fmt: skip
+    progress(f"writing {name}")
+    book.write_sheets(sheets, "lock")
+    return LockResult(version, name, digest, who, when, forced)
