@@ -18,6 +18,13 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    if args.action == "fill":
+        return _sample_fill(args)
+    fill_only = ("--templates", args.templates), ("--control", args.control)
+    fill_only += ("--defects", args.defects), ("--recalc", args.recalc)
+    used = [flag for flag, value in fill_only if value]
+    if used:
+        args.usage_error(f"{', '.join(used)}: only with 'sample fill'")
     from .sample import write_sample
 
     counts = write_sample(
@@ -25,6 +32,37 @@ def cmd_sample(args: argparse.Namespace) -> int:
     )
     summary = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())
     print(f"Wrote the sample health system to {args.out}: {summary}.")
+    return 0
+
+
+def _sample_fill(args: argparse.Namespace) -> int:
+    if args.templates is None:
+        args.usage_error("sample fill needs --templates DIR")
+    if args.cost_centers is not None:
+        args.usage_error("--cost-centers: not with 'sample fill'")
+    if args.defects and args.control is None:
+        args.usage_error("--defects needs --control (the control workbook)")
+    from .sample.defects import make_defects, read_manifest, reserved_cost_centers
+    from .sample.fill import fill_submissions
+
+    skip = reserved_cost_centers(args.templates, args.seed) if args.defects else set()
+    paths = fill_submissions(
+        args.templates,
+        args.out,
+        seed=args.seed,
+        progress=to_stderr,
+        skip=skip,
+        recalc=args.recalc,
+        control=args.control,
+    )
+    message = f"Filled {len(paths)} submission(s) into {args.out}"
+    if args.defects:
+        to_stderr("writing the labelled defect set")
+        manifest = make_defects(args.templates, args.control, args.out, seed=args.seed)
+        rows = read_manifest(manifest)
+        files = len({r.file for r in rows})
+        message += f"; {files} broken file(s) with {len(rows)} expected findings in {manifest}"
+    print(message + ".")
     return 0
 
 
@@ -284,16 +322,34 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 def _add_sample(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sample",
-        help="write a sample health system (text sources) of any size",
-        description="Write a fictional health system's sources: organization, staffing, account "
-        "map and the prior-year EHR, payroll and GL extracts (docs/data-formats.md).",
+        help="write a sample health system, or fill templates as managers would",
+        description="Without an action: write a fictional health system's sources "
+        "(organization, staffing, account map and the prior-year EHR, payroll and GL extracts; "
+        "docs/data-formats.md). 'sample fill': fill generated templates the way managers would "
+        "(realistic variation, capital requests, rationales where required); with --defects also "
+        "write a labelled set of broken submissions and DEFECTS.csv listing the findings expected.",
     )
+    p.add_argument("action", nargs="?", choices=["fill"], help="fill: fill generated templates")
     p.add_argument("--out", type=Path, required=True, help="folder to write")
     p.add_argument(
         "--cost-centers", type=int, default=None, help="size (default: the curated bundled system)"
     )
     p.add_argument("--seed", type=int, default=2027, help="random seed (default 2027)")
-    p.set_defaults(handler=cmd_sample)
+    p.add_argument("--templates", type=Path, help="fill: folder of generated templates")
+    p.add_argument(
+        "--control",
+        type=Path,
+        help="fill: the control workbook (staffing bands, wage tolerance; needed for --defects)",
+    )
+    p.add_argument(
+        "--defects", action="store_true", help="fill: also write the labelled defect set"
+    )
+    p.add_argument(
+        "--recalc",
+        action="store_true",
+        help="fill: recalculate the clean submissions with LibreOffice (cached values, as Excel)",
+    )
+    p.set_defaults(handler=cmd_sample, usage_error=p.error)
 
 
 def _add_init(sub: argparse._SubParsersAction) -> None:

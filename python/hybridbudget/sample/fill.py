@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -504,16 +504,36 @@ MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 WORKBOOK_PART = "xl/workbook.xml"
 
 
-def edit_parts(path: Path, edits: Mapping[str, Callable[[bytes], bytes]]) -> None:
-    """Rewrite some parts of an .xlsx package in place (atomically); the others are copied."""
+def edit_parts(
+    path: Path,
+    edits: Mapping[str, Callable[[bytes], bytes]] | None = None,
+    streamed: Mapping[str, Iterable[bytes]] | None = None,
+    level: int = 6,
+) -> None:
+    """Rewrite an .xlsx package in place (atomically).
+
+    `edits`: part name -> function of its bytes. `streamed`: part name -> chunks, written after
+    the other parts (replacing a part of that name), deflated at `level`; for parts too large to
+    hold in memory.
+    """
+    edits, streamed = edits or {}, streamed or {}
 
     def save(tmp: str) -> None:
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
+        with (
+            zipfile.ZipFile(path) as src,
+            zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as dst,
+        ):
             for info in src.infolist():
+                if info.filename in streamed:
+                    continue
                 data = src.read(info)
                 if info.filename in edits:
                     data = edits[info.filename](data)
                 dst.writestr(info, data, compress_type=info.compress_type)
+            for name, chunks in streamed.items():
+                with dst.open(name, "w", force_zip64=True) as part:
+                    for chunk in chunks:
+                        part.write(chunk)
 
     atomic_save(path, save)
 

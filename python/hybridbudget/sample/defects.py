@@ -1,0 +1,677 @@
+"""Labelled broken submissions for the validator's tests: one defect per file, listed in DEFECTS.csv.
+
+Each defect that needs a workbook starts from a clean fill (sample.fill) of a cost center reserved
+for it, which is not otherwise submitted, and breaks exactly one thing. DEFECTS.csv has one row per
+finding the validator should report (file relative to the folder, code, sheet, cell, cost center,
+description). Cells are plain coordinates on the Budget sheet, or on Meta for metadata defects;
+sheet and cell are empty for file-level defects. Descriptions name any collateral finding a
+validator may add.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from lxml import etree
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import Cell
+
+from ..control.read import load_control
+from ..errors import HybridBudgetError
+from ..fileio import atomic_save, atomic_write_text
+from ..model.line_items import JOB_CLASSES, MONTHS
+from ..templates.contract import BUDGET_SHEET, META_SHEET, OUTPUT_NAMES, SCHEMA_VERSION
+from ..templates.layout import layout
+from ..templates.values import expected_outputs, number, read_meta, read_template_values
+from .fill import (
+    CAPITAL_CATALOGUE,
+    MAIN_NS,
+    SECTIONS,
+    Limits,
+    Submission,
+    edit_parts,
+    fill_workbook,
+    limits_from_reference,
+    name_cells,
+    rationale_text,
+    required_rationales,
+    stream,
+    template_files,
+)
+
+MANIFEST = "DEFECTS.csv"
+MANIFEST_COLUMNS: tuple[str, ...] = ("file", "code", "sheet", "cell", "cost_center", "description")
+OVERSIZE = 320 * 1024 * 1024  # what a zip bomb and the huge sheet unpack to: above a 300 MB cap
+HUGE_ROWS, HUGE_COLS = 150_000, 20
+PASSWORD = "manager-2027"  # the password of the encrypted submission
+RN = JOB_CLASSES.index("RN")
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One expected finding: a row of DEFECTS.csv."""
+
+    file: str
+    code: str
+    sheet: str = ""
+    cell: str = ""
+    cost_center: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Template:
+    """A generated template: where it is, whose it is, and its givens (for choosing defects)."""
+
+    path: Path
+    rel: Path  # relative to the templates folder
+    code: str
+    meta: dict[str, str]
+    values: dict[str, list]
+
+    def first(self, name: str, i: int = 0) -> float:
+        return number(self.values[name][i])
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every defect may need: the seed, the control workbook's facts, where to write."""
+
+    seed: int
+    limits: Limits
+    known: frozenset[str]  # cost centers of the organization
+    control: Path
+    out_dir: Path
+    folder: Path  # sub-folder (relative) for files that belong to no cost center
+    sample: Template  # any template, for files that only look like ours
+
+
+@dataclass
+class Case:
+    """One defect being made: its cost center's template (if any) and its own random stream."""
+
+    template: Template | None
+    ctx: Context
+    rng: np.random.Generator
+
+    @property
+    def code(self) -> str:
+        return self.template.code if self.template else ""
+
+    def clean(self, draft: int = 0) -> Submission:
+        """A clean fill of the reserved cost center, exactly as fill_submissions makes it."""
+        assert self.template is not None
+        sub = Submission.open(self.template.path)
+        fill_workbook(sub, stream(self.ctx.seed, self.code, draft), self.ctx.limits)
+        return sub
+
+    def target(self, name: str | None = None) -> Path:
+        rel = self.template.rel if self.template else self.ctx.folder / (name or "")
+        return self.ctx.out_dir / (rel.with_name(name) if name and self.template else rel)
+
+    def save(self, sub: Submission, name: str | None = None) -> Path:
+        path = self.target(name)
+        sub.save(path)
+        return path
+
+    def row(self, path: Path, code: str, description: str, **where: str) -> Row:
+        return Row(
+            file=path.relative_to(self.ctx.out_dir).as_posix(),
+            code=code,
+            cost_center=where.pop("cost_center", self.code),
+            description=description,
+            **where,
+        )
+
+
+@dataclass(frozen=True)
+class Defect:
+    key: str
+    make: Callable[[Case], list[Row]]
+    needs: Callable[[Template], bool] | None = None  # None: no cost center; see `uses_template`
+    uses_template: bool = True
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def explain(sub: Submission, rng: np.random.Generator, blank: Sequence[str] = ()) -> None:
+    """Write a rationale wherever the engine now requires one and none is written (not `blank`)."""
+    values = sub.values()
+    need = required_rationales(values)
+    for section in SECTIONS:
+        name = f"hb_rationale_{section}"
+        if section in blank:
+            sub.write({name: [None]})
+        elif need[section] and not str(values[name][0] or "").strip():
+            sub.write({name: [rationale_text(section, values, rng)]})
+
+
+def set_cell(sub: Submission, name: str, i: int, value: object) -> tuple[Cell, object]:
+    """Put a raw value (no validation applied) into the i-th cell of a name; the cell and old value."""
+    cell = name_cells(sub.wb, name)[i]
+    old = cell.value
+    cell.value = value
+    return cell, old
+
+
+def meta_cell(wb: Workbook, key: str) -> Cell:
+    """The value cell of a Meta key."""
+    ws = wb[META_SHEET]
+    for (k,) in ws.iter_rows(min_col=1, max_col=1):
+        if k.value == key:
+            return ws.cell(row=k.row, column=2)
+    raise HybridBudgetError(f"Meta has no {key!r} row")
+
+
+def one_cell(
+    case: Case,
+    code: str,
+    name: str,
+    i: int,
+    value: object,
+    what: str,
+    blank: Sequence[str] = (),
+) -> list[Row]:
+    """The common defect: a clean fill with one cell of one name set to a value."""
+    sub = case.clean()
+    cell, old = set_cell(sub, name, i, value)
+    explain(sub, case.rng, blank)
+    path = case.save(sub)
+    text = f"{name}[{i}] {old!r} -> {value!r}: {what}"
+    return [case.row(path, code, text, sheet=BUDGET_SHEET, cell=cell.coordinate)]
+
+
+def _month(case: Case) -> int:
+    return int(case.rng.integers(len(MONTHS)))
+
+
+def sheet_part(path: Path, sheet: str) -> str:
+    """The package part name of a worksheet (e.g. xl/worksheets/sheet1.xml)."""
+    with zipfile.ZipFile(path) as z:
+        book = etree.fromstring(z.read("xl/workbook.xml"))
+        rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    rid = next(
+        s.get(f"{{{REL_NS}}}id") for s in book.iter(f"{{{MAIN_NS}}}sheet") if s.get("name") == sheet
+    )
+    target = next(r.get("Target") for r in rels.iter(f"{{{PKG_REL_NS}}}Relationship") if r.get("Id") == rid)
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def with_cached_values(part: bytes, cached: dict[str, float]) -> bytes:
+    """A worksheet part whose formula cells listed in `cached` carry those values."""
+    root = etree.fromstring(part)
+    for c in root.iter(f"{{{MAIN_NS}}}c"):
+        if c.get("r") not in cached or c.find(f"{{{MAIN_NS}}}f") is None:
+            continue
+        v = c.find(f"{{{MAIN_NS}}}v")
+        if v is None:
+            v = etree.SubElement(c, f"{{{MAIN_NS}}}v")
+        v.text = repr(float(cached[c.get("r")]))
+        c.attrib.pop("t", None)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _spaces(size: int) -> Iterator[bytes]:
+    chunk = b" " * (1 << 20)
+    yield b'<?xml version="1.0" encoding="UTF-8"?><padding>'
+    for _ in range(size // len(chunk) + 1):
+        yield chunk
+    yield b"</padding>"
+
+
+def _huge_rows(rows: int, cols: int) -> Iterator[bytes]:
+    text = "pasted encounter detail kept for reference by the unit manager, free text column"
+    cells = "".join(f'<c t="inlineStr"><is><t>{k + 1} {{r}} {text}</t></is></c>' for k in range(cols))
+    row = f'<row r="{{r}}">{cells}</row>'
+    yield f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}"><sheetData>'.encode()
+    for start in range(1, rows + 1, 2_000):
+        stop = min(start + 2_000, rows + 1)
+        yield "".join(row.format(r=r) for r in range(start, stop)).encode()
+    yield b"</sheetData></worksheet>"
+
+
+# -- integrity defects ----------------------------------------------------------------------------
+
+
+def locked_edited(case: Case) -> list[Row]:
+    m = _month(case)
+    old = case.template.first("hb_volume_target", m)
+    return one_cell(case, "LOCKED_EDITED", "hb_volume_target", m, int(round(old * 1.2)),
+                    "a locked top-down target month raised 20% (sheet protection kept); the "
+                    "fingerprint on Meta no longer matches")  # fmt: skip
+
+
+def protection_removed(case: Case) -> list[Row]:
+    sub = case.clean()
+    sub.wb[BUDGET_SHEET].protection.sheet = False
+    path = case.save(sub)
+    text = "the Budget sheet's protection switched off; every value is a clean fill"
+    return [case.row(path, "PROTECTION_REMOVED", text, sheet=BUDGET_SHEET)]
+
+
+def formula_changed(case: Case) -> list[Row]:
+    sub = case.clean()
+    labor = expected_outputs(sub.values())["hb_out_labor"][0]
+    return one_cell(case, "FORMULA_CHANGED", "hb_out_labor", 0, labor,
+                    "the labor cost formula overwritten with its own value as a constant (no "
+                    "cached mismatch); the fingerprint changes too, so LOCKED_EDITED may be an "
+                    "extra finding")  # fmt: skip
+
+
+def months_not_annual(case: Case) -> list[Row]:
+    sub = case.clean()
+    values = sub.values()
+    months = sum(number(v) for v in values["hb_volume_forecast"])
+    typed = sum(number(v) for v in values["hb_volume_target"])
+    typed = typed if typed != months else months + 1_000
+    cell, _ = set_cell(sub, "hb_out_volume", 0, typed)
+    explain(sub, case.rng)
+    path = case.save(sub)
+    where = {"sheet": BUDGET_SHEET, "cell": cell.coordinate}
+    return [
+        case.row(path, "FORMULA_CHANGED", "the annual volume formula =SUM(months) overwritten "
+                 "with a constant", **where),
+        case.row(path, "MONTHS_NOT_ANNUAL", f"annual volume shows {typed:,.0f} (the target's "
+                 f"annual total) but the months add to {months:,.0f}; LOCKED_EDITED and "
+                 "CACHED_MISMATCH on this cell may be extra findings", **where),
+    ]  # fmt: skip
+
+
+def cached_mismatch(case: Case) -> list[Row]:
+    """Cached values on every output cell, as a file Excel saved carries; one of them wrong."""
+    sub = case.clean()
+    outputs = expected_outputs(sub.values())
+    cached = {
+        c.coordinate: value
+        for n in OUTPUT_NAMES
+        for c, value in zip(name_cells(sub.wb, n.name), outputs[n.name], strict=True)
+    }
+    wrong = name_cells(sub.wb, "hb_out_labor")[0].coordinate
+    cached[wrong] += 25_000
+    path = case.save(sub)
+    part = sheet_part(path, BUDGET_SHEET)
+    edit_parts(path, {part: lambda data: with_cached_values(data, cached)})
+    text = (
+        f"cached values written into every output cell (the engine's values), except hb_out_labor "
+        f"cached $25,000 above the recomputation ({cached[wrong]:,.2f}); other formula cells have "
+        "no cached value"
+    )
+    return [case.row(path, "CACHED_MISMATCH", text, sheet=BUDGET_SHEET, cell=wrong)]
+
+
+# -- data defects ---------------------------------------------------------------------------------
+
+
+def required_blank(case: Case) -> list[Row]:
+    return one_cell(case, "REQUIRED_BLANK", "hb_volume_forecast", _month(case), None,
+                    "one month of the volume forecast cleared")  # fmt: skip
+
+
+def not_a_number(case: Case) -> list[Row]:
+    return one_cell(case, "NOT_A_NUMBER", "hb_fte", RN, "twelve",
+                    "RN budget FTEs typed as a word; a validator that also reads it as 0 FTEs "
+                    "may add FTE_OUTSIDE_BAND")  # fmt: skip
+
+
+def negative(case: Case) -> list[Row]:
+    return one_cell(case, "NEGATIVE", "hb_agency_fte", RN, -3,
+                    "negative RN agency FTEs (also below the validation minimum: report "
+                    "NEGATIVE, not OUT_OF_RANGE)")  # fmt: skip
+
+
+def out_of_range(case: Case) -> list[Row]:
+    high = layout().rules["hb_overtime_pct"].high
+    return one_cell(case, "OUT_OF_RANGE", "hb_overtime_pct", RN, 0.75,
+                    f"RN overtime 75% of worked hours, above the allowed {high:.0%}")  # fmt: skip
+
+
+def fte_outside_band(case: Case) -> list[Row]:
+    target = case.template.first("hb_fte_target", RN)
+    low, high = case.ctx.limits.band("RN")
+    return one_cell(case, "FTE_OUTSIDE_BAND", "hb_fte", RN, round(target * 2, 2),
+                    f"RN budget FTEs at twice the target {target:g} (band {low:.0%}..{high:.0%}); "
+                    "the staffing rationale is written")  # fmt: skip
+
+
+def rationale_missing(case: Case) -> list[Row]:
+    sub = case.clean()
+    target = [number(v) for v in case.template.values["hb_volume_target"]]
+    sub.write({"hb_volume_forecast": [int(round(v * 1.25)) for v in target]})
+    explain(sub, case.rng, blank=("volume",))
+    if not required_rationales(sub.values())["volume"]:
+        raise HybridBudgetError(f"{case.code}: +25% volume does not require a rationale")
+    path = case.save(sub)
+    cell = name_cells(sub.wb, "hb_rationale_volume")[0].coordinate
+    text = "volume forecast 25% above the target in every month; the volume rationale left blank"
+    return [case.row(path, "RATIONALE_MISSING", text, sheet=BUDGET_SHEET, cell=cell)]
+
+
+def wage_far_from_payroll(case: Case) -> list[Row]:
+    prior = case.template.first("hb_wage_prior", RN)
+    sub = case.clean()
+    cell, _ = set_cell(sub, "hb_wage_rate", RN, round(prior * 1.4, 2))
+    sub.write({"hb_rationale_staffing": [rationale_text("staffing", sub.values(), case.rng)]})
+    path = case.save(sub)
+    text = (
+        f"RN wage rate {prior * 1.4:.2f} $/h, 40% above the payroll history {prior:.2f} "
+        f"(tolerance {case.ctx.limits.wage_tolerance:.0%}); the staffing rationale is written"
+    )
+    return [case.row(path, "WAGE_FAR_FROM_PAYROLL", text, sheet=BUDGET_SHEET, cell=cell.coordinate)]
+
+
+def capital_incomplete(case: Case) -> list[Row]:
+    sub = case.clean()
+    row = sum(1 for v in sub.values()["hb_capital_item"] if v)
+    item, _, _, why = CAPITAL_CATALOGUE[int(case.rng.integers(len(CAPITAL_CATALOGUE)))]
+    for name, value in (
+        ("hb_capital_item", item),
+        ("hb_capital_priority", "High"),
+        ("hb_capital_justification", why),
+    ):
+        set_cell(sub, name, row, value)
+    cell = name_cells(sub.wb, "hb_capital_amount")[row]
+    cell.value = None
+    path = case.save(sub)
+    text = f"capital request {item!r} with priority and justification but no amount"
+    return [case.row(path, "CAPITAL_INCOMPLETE", text, sheet=BUDGET_SHEET, cell=cell.coordinate)]
+
+
+# -- identity defects -----------------------------------------------------------------------------
+
+
+def _meta_defect(case: Case, code: str, key: str, value: str, what: str, **row: str) -> list[Row]:
+    sub = case.clean()
+    cell = meta_cell(sub.wb, key)
+    old = cell.value
+    cell.value = value
+    path = case.save(sub)
+    text = f"Meta {key} {old!r} -> {value!r}: {what}"
+    return [case.row(path, code, text, sheet=META_SHEET, cell=cell.coordinate, **row)]
+
+
+def wrong_fiscal_year(case: Case) -> list[Row]:
+    year = int(case.template.meta["fiscal_year"])
+    return _meta_defect(case, "WRONG_FISCAL_YEAR", "fiscal_year", str(year - 1),
+                        "last cycle's template sent back")  # fmt: skip
+
+
+def wrong_schema(case: Case) -> list[Row]:
+    old = "0" if SCHEMA_VERSION != "0" else "1"
+    return _meta_defect(case, "WRONG_SCHEMA", "schema_version", old,
+                        "a template of another schema version")  # fmt: skip
+
+
+def unknown_cost_center(case: Case) -> list[Row]:
+    entity = case.template.meta.get("entity", "X")
+    fake = next(
+        f"{entity}-{n:05d}" for n in range(99_999, 0, -1) if f"{entity}-{n:05d}" not in case.ctx.known
+    )
+    return _meta_defect(case, "UNKNOWN_COST_CENTER", "cost_center", fake,
+                        "a cost center the Organization sheet does not have", cost_center=fake)  # fmt: skip
+
+
+def not_template(case: Case) -> list[Row]:
+    sub = case.clean()
+    del sub.wb[META_SHEET]
+    path = case.save(sub)
+    text = f"{case.code}'s filled template with its Meta sheet deleted (contract names kept)"
+    return [case.row(path, "NOT_TEMPLATE", text, cost_center="")]
+
+
+def superseded(case: Case) -> list[Row]:
+    """An earlier draft (lower template_version, older save) beside the current clean fill."""
+    current = case.clean()
+    newer = case.save(current)
+    draft = case.clean(draft=1)
+    meta = case.template.meta
+    version = int(meta["template_version"])
+    earlier = dt.datetime.fromisoformat(meta["generated_at"].replace("Z", "+00:00"))
+    earlier -= dt.timedelta(days=14)
+    meta_cell(draft.wb, "template_version").value = str(version - 1)
+    meta_cell(draft.wb, "generated_at").value = earlier.isoformat().replace("+00:00", "Z")
+    name = case.template.rel.name.replace(f"_v{version}", f"_v{version - 1}")
+    older = case.save(draft, name if name != case.template.rel.name else f"draft_{name}")
+    stamp = newer.stat().st_mtime - 2 * 86_400
+    os.utime(older, (stamp, stamp))
+    cell = meta_cell(draft.wb, "template_version").coordinate
+    text = (
+        f"an earlier draft: template_version {version - 1} (the current file {newer.name} has "
+        f"{version}) and saved two days earlier"
+    )
+    return [case.row(older, "SUPERSEDED", text, sheet=META_SHEET, cell=cell)]
+
+
+# -- file-level defects ---------------------------------------------------------------------------
+
+
+def _clean_file(case: Case) -> Path:
+    return case.save(case.clean())
+
+
+def corrupt(case: Case) -> list[Row]:
+    path = _clean_file(case)
+    data = path.read_bytes()
+    atomic_save(path, lambda tmp: Path(tmp).write_bytes(data[: len(data) // 2]))
+    text = f"{case.code}'s clean submission cut to its first half ({len(data) // 2:,} bytes)"
+    return [case.row(path, "CORRUPT", text, cost_center="")]
+
+
+def encrypted(case: Case) -> list[Row]:
+    path = _clean_file(case)
+    try:
+        from msoffcrypto.format.ooxml import OOXMLFile
+    except ImportError:  # msoffcrypto-tool comes with the test extras (oletools)
+        header = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(16) + bytes.fromhex("3e000300feff0900")
+        atomic_save(path, lambda tmp: Path(tmp).write_bytes(header + bytes(4_096 - len(header))))
+        how = "a bare OLE compound-file header padded to 4 KB (msoffcrypto-tool not installed)"
+    else:
+        with path.open("rb") as src:
+            book = OOXMLFile(src)
+            buffer = io.BytesIO()
+            book.encrypt(PASSWORD, buffer)
+        atomic_save(path, lambda tmp: Path(tmp).write_bytes(buffer.getvalue()))
+        how = f"encrypted by msoffcrypto-tool with the password {PASSWORD!r}"
+    return [case.row(path, "ENCRYPTED", f"{case.code}'s clean submission {how}", cost_center="")]
+
+
+def zip_bomb(case: Case) -> list[Row]:
+    path = _clean_file(case)
+    edit_parts(path, streamed={"customXml/item1.xml": _spaces(OVERSIZE)}, level=9)
+    text = (
+        f"{case.code}'s clean submission plus one part that unpacks to {OVERSIZE / 2**20:,.0f} MiB "
+        f"of spaces ({path.stat().st_size / 2**10:,.0f} KiB on disk)"
+    )
+    return [case.row(path, "TOO_LARGE", text, cost_center="")]
+
+
+def random_bytes(case: Case) -> list[Row]:
+    path = case.target("scan_0417.xlsx")
+    data = b"\x00" + case.rng.bytes(64 * 1024)  # never a zip or OLE signature
+    atomic_save(path, lambda tmp: Path(tmp).write_bytes(data))
+    return [case.row(path, "NOT_WORKBOOK", "64 KB of random bytes named .xlsx")]
+
+
+def csv_renamed(case: Case) -> list[Row]:
+    path = case.target("budget_export.xlsx")
+    sample = case.ctx.sample
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["cost_center", "month", "prior_year", "target", "forecast"])
+    for m, month in enumerate(MONTHS):
+        target = sample.first("hb_volume_target", m)
+        writer.writerow([sample.code, month, sample.first("hb_volume_prior", m), target, target])
+    atomic_write_text(path, out.getvalue())
+    return [case.row(path, "NOT_WORKBOOK", "a CSV export of volumes renamed .xlsx")]
+
+
+def huge_sheet(case: Case) -> list[Row]:
+    path = case.target("volume_detail.xlsx")
+    wb = Workbook()
+    wb.active.title = "Detail"
+    atomic_save(path, wb.save)
+    part = sheet_part(path, "Detail")
+    edit_parts(path, streamed={part: _huge_rows(HUGE_ROWS, HUGE_COLS)})
+    with zipfile.ZipFile(path) as z:
+        size = z.getinfo(part).file_size
+    text = (
+        f"a real workbook with one sheet of {HUGE_ROWS:,} rows x {HUGE_COLS} text cells: "
+        f"{size / 2**20:,.0f} MiB unpacked, {path.stat().st_size / 2**20:,.1f} MiB on disk"
+    )
+    return [case.row(path, "TOO_LARGE", text)]
+
+
+def link_outside(case: Case) -> list[Row]:
+    path = case.target("shared_drive_copy.xlsx")
+    target = case.ctx.control.resolve()
+    if target.is_relative_to(case.ctx.out_dir.resolve()):
+        raise HybridBudgetError("the control workbook must be outside the submissions folder")
+    path.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(target)
+    return [case.row(path, "LINK_OUTSIDE", "a symbolic link to the control workbook")]
+
+
+# -- the set --------------------------------------------------------------------------------------
+
+
+def _has_rn(t: Template) -> bool:
+    return t.first("hb_fte_target", RN) > 0 and t.first("hb_wage_prior", RN) > 0
+
+
+def _has_volume(t: Template) -> bool:
+    return all(number(v) > 0 for v in t.values["hb_volume_target"])
+
+
+def _material_revenue(t: Template) -> bool:
+    revenue, amount = t.first("hb_target_revenue"), t.first("hb_tolerance_amount")
+    return _has_volume(t) and revenue * 0.25 > 2 * amount
+
+
+def _doubled_rn_allowed(t: Template) -> bool:
+    return _has_rn(t) and 2 * t.first("hb_fte_target", RN) <= layout().rules["hb_fte"].high
+
+
+DEFECTS: tuple[Defect, ...] = (
+    Defect("locked_edited", locked_edited, _has_volume),
+    Defect("protection_removed", protection_removed),
+    Defect("formula_changed", formula_changed),
+    Defect("months_not_annual", months_not_annual, _has_volume),
+    Defect("cached_mismatch", cached_mismatch),
+    Defect("required_blank", required_blank, _has_volume),
+    Defect("not_a_number", not_a_number, _has_rn),
+    Defect("negative", negative, _has_rn),
+    Defect("out_of_range", out_of_range, _has_rn),
+    Defect("fte_outside_band", fte_outside_band, _doubled_rn_allowed),
+    Defect("rationale_missing", rationale_missing, _material_revenue),
+    Defect("wage_far_from_payroll", wage_far_from_payroll, _has_rn),
+    Defect("capital_incomplete", capital_incomplete),
+    Defect("wrong_fiscal_year", wrong_fiscal_year),
+    Defect("wrong_schema", wrong_schema),
+    Defect("unknown_cost_center", unknown_cost_center),
+    Defect("not_template", not_template),
+    Defect("superseded", superseded),
+    Defect("corrupt", corrupt),
+    Defect("encrypted", encrypted),
+    Defect("zip_bomb", zip_bomb),
+    Defect("random_bytes", random_bytes, uses_template=False),
+    Defect("csv_renamed", csv_renamed, uses_template=False),
+    Defect("huge_sheet", huge_sheet, uses_template=False),
+    Defect("link_outside", link_outside, uses_template=False),
+)
+
+
+def index_templates(templates_dir: Path) -> list[Template]:
+    """Every template under a folder with its Meta and contract values."""
+    out = []
+    for path in template_files(templates_dir):
+        wb = load_workbook(path)
+        meta = read_meta(wb)
+        out.append(
+            Template(
+                path=path,
+                rel=path.relative_to(templates_dir),
+                code=meta.get("cost_center") or path.stem.split("_")[0],
+                meta=meta,
+                values=read_template_values(wb, data_only=False),
+            )
+        )
+    return out
+
+
+def plan_defects(templates: Sequence[Template], seed: int) -> dict[str, Template]:
+    """Defect key -> the template of the cost center reserved for it (deterministic for a seed).
+
+    Cost centers are taken in a seeded random order; defects with requirements choose first.
+    """
+    order = np.random.default_rng(seed).permutation(len(templates))
+    free = [templates[int(i)] for i in order]
+    wanted = [d for d in DEFECTS if d.uses_template]
+    plan: dict[str, Template] = {}
+    for d in sorted(wanted, key=lambda d: d.needs is None):
+        pick = next((t for t in free if d.needs is None or d.needs(t)), None)
+        if pick is None:
+            raise HybridBudgetError(
+                f"no template left that suits the defect {d.key!r}: the defect set needs "
+                f"{len(wanted)} cost centers, {len(templates)} templates were given"
+            )
+        free.remove(pick)
+        plan[d.key] = pick
+    return plan
+
+
+def reserved_cost_centers(templates_dir: Path, seed: int = 2027) -> set[str]:
+    """The cost centers make_defects uses, to leave out of the clean fill."""
+    return {t.code for t in plan_defects(index_templates(templates_dir), seed).values()}
+
+
+def write_manifest(path: Path, rows: Sequence[Row]) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(MANIFEST_COLUMNS)
+    for r in rows:
+        writer.writerow([getattr(r, c) for c in MANIFEST_COLUMNS])
+    atomic_write_text(path, out.getvalue())
+
+
+def read_manifest(path: Path) -> list[Row]:
+    with Path(path).open(newline="", encoding="utf-8") as f:
+        return [Row(**r) for r in csv.DictReader(f)]
+
+
+def make_defects(templates_dir: Path, control: Path, out_dir: Path, seed: int = 2027) -> Path:
+    """Write the labelled broken submissions and DEFECTS.csv into out_dir; returns the manifest."""
+    templates_dir, out_dir = Path(templates_dir), Path(out_dir)
+    templates = index_templates(templates_dir)
+    if not templates:
+        raise HybridBudgetError(f"{templates_dir}: no templates (*.xlsx) found")
+    plan = plan_defects(templates, seed)
+    ref, _ = load_control(control)
+    ctx = Context(
+        seed=seed,
+        limits=limits_from_reference(ref),
+        known=frozenset(ref.organization.cost_center_by_code),
+        control=Path(control),
+        out_dir=out_dir,
+        folder=templates[0].rel.parent,
+        sample=templates[0],
+    )
+    rows: list[Row] = []
+    for d in DEFECTS:
+        rng = np.random.default_rng([seed, zlib.crc32(d.key.encode())])
+        rows += d.make(Case(plan.get(d.key), ctx, rng))
+    manifest = out_dir / MANIFEST
+    write_manifest(manifest, rows)
+    return manifest
+
