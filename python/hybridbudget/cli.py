@@ -20,9 +20,13 @@ Handler = Callable[[argparse.Namespace], int]
 def cmd_sample(args: argparse.Namespace) -> int:
     if args.action == "fill":
         return _sample_fill(args)
-    fill_only = ("--templates", args.templates), ("--control", args.control)
-    fill_only += ("--defects", args.defects), ("--recalc", args.recalc)
-    used = [flag for flag, value in fill_only if value]
+    fill_only = {
+        "--templates": args.templates,
+        "--control": args.control,
+        "--defects": args.defects,
+        "--recalc": args.recalc,
+    }
+    used = [flag for flag, value in fill_only.items() if value]
     if used:
         args.usage_error(f"{', '.join(used)}: only with 'sample fill'")
     from .sample import write_sample
@@ -296,9 +300,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .steps.demo import run_demo
 
     result = run_demo(args.out, args.sources, progress=to_stderr)
-    print(f"The budget cycle ran on {args.sources}. Where to look:")
+    print(f"The budget cycle ran on {args.sources}:")
+    for line in result.summary:
+        print(f"  - {line}")
+    print("Where to look:")
     for label, path in result.outputs:
-        print(f"  {label:<22} {path}")
+        print(f"  {label:<24} {path}")
+    print(
+        "Open the control workbook: Targets, Validation, Submissions, Consolidated, Divergence, "
+        "Plan, Locked Plan v1 and Audit Log."
+    )
     return 0
 
 

@@ -375,6 +375,12 @@ def control_sheets(
 
 
 def write_control_workbook(
-    path: Path, ref: Reference, history: History, targets: Targets, findings: list[Finding]
+    path: Path,
+    ref: Reference,
+    history: History,
+    targets: Targets,
+    findings: list[Finding],
+    audit: Sheet | None = None,
 ) -> Path:
-    return write_workbook(path, control_sheets(ref, history, targets, findings))
+    sheets = control_sheets(ref, history, targets, findings)
+    return write_workbook(path, [*sheets, audit] if audit is not None else sheets)

@@ -29,7 +29,13 @@ from ..control.read import load_control
 from ..errors import HybridBudgetError
 from ..fileio import atomic_save, atomic_write_text
 from ..model.line_items import JOB_CLASSES, MONTHS
-from ..templates.contract import BUDGET_SHEET, META_SHEET, OUTPUT_NAMES, SCHEMA_VERSION
+from ..templates.contract import (
+    BUDGET_SHEET,
+    META_SHEET,
+    NAME_BY_ID,
+    OUTPUT_NAMES,
+    SCHEMA_VERSION,
+)
 from ..templates.layout import layout
 from ..templates.values import expected_outputs, number, read_meta, read_template_values
 from .fill import (
@@ -189,8 +195,20 @@ def one_cell(
     cell, old = set_cell(sub, name, i, value)
     explain(sub, case.rng, blank)
     path = case.save(sub)
-    text = f"{name}[{i}] {old!r} -> {value!r}: {what}"
+    text = f"{label(name, i)} {old!r} -> {value!r}: {what}"
     return [case.row(path, code, text, sheet=BUDGET_SHEET, cell=cell.coordinate)]
+
+
+def label(name: str, i: int) -> str:
+    """A name's i-th cell as a reader says it: hb_fte[RN], hb_volume_forecast[Mar]."""
+    shape = NAME_BY_ID[name]
+    if shape.cells == 1:
+        return name
+    if shape.cells == len(MONTHS):
+        return f"{name}[{MONTHS[i]}]"
+    if shape.cells == len(JOB_CLASSES):
+        return f"{name}[{JOB_CLASSES[i]}]"
+    return f"{name}[row {i + 1}]"
 
 
 def _month(case: Case) -> int:
@@ -205,7 +223,9 @@ def sheet_part(path: Path, sheet: str) -> str:
     rid = next(
         s.get(f"{{{REL_NS}}}id") for s in book.iter(f"{{{MAIN_NS}}}sheet") if s.get("name") == sheet
     )
-    target = next(r.get("Target") for r in rels.iter(f"{{{PKG_REL_NS}}}Relationship") if r.get("Id") == rid)
+    target = next(
+        r.get("Target") for r in rels.iter(f"{{{PKG_REL_NS}}}Relationship") if r.get("Id") == rid
+    )
     return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
@@ -233,7 +253,9 @@ def _spaces(size: int) -> Iterator[bytes]:
 
 def _huge_rows(rows: int, cols: int) -> Iterator[bytes]:
     text = "pasted encounter detail kept for reference by the unit manager, free text column"
-    cells = "".join(f'<c t="inlineStr"><is><t>{k + 1} {{r}} {text}</t></is></c>' for k in range(cols))
+    cells = "".join(
+        f'<c t="inlineStr"><is><t>{k + 1} {{r}} {text}</t></is></c>' for k in range(cols)
+    )
     row = f'<row r="{{r}}">{cells}</row>'
     yield f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}"><sheetData>'.encode()
     for start in range(1, rows + 1, 2_000):
@@ -248,7 +270,7 @@ def _huge_rows(rows: int, cols: int) -> Iterator[bytes]:
 def locked_edited(case: Case) -> list[Row]:
     m = _month(case)
     old = case.template.first("hb_volume_target", m)
-    return one_cell(case, "LOCKED_EDITED", "hb_volume_target", m, int(round(old * 1.2)),
+    return one_cell(case, "LOCKED_EDITED", "hb_volume_target", m, round(old * 1.2),
                     "a locked top-down target month raised 20% (sheet protection kept); the "
                     "fingerprint on Meta no longer matches")  # fmt: skip
 
@@ -348,7 +370,7 @@ def fte_outside_band(case: Case) -> list[Row]:
 def rationale_missing(case: Case) -> list[Row]:
     sub = case.clean()
     target = [number(v) for v in case.template.values["hb_volume_target"]]
-    sub.write({"hb_volume_forecast": [int(round(v * 1.25)) for v in target]})
+    sub.write({"hb_volume_forecast": [round(v * 1.25) for v in target]})
     explain(sub, case.rng, blank=("volume",))
     if not required_rationales(sub.values())["volume"]:
         raise HybridBudgetError(f"{case.code}: +25% volume does not require a rationale")
@@ -416,7 +438,9 @@ def wrong_schema(case: Case) -> list[Row]:
 def unknown_cost_center(case: Case) -> list[Row]:
     entity = case.template.meta.get("entity", "X")
     fake = next(
-        f"{entity}-{n:05d}" for n in range(99_999, 0, -1) if f"{entity}-{n:05d}" not in case.ctx.known
+        f"{entity}-{n:05d}"
+        for n in range(99_999, 0, -1)
+        if f"{entity}-{n:05d}" not in case.ctx.known
     )
     return _meta_defect(case, "UNKNOWN_COST_CENTER", "cost_center", fake,
                         "a cost center the Organization sheet does not have", cost_center=fake)  # fmt: skip
@@ -674,4 +698,3 @@ def make_defects(templates_dir: Path, control: Path, out_dir: Path, seed: int = 
     manifest = out_dir / MANIFEST
     write_manifest(manifest, rows)
     return manifest
-

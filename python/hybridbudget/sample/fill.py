@@ -246,14 +246,18 @@ def _volume(given: Mapping[str, list], rng: np.random.Generator) -> list[int]:
     factor = _volume_factor(rng)
     target = _floats(given, "hb_volume_target")
     noise = rng.normal(0.0, 0.012, size=len(target))
-    return [max(0, int(math.floor(t * factor * (1 + e) + 0.5))) for t, e in zip(target, noise)]
+    return [
+        max(0, math.floor(t * factor * (1 + e) + 0.5)) for t, e in zip(target, noise, strict=True)
+    ]
 
 
 def _within(value: float, low: float, high: float, places: int) -> float:
     """value rounded to places and kept inside [low, high] after rounding."""
     unit = 10**places
     low_r, high_r = math.ceil(low * unit) / unit, math.floor(high * unit) / unit
-    return min(max(round(value, places), low_r), high_r) if low_r <= high_r else round(value, places)
+    return (
+        min(max(round(value, places), low_r), high_r) if low_r <= high_r else round(value, places)
+    )
 
 
 def _staffing(
@@ -282,7 +286,10 @@ def _staffing(
         )
         low, high = limits.band(j)
         fte = _within(
-            fte_t[i] * (1 + step), fte_t[i] * (low + BAND_MARGIN), fte_t[i] * (high - BAND_MARGIN), 2
+            fte_t[i] * (1 + step),
+            fte_t[i] * (low + BAND_MARGIN),
+            fte_t[i] * (high - BAND_MARGIN),
+            2,
         )
         wage = wage_t[i] * (1 + rng.uniform(-0.03, 0.03))
         w_min, w_max = limits.wages.get(j, (0.0, math.inf))
@@ -379,9 +386,7 @@ def rationale_text(section: str, values: Mapping[str, list], rng: np.random.Gene
     target = _floats(values, target_name)[0]
     gap = out[budget_name][0] - target
     reasons = REASONS[(section, 1 if gap >= 0 else -1)]
-    reason = reasons[int(rng.integers(len(reasons)))].format(
-        month=MONTHS[int(rng.integers(2, 10))]
-    )
+    reason = reasons[int(rng.integers(len(reasons)))].format(month=MONTHS[int(rng.integers(2, 10))])
     if section == "volume":
         forecast = sum(_floats(values, "hb_volume_forecast"))
         planned = sum(_floats(values, "hb_volume_target"))
@@ -443,7 +448,9 @@ class Submission:
         """Write input names, each value moved inside its cell's validation rule."""
         for name, values in inputs.items():
             cells = name_cells(self.wb, name)
-            fitted = [fit(self.rules.get(c.coordinate), v) for c, v in zip(cells, values)]
+            fitted = [
+                fit(self.rules.get(c.coordinate), v) for c, v in zip(cells, values, strict=True)
+            ]
             write_name(self.wb, name, fitted)
 
     def save(self, path: Path) -> None:
@@ -577,8 +584,10 @@ def kept_after_recalc(before: Workbook, after: Workbook) -> list[str]:
         lost.append("data validation")
     if META_SHEET not in after.sheetnames or after[META_SHEET].sheet_state != "veryHidden":
         lost.append("the very hidden Meta sheet")
-    if before.security and before.security.lockStructure and not (
-        after.security and after.security.lockStructure
+    if (
+        before.security
+        and before.security.lockStructure
+        and not (after.security and after.security.lockStructure)
     ):
         lost.append("workbook structure protection")
     inputs = {c.coordinate for n in INPUT_NAMES for c in name_cells(before, n.name)}

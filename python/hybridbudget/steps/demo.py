@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..paths import BUNDLED_SAMPLE
 from ..progress import Progress, silent
+from .consolidate import consolidate
 from .init import init_control
+from .plan import apply_decisions, lock
+from .templates import generate_templates
 
 
 @dataclass
@@ -15,13 +20,66 @@ class DemoResult:
     out: Path
     control: Path
     outputs: list[tuple[str, Path]] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
 
 
-def run_demo(out: Path, sources: Path = BUNDLED_SAMPLE, progress: Progress = silent) -> DemoResult:
-    """Run every step that exists, in order, leaving each step's output in `out`."""
+def run_demo(
+    out: Path, sources: Path = BUNDLED_SAMPLE, progress: Progress = silent, seed: int = 2027
+) -> DemoResult:
+    """init -> templates -> simulated managers -> validate + consolidate -> divergence ->
+    simulated workshop -> apply decisions -> lock; every output stays in `out`."""
+    from ..sample.fill import fill_submissions
+    from ..sample.workshop import run_workshop
+
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    log_path = out / "demo.log"
+    log = log_path.open("w", encoding="utf-8")
+
+    def say(message: str) -> None:
+        log.write(f"{dt.datetime.now().isoformat(timespec='seconds')} {message}\n")
+        log.flush()
+        progress(message)
+
     control = out / "control.xlsx"
-    progress("step 1: control workbook (guardrails, history, top-down targets)")
-    init_control(sources, control, progress=progress)
-    result = DemoResult(out, control, [("control workbook", control)])
+    templates, submissions = out / "templates", out / "submissions"
+    for folder in (templates, submissions):
+        shutil.rmtree(folder, ignore_errors=True)
+    result = DemoResult(out, control)
+    try:
+        say("step 1: guardrails -> control workbook with history and top-down targets")
+        init = init_control(sources, control, progress=say)
+        rec = init.targets.margin_reconciliation()
+        result.summary.append(
+            f"top-down margin {rec['margin_pct']:.2%} vs target {rec['target_margin_pct']:.2%}"
+        )
+        say("step 2: generate templates")
+        made = generate_templates(control, templates, progress=say)
+        say("managers fill their templates (simulated)")
+        fill_submissions(templates, submissions, seed=seed, progress=say, control=control)
+        say("step 3a/3b: validate and consolidate")
+        cons = consolidate(control, submissions, progress=say)
+        result.summary.append(cons.validation.summary())
+        say("step 3c: divergence, then the reconciliation workshop (simulated decisions)")
+        div = run_workshop(control, progress=say)
+        flagged = int((div.agenda.flag == "Yes").sum()) if len(div.agenda) else 0
+        result.summary.append(f"{flagged} items beyond tolerance decided in the workshop")
+        say("step 3d: apply decisions")
+        plan = apply_decisions(control, progress=say)
+        result.summary.append(
+            f"plan margin {plan.totals['margin']:,.2f} ({plan.totals['margin_pct']:.2%})"
+        )
+        say("step 4a: lock the plan")
+        locked = lock(control, progress=say, user="demo controller",
+                      force_reason="demo" if len(plan.undecided) else None)  # fmt: skip
+        result.summary.append(f"locked as {locked.sheet}, SHA-256 {locked.sha256[:16]}...")
+        say("done")
+    finally:
+        log.close()
+    result.outputs = [
+        ("control workbook", control),
+        (f"templates ({made.count})", templates),
+        ("simulated submissions", submissions),
+        ("log", log_path),
+    ]
     return result

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..control.audit import audit_sheet, entry
 from ..control.build import write_control_workbook
+from ..control.read import FileControlBook
 from ..control.store import backup, control_lock
+from ..errors import HybridBudgetError
 from ..findings import Finding
 from ..history import build_history
 from ..progress import Progress, silent
@@ -34,7 +38,15 @@ def init_control(sources: Path, out: Path, progress: Progress = silent) -> InitR
     targets = build_targets(src.reference, history)
     progress(f"writing {out}")
     with control_lock(out):
+        previous = None
         if out.exists():
             backup(out, "init")
-        write_control_workbook(out, src.reference, history, targets, unmapped)
+            with contextlib.suppress(HybridBudgetError):
+                previous = FileControlBook(out)
+        note = entry("init", f"control workbook built from {sources}: "
+                     f"{len(src.reference.organization.cost_centers)} cost centers, "
+                     f"{len(unmapped)} extract rows not mapped")  # fmt: skip
+        write_control_workbook(
+            out, src.reference, history, targets, unmapped, audit_sheet(previous, note)
+        )
     return InitResult(out, len(src.reference.organization.cost_centers), unmapped, targets)

@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..control.audit import audit_sheet, entry
+from ..control.book import ControlBook, open_control
 from ..control.read import load_control
 from ..errors import HybridBudgetError
 from ..progress import Progress, silent
@@ -29,14 +31,15 @@ def template_path(out_dir: Path, entity: str, cost_center: str, year: int, versi
 
 
 def generate_templates(
-    control: Path,
+    control: Path | ControlBook,
     out_dir: Path,
     progress: Progress = silent,
     cost_centers: list[str] | None = None,
 ) -> TemplatesResult:
     """Write the templates of every (or the listed) cost center from the control workbook."""
-    progress(f"reading {control}")
-    ref, history = load_control(control)
+    book = open_control(control)
+    progress(f"reading {book.file}")
+    ref, history = load_control(book)
     targets = build_targets(ref, history)
     org, cfg = ref.organization, ref.config
     codes = (
@@ -63,4 +66,7 @@ def generate_templates(
         paths.append(path)
         if i % every == 0 or i == total:
             progress(f"{i}/{total} templates written")
+    note = entry("templates", f"{len(paths)} templates (version {cfg.templates.version}) "
+                 f"written to {out_dir}")  # fmt: skip
+    book.write_sheets([audit_sheet(book, note)], "templates")
     return TemplatesResult(paths)

@@ -15,6 +15,7 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
+from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.read import load_control
 from ..errors import HybridBudgetError
@@ -284,7 +285,10 @@ def validate(
     result = validate_submissions(book, folder, progress)
     if write_sheet:
         progress(f"writing the {VALIDATION_SHEET} sheet into {book.file}")
-        book.write_sheets([validation_sheet(result, book.folder)], "validate")
+        note = entry("validate", f"{folder}: {result.summary()}")
+        book.write_sheets(
+            [validation_sheet(result, book.folder), audit_sheet(book, note)], "validate"
+        )
     if findings_out is not None:
         write_findings(result, findings_out)
     if feedback is not None:
