@@ -173,7 +173,7 @@ def compound_file(streams: Mapping[str, bytes]) -> bytes:
 
     difat = [fat_start + i for i in range(n_fat)] + [FREESECT] * (MAX_FAT_SECTORS - n_fat)
     header = SIGNATURE + b"\0" * 16
-    header += struct.pack("<HHHHH6sIIIIIIIIII", 0x003E, 0x0003, 0xFFFE, 9, 6, b"", 0, n_fat,
+    header += struct.pack("<HHHHH6sIIIIIIIII", 0x003E, 0x0003, 0xFFFE, 9, 6, b"", 0, n_fat,
                           dir_start, 0, MINI_CUTOFF,
                           minifat_start if minifat else ENDOFCHAIN, minifat_sectors,
                           ENDOFCHAIN, 0)  # fmt: skip

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from importlib import resources
-from pathlib import Path
 
 import pandas as pd
 
@@ -15,7 +14,6 @@ from ..model.line_items import HOURS_PER_FTE, JOB_CLASSES, LINE_ITEMS, OVERTIME_
 from ..sources import Reference
 from ..targets import Targets, volume_growth
 from ..workbook.spec import Block, Sheet
-from ..workbook.xlsx import write_workbook
 from . import layout as L
 
 
@@ -372,15 +370,3 @@ def control_sheets(
         decision_guide_sheet(ref.config),
         issues_sheet(findings),
     ]
-
-
-def write_control_workbook(
-    path: Path,
-    ref: Reference,
-    history: History,
-    targets: Targets,
-    findings: list[Finding],
-    audit: Sheet | None = None,
-) -> Path:
-    sheets = control_sheets(ref, history, targets, findings)
-    return write_workbook(path, [*sheets, audit] if audit is not None else sheets)

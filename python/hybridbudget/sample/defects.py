@@ -4,8 +4,8 @@ Each defect that needs a workbook starts from a clean fill (sample.fill) of a co
 for it, which is not otherwise submitted, and breaks exactly one thing. DEFECTS.csv has one row per
 finding the validator should report (file relative to the folder, code, sheet, cell, cost center,
 description). Cells are plain coordinates on the Budget sheet, or on Meta for metadata defects;
-sheet and cell are empty for file-level defects. Descriptions name any collateral finding a
-validator may add.
+sheet and cell are empty for file-level defects and SUPERSEDED. Where one edit yields several
+findings (an annual total typed over its formula), each has its row.
 """
 
 from __future__ import annotations
@@ -123,30 +123,46 @@ class Case:
         return sub
 
     def target(self, name: str | None = None) -> Path:
-        rel = self.template.rel if self.template else self.ctx.folder / (name or "")
-        return self.ctx.out_dir / (rel.with_name(name) if name and self.template else rel)
+        """Where a defect file goes: the template's own place (or `name` beside it); a file of
+        no cost center goes into the folder for loose files."""
+        if self.template is None:
+            return self.ctx.out_dir / self.ctx.folder / (name or "unnamed.xlsx")
+        rel = self.template.rel
+        return self.ctx.out_dir / (rel.with_name(name) if name else rel)
 
     def save(self, sub: Submission, name: str | None = None) -> Path:
         path = self.target(name)
         sub.save(path)
         return path
 
-    def row(self, path: Path, code: str, description: str, **where: str) -> Row:
+    def row(
+        self,
+        path: Path,
+        code: str,
+        description: str,
+        sheet: str = "",
+        cell: str = "",
+        cost_center: str | None = None,
+    ) -> Row:
+        """A manifest row for a file written under out_dir (cost center: this case's)."""
         return Row(
             file=path.relative_to(self.ctx.out_dir).as_posix(),
             code=code,
-            cost_center=where.pop("cost_center", self.code),
+            sheet=sheet,
+            cell=cell,
+            cost_center=self.code if cost_center is None else cost_center,
             description=description,
-            **where,
         )
 
 
 @dataclass(frozen=True)
 class Defect:
+    """How to make one broken submission, and which cost center's template it can start from."""
+
     key: str
     make: Callable[[Case], list[Row]]
-    needs: Callable[[Template], bool] | None = None  # None: no cost center; see `uses_template`
-    uses_template: bool = True
+    needs: Callable[[Template], bool] | None = None  # which templates suit it; None: any
+    uses_template: bool = True  # False: the file is made from nothing (no cost center)
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -287,9 +303,8 @@ def formula_changed(case: Case) -> list[Row]:
     sub = case.clean()
     labor = expected_outputs(sub.values())["hb_out_labor"][0]
     return one_cell(case, "FORMULA_CHANGED", "hb_out_labor", 0, labor,
-                    "the labor cost formula overwritten with its own value as a constant (no "
-                    "cached mismatch); the fingerprint changes too, so LOCKED_EDITED may be an "
-                    "extra finding")  # fmt: skip
+                    "the labor cost formula overwritten with its own value as a constant, so "
+                    "no cached mismatch (formula cells are left out of LOCKED_EDITED)")  # fmt: skip
 
 
 def months_not_annual(case: Case) -> list[Row]:
@@ -306,8 +321,9 @@ def months_not_annual(case: Case) -> list[Row]:
         case.row(path, "FORMULA_CHANGED", "the annual volume formula =SUM(months) overwritten "
                  "with a constant", **where),
         case.row(path, "MONTHS_NOT_ANNUAL", f"annual volume shows {typed:,.0f} (the target's "
-                 f"annual total) but the months add to {months:,.0f}; LOCKED_EDITED and "
-                 "CACHED_MISMATCH on this cell may be extra findings", **where),
+                 f"annual total) but the months add to {months:,.0f}", **where),
+        case.row(path, "CACHED_MISMATCH", f"the constant {typed:,.0f} is the figure the "
+                 f"workbook shows; the engine computes {months:,.0f} from the months", **where),
     ]  # fmt: skip
 
 
@@ -343,8 +359,8 @@ def required_blank(case: Case) -> list[Row]:
 
 def not_a_number(case: Case) -> list[Row]:
     return one_cell(case, "NOT_A_NUMBER", "hb_fte", RN, "twelve",
-                    "RN budget FTEs typed as a word; a validator that also reads it as 0 FTEs "
-                    "may add FTE_OUTSIDE_BAND")  # fmt: skip
+                    "RN budget FTEs typed as a word (no FTE_OUTSIDE_BAND for a non-number; "
+                    "the staffing rationale is written if 0 FTEs make it required)")  # fmt: skip
 
 
 def negative(case: Case) -> list[Row]:
@@ -413,14 +429,16 @@ def capital_incomplete(case: Case) -> list[Row]:
 # -- identity defects -----------------------------------------------------------------------------
 
 
-def _meta_defect(case: Case, code: str, key: str, value: str, what: str, **row: str) -> list[Row]:
+def _meta_defect(
+    case: Case, code: str, key: str, value: str, what: str, cost_center: str | None = None
+) -> list[Row]:
     sub = case.clean()
     cell = meta_cell(sub.wb, key)
     old = cell.value
     cell.value = value
     path = case.save(sub)
     text = f"Meta {key} {old!r} -> {value!r}: {what}"
-    return [case.row(path, code, text, sheet=META_SHEET, cell=cell.coordinate, **row)]
+    return [case.row(path, code, text, META_SHEET, cell.coordinate, cost_center)]
 
 
 def wrong_fiscal_year(case: Case) -> list[Row]:
@@ -469,12 +487,11 @@ def superseded(case: Case) -> list[Row]:
     older = case.save(draft, name if name != case.template.rel.name else f"draft_{name}")
     stamp = newer.stat().st_mtime - 2 * 86_400
     os.utime(older, (stamp, stamp))
-    cell = meta_cell(draft.wb, "template_version").coordinate
     text = (
         f"an earlier draft: template_version {version - 1} (the current file {newer.name} has "
         f"{version}) and saved two days earlier"
     )
-    return [case.row(older, "SUPERSEDED", text, sheet=META_SHEET, cell=cell)]
+    return [case.row(older, "SUPERSEDED", text)]
 
 
 # -- file-level defects ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..control.audit import audit_sheet, entry
-from ..control.build import write_control_workbook
+from ..control.build import control_sheets
 from ..control.read import FileControlBook
 from ..control.store import backup, control_lock
 from ..errors import HybridBudgetError
@@ -16,6 +16,8 @@ from ..history import build_history
 from ..progress import Progress, silent
 from ..sources import load_sources
 from ..targets import Targets, build_targets
+from ..workbook.package import replace_sheets
+from ..workbook.xlsx import write_workbook
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,10 @@ def init_control(sources: Path, out: Path, progress: Progress = silent) -> InitR
         note = entry("init", f"control workbook built from {sources}: "
                      f"{len(src.reference.organization.cost_centers)} cost centers, "
                      f"{len(unmapped)} extract rows not mapped")  # fmt: skip
-        write_control_workbook(
-            out, src.reference, history, targets, unmapped, audit_sheet(previous, note)
-        )
+        sheets = [*control_sheets(src.reference, history, targets, unmapped),
+                  audit_sheet(previous, note)]  # fmt: skip
+        if previous is not None:
+            replace_sheets(out, sheets)  # keep what finance added to the existing workbook
+        else:
+            write_workbook(out, sheets)
     return InitResult(out, len(src.reference.organization.cost_centers), unmapped, targets)

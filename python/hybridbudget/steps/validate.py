@@ -25,6 +25,7 @@ from ..intake.checks import Context, review
 from ..intake.files import Candidate, discover, finding, sniff
 from ..intake.submission import Submission, read_submission
 from ..progress import Progress, silent
+from ..safe_text import csv_safe
 from ..targets import build_targets
 from ..workbook import styles
 from ..workbook.spec import Block, Column, Sheet
@@ -221,7 +222,7 @@ def validation_sheet(result: ValidationResult, base: Path) -> Sheet:
 
 def write_findings(result: ValidationResult, path: Path) -> Path:
     """The findings as CSV or JSON (by the file's suffix)."""
-    frame = findings_frame(result.findings)
+    frame = findings_frame(result.findings).map(csv_safe)
     if path.suffix.lower() == ".json":
         atomic_write_text(path, findings_json(result))
     else:
