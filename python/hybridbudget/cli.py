@@ -400,6 +400,41 @@ def _add_templates(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_templates)
 
 
+def cmd_addin_build(args: argparse.Namespace) -> int:
+    from .addin.build import DEFAULT_OUT, build_addin
+
+    result = build_addin(args.out or DEFAULT_OUT, dict(args.set or []))
+    print(f"Wrote {result.path}: ribbon tab Hybrid Budget with {len(result.buttons)} buttons, "
+          f"VBA modules {', '.join(result.modules)}.")  # fmt: skip
+    for key, value in result.settings.items():
+        print(f"  hybridbudget.conf  {key} = {value}")
+    print("Install it as README.md 'Excel add-in' says.")
+    return 0
+
+
+def _setting(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KEY=VALUE")
+    return key.strip(), value.strip()
+
+
+def _add_addin(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("addin", help="the Excel add-in: build HybridBudget.xlam")
+    steps = p.add_subparsers(dest="addin_command", metavar="ACTION", required=True)
+    b = steps.add_parser(
+        "build",
+        help="assemble HybridBudget.xlam from the ribbon XML, vba/*.bas and xlwings' VBA",
+        description="Build the add-in from its text sources (no Excel needed). Its settings "
+        "sheet hybridbudget.conf gets this machine's Python when built on Windows or Mac.",
+    )
+    b.add_argument("--out", type=Path, help="default: xlwings_addin/HybridBudget.xlam")
+    b.add_argument("--set", type=_setting, action="append", metavar="KEY=VALUE",
+                   help="a hybridbudget.conf setting, e.g. INTERPRETER_WIN=C:\\py\\python.exe "
+                   "(KEY= removes it); repeat for several")  # fmt: skip
+    b.set_defaults(handler=cmd_addin_build)
+
+
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_demo,
     _add_sample,
@@ -410,6 +445,7 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_undo,
     _add_render,
     _add_templates,
+    _add_addin,
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TypeVar
 
 import pandas as pd
 from pydantic import BaseModel, ValidationError
+from python_calamine import CalamineError, CalamineWorkbook
 
 from .errors import HybridBudgetError
 from .findings import Finding, Severity
@@ -73,6 +75,44 @@ def read_csv_text(path: Path, required: list[str]) -> pd.DataFrame:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError, csv.Error) as exc:
         raise HybridBudgetError(f"{path}: not a readable UTF-8 CSV file ({exc})") from exc
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise HybridBudgetError(f"{path}: missing column(s) {', '.join(missing)}")
+    return frame
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a CSV export would hold (15 significant digits)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else format(value, ".15g")
+    if isinstance(value, dt.datetime | dt.date):
+        # Excel turns a typed period such as 2027-01 into the 1st of the month
+        return value.strftime("%Y-%m" if value.day == 1 else "%Y-%m-%d")
+    return str(value).strip()
+
+
+def read_xlsx_text(path: Path, required: list[str]) -> pd.DataFrame:
+    """The first sheet of a workbook as text cells, shaped like `read_csv_text` (row 1 = header;
+    the index is the row number - 2, blank rows left out)."""
+    if not path.is_file():
+        raise HybridBudgetError(f"{path}: file not found")
+    try:
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    except (CalamineError, OSError, ValueError, IndexError) as exc:
+        raise HybridBudgetError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+    header = [_cell_text(v) for v in rows[0]] if rows else []
+    body = {
+        i: [_cell_text(v) for v in r] + [""] * (len(header) - len(r))
+        for i, r in enumerate(rows[1:])
+        if any(_cell_text(v) for v in r)
+    }
+    frame = pd.DataFrame(
+        [r[: len(header)] for r in body.values()], index=list(body), columns=header, dtype=str
+    )
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise HybridBudgetError(f"{path}: missing column(s) {', '.join(missing)}")
@@ -150,8 +190,10 @@ def load_reference(folder: Path) -> Reference:
 
 
 def load_extract(kind: str, path: Path) -> Extract:
+    """An extract from a .csv file, or from the first sheet of an .xlsx workbook."""
     _, columns = EXTRACTS[kind]
-    return Extract(kind, path, read_csv_text(path, columns))
+    read = read_xlsx_text if path.suffix.lower() == ".xlsx" else read_csv_text
+    return Extract(kind, path, read(path, columns))
 
 
 def load_sources(folder: Path) -> Sources:

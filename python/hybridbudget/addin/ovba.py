@@ -220,8 +220,7 @@ def _project_stream(name: str, project_id: str, modules: Sequence[Module]) -> by
 def _project_wm(modules: Sequence[Module]) -> bytes:
     return (
         b"".join(
-            m.name.encode(ENCODING) + b"\0" + m.name.encode("utf-16-le") + b"\0\0"
-            for m in modules
+            m.name.encode(ENCODING) + b"\0" + m.name.encode("utf-16-le") + b"\0\0" for m in modules
         )
         + b"\0\0"
     )

@@ -27,8 +27,9 @@ def lock_path(control: Path) -> Path:
 
 
 @contextlib.contextmanager
-def control_lock(control: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+def control_lock(control: Path, wait: float | None = None) -> Iterator[None]:
     """Hold the control workbook's lock; a second run waits, then refuses with a clear message."""
+    wait = LOCK_WAIT_SECONDS if wait is None else wait
     path = lock_path(control)
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait

@@ -505,7 +505,7 @@ def corrupt(case: Case) -> list[Row]:
     path = _clean_file(case)
     data = path.read_bytes()
     atomic_save(path, lambda tmp: Path(tmp).write_bytes(data[: len(data) // 2]))
-    text = f"{case.code}'s clean submission cut to its first half ({len(data) // 2:,} bytes)"
+    text = f"{case.code}'s clean submission cut to its first half"
     return [case.row(path, "CORRUPT", text, cost_center="")]
 
 

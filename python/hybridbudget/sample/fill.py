@@ -436,10 +436,6 @@ class Submission:
         wb = load_workbook(path)
         return cls(wb, validations(wb[BUDGET_SHEET]))
 
-    @property
-    def cost_center(self) -> str:
-        return read_meta(self.wb).get("cost_center", "")
-
     def values(self) -> dict[str, list]:
         """Contract name -> cell values (formulas as text) as they stand now."""
         return read_template_values(self.wb, data_only=False)
@@ -468,6 +464,15 @@ def template_files(templates_dir: Path) -> list[Path]:
     return sorted(p for p in Path(templates_dir).rglob("*.xlsx") if not p.name.startswith("~$"))
 
 
+def template_cost_center(path: Path) -> str:
+    """A template's cost center from its Meta sheet (read-only: quick), else from its file name."""
+    wb = load_workbook(path, read_only=True)
+    try:
+        return read_meta(wb).get("cost_center") or path.stem.split("_")[0]
+    finally:
+        wb.close()
+
+
 def fill_submissions(
     templates_dir: Path,
     out_dir: Path,
@@ -490,9 +495,9 @@ def fill_submissions(
     every = max(1, math.ceil(len(files) / 10))
     written: list[Path] = []
     for i, path in enumerate(files, start=1):
-        sub = Submission.open(path)
-        code = sub.cost_center or path.stem.split("_")[0]
+        code = template_cost_center(path)
         if code not in skip:
+            sub = Submission.open(path)
             fill_workbook(sub, stream(seed, code), limits)
             target = out_dir / path.relative_to(templates_dir)
             sub.save(target)

@@ -67,7 +67,8 @@ class SheetGrid:
     note_rows: list[int]
     blocks: list[BlockPlace]
     formats: list[tuple[Area, str]] = field(default_factory=list)  # all but General
-    inputs: list[Area] = field(default_factory=list)  # editable (shaded) data cells
+    inputs: list[Area] = field(default_factory=list)  # editable data cells: shaded, unlocked
+    choices: list[tuple[Area, tuple[str, ...]]] = field(default_factory=list)  # drop-down lists
     links: list[Link] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)
     freeze_row: int | None = None  # rows up to this one stay in view
@@ -161,40 +162,46 @@ def _merge_columns(runs: list[tuple[Area, str]]) -> list[tuple[Area, str]]:
     return out
 
 
+def _links(block: Block, rows: list[list[object]], first_row: int) -> list[Link]:
+    """The block's hyperlinks; each shows its cell's value."""
+    out = []
+    for i, targets in block_links(block).items():
+        for r, target in enumerate(targets):
+            text = rows[r][i]
+            if target:
+                out.append(Link(first_row + r, i + 1, target, "" if text is None else str(text)))
+    return out
+
+
 def layout(sheet: Sheet) -> SheetGrid:
     """Every value of the sheet from A1 (rectangular, None for empty) and where each look goes."""
     width = max([len(b.columns) for b in sheet.blocks] + [1])
-    values: list[list[object]] = [[sheet.title]]
-    values += [[note] for note in sheet.notes]
+    values: list[list[object]] = [[sheet.title], *([note] for note in sheet.notes)]
     grid = SheetGrid(values, list(range(2, 2 + len(sheet.notes))), [])
     runs: list[tuple[Area, str]] = []
     for block in sheet.blocks:
         values += [[], [block.title], [c.header for c in block.columns]]
-        header = len(values)
-        values += block.values()
+        header, n = len(values), len(block.rows)
+        rows = block.values()
+        values += rows
         total = None
         if block.total_label:
             values.append(total_values(block))
             total = len(values)
-        n = len(block.rows)
         grid.blocks.append(BlockPlace(header - 1, header, n, total, len(block.columns)))
         for i, (col, formats) in enumerate(zip(block.columns, cell_formats(block), strict=True)):
-            tail = [col.number_format] if total else []
-            runs += _runs(i + 1, header + 1, formats + tail)
-            if col.editable and n:
+            runs += _runs(i + 1, header + 1, formats + ([col.number_format] if total else []))
+            if n and col.editable:
                 grid.inputs.append(Area(header + 1, i + 1, header + n, i + 1))
-        for i, targets in block_links(block).items():
-            for r, (target, value) in enumerate(zip(targets, values[header : header + n], strict=True)):
-                if target:
-                    text = value[i]
-                    grid.links.append(Link(header + 1 + r, i + 1, target, "" if text is None else str(text)))
+            if n and col.choices:
+                grid.choices.append((Area(header + 1, i + 1, header + n, i + 1), col.choices))
+        grid.links += _links(block, rows, header + 1)
     grid.values = [row + [None] * (width - len(row)) for row in values]
     grid.formats = _merge_columns(runs)
     grid.widths = column_widths(sheet)
-    if sheet.freeze_block is not None and sheet.blocks:
+    if sheet.freeze_block is not None and sheet.freeze_block < len(grid.blocks):
         place = grid.blocks[sheet.freeze_block]
         grid.freeze_row = place.header_row
         if place.rows:
-            last = place.header_row + place.rows
-            grid.filter = Area(place.header_row, 1, last, place.width)
+            grid.filter = Area(place.header_row, 1, place.header_row + place.rows, place.width)
     return grid

@@ -178,7 +178,8 @@ def write_sheet(wb: Workbook, sheet: Sheet) -> Worksheet:
     for i, w in width.items():
         ws.column_dimensions[get_column_letter(i)].width = w
     header_rows = _header_rows(sheet)
-    frozen = header_rows[sheet.freeze_block] if sheet.freeze_block is not None else None
+    block = sheet.freeze_block
+    frozen = header_rows[block] if block is not None and block < len(header_rows) else None
     if frozen is not None:
         ws.freeze_panes = f"A{frozen + 1}"
         ws.print_title_rows = f"{frozen}:{frozen}"

@@ -4,8 +4,10 @@ It renders the same Sheet specs as the file backend (`grid.layout` decides value
 both). Each sheet is one values write from A1; number formats, fonts and fills go per area, not
 per cell; screen updating and calculation are paused while it writes. Text is written with
 Excel's leading apostrophe so that Excel never turns "6010", "2027-01" or "=x" into a number, a
-date or a formula. Features an xlwings engine lacks (the status bar, freeze panes and reading the
-calculation mode on the remote engine; freeze panes on Windows) are skipped, never fatal.
+date or a formula. Features an xlwings engine lacks (the status bar, freeze panes, drop-down
+lists and reading the calculation mode on the remote engine; freeze panes on Windows) are skipped,
+never fatal. xlwings has no sheet protection API: a sheet spec with a password is protected
+through Excel's object model where the engine exposes it (Windows), and skipped elsewhere.
 """
 
 from __future__ import annotations
@@ -128,12 +130,20 @@ class XlwingsControlBook:
                 self._rows.pop(spec.name, None)
 
     def _target(self, name: str) -> Any:
-        """The sheet to write: cleared if it exists (so formulas pointing at it keep working)."""
-        for sht in self.book.sheets:
-            if sht.name.casefold() == name.casefold():
+        """The sheet to write: cleared if it exists (so formulas pointing at it keep working);
+        a protected one is replaced in place, as its password may not be known."""
+        sheets = self.book.sheets
+        for i, sht in enumerate(sheets):
+            if sht.name.casefold() != name.casefold():
+                continue
+            if not getattr(sht.api, "ProtectContents", False):
                 sht.clear()
                 return sht
-        return self.book.sheets.add(name, after=self.book.sheets[len(self.book.sheets) - 1])
+            sht.delete()
+            if i < len(sheets):
+                return sheets.add(name, before=sheets[i])
+            break
+        return sheets.add(name, after=sheets[len(sheets) - 1])
 
     def _write(self, spec: Sheet) -> None:
         grid = layout(spec)
@@ -145,6 +155,11 @@ class XlwingsControlBook:
         for col, width in grid.widths.items():
             sht.range((1, col)).column_width = width
         self._links(sht, grid)
+        for area, choices in grid.choices:
+            rng = sht.range(area.address)
+            optional("drop-down list", lambda r=rng, c=choices: r.data_validation.set_list(list(c)))
+        if spec.protect_password:
+            _protect(sht, spec.protect_password, grid.inputs)
         if grid.freeze_row:
             optional("freeze panes", lambda: sht.freeze_panes.freeze_at(f"1:{grid.freeze_row}"))
         else:
@@ -190,3 +205,13 @@ def _font(rng: Any, font: Font) -> None:
 def _fill(rng: Any, fill: PatternFill) -> None:
     rng.color = _hex(fill.fgColor)
 
+
+def _protect(sht: Any, password: str, unlocked: Sequence[Area]) -> None:
+    """Protect the sheet, input cells left editable, where the engine exposes Excel's Protect."""
+    protect = getattr(sht.api, "Protect", None)
+    if protect is None:
+        log.info("sheet %s not protected: this xlwings engine cannot protect sheets", sht.name)
+        return
+    for area in unlocked:
+        sht.range(area.address).api.Locked = False
+    protect(Password=password, AllowSorting=True, AllowFiltering=True)

@@ -1,0 +1,286 @@
+"""The ribbon's buttons: each runs one engine step on the control workbook open in Excel.
+
+`BUTTONS` maps an entry function of `xlwings_addin/hybridbudget_addin.py` to its label, its step
+call and what to do when it fails. `run` is the only code that talks to Excel around a step:
+progress in the status bar, a message box when the step is done or failed (a plain sentence and
+what to do, never a traceback) and the details in a rotating log file (Help > Open Log).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..control.audit import current_user
+from ..errors import HybridBudgetError
+from ..progress import Progress
+from ..workbook.xlwings_book import XlwingsControlBook
+from .settings import SUBMISSIONS_FOLDER, TEMPLATES_FOLDER, AddinSettings, read_settings
+
+TITLE = "Hybrid Budget"
+LOG_ENV = "HYBRIDBUDGET_ADDIN_LOG"
+LOG_BYTES, LOG_BACKUPS = 1_000_000, 3
+MAX_FINDINGS_SHOWN = 8
+
+
+# --- the log file -------------------------------------------------------------------------------
+
+
+class _AddinLog(RotatingFileHandler):
+    """The add-in's log handler (one per process and path)."""
+
+
+def log_path() -> Path:
+    """~/.hybridbudget/addin.log, or the file named by $HYBRIDBUDGET_ADDIN_LOG."""
+    return Path(os.environ.get(LOG_ENV) or Path.home() / ".hybridbudget" / "addin.log")
+
+
+def logger() -> logging.Logger:
+    """The engine's logger, writing to the add-in's log file."""
+    path = log_path()
+    log = logging.getLogger("hybridbudget")
+    ours = [h for h in log.handlers if isinstance(h, _AddinLog)]
+    if any(h.baseFilename == str(path.absolute()) for h in ours):
+        return log
+    for h in ours:
+        log.removeHandler(h)
+        h.close()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = _AddinLog(path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+    except OSError:  # an unwritable home: keep the details somewhere readable
+        path = Path(tempfile.gettempdir()) / "hybridbudget-addin.log"
+        handler = _AddinLog(path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return log
+
+
+def open_path(path: Path) -> None:
+    """Open a file in the program the operating system uses for it."""
+    if sys.platform.startswith("win"):
+        os.startfile(path)  # type: ignore[attr-defined]
+    else:
+        opener = "open" if sys.platform == "darwin" else "xdg-open"
+        subprocess.run([opener, str(path)], check=False, timeout=30)
+
+
+# --- what a button gets -------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """The control workbook of one click, its add-in settings and the status bar."""
+
+    book: XlwingsControlBook
+    settings: AddinSettings
+    progress: Progress
+
+    @property
+    def templates(self) -> Path:
+        return self.settings.folder(self.book, TEMPLATES_FOLDER)
+
+    @property
+    def submissions(self) -> Path:
+        return self.settings.folder(self.book, SUBMISSIONS_FOLDER)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    call: Callable[[Session], str]  # runs the step; returns the message shown when done
+    hint: str  # what to do after a failure
+
+
+def step(module: str, function: str) -> Callable[..., Any]:
+    """A step function of hybridbudget.steps, imported when its button is clicked."""
+    name = f"hybridbudget.steps.{module}"
+    try:
+        return getattr(importlib.import_module(name), function)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        raise HybridBudgetError(
+            f"this installation of hybridbudget has no {module} step; install the version that "
+            "matches the add-in"
+        ) from exc
+
+
+def _templates(s: Session) -> str:
+    result = step("templates", "generate_templates")(s.book, s.templates, s.progress)
+    folders = sorted({p.parent.name for p in result.paths})
+    return (
+        f"Wrote {result.count} templates to {s.templates} "
+        f"({len(folders)} entity folders: {', '.join(folders)})."
+    )
+
+
+def _validate(s: Session) -> str:
+    result = step("validate", "validate")(s.book, s.submissions, s.progress)
+    return f"{result.summary()}.\n\nThe Validation sheet lists every problem by file and cell."
+
+
+def _consolidate(s: Session) -> str:
+    result = step("consolidate", "consolidate")(s.book, s.submissions, s.progress)
+    included = len(result.bottom_up)
+    message = (
+        f"{result.validation.summary()}.\n\nConsolidated {included} of "
+        f"{included + len(result.missing)} cost centers."
+    )
+    if result.missing:
+        message += f"\nNot included (no valid submission): {', '.join(result.missing)}."
+    return message
+
+
+def _divergence(s: Session) -> str:
+    result = step("divergence", "divergence")(s.book, s.progress)
+    flagged = int((result.agenda.flag == "Yes").sum()) if len(result.agenda) else 0
+    return (
+        f"Divergence written: {len(result.agenda)} lines, {flagged} beyond tolerance. "
+        "Type the decisions on the Divergence sheet, then click Apply Decisions."
+    )
+
+
+def _apply_decisions(s: Session) -> str:
+    result = step("plan", "apply_decisions")(s.book, s.progress)
+    t, n = result.totals, len(result.undecided)
+    left = f"{n} material items are still undecided (listed on the Plan sheet)." if n else (
+        "Every material item is decided: the plan can be locked."
+    )  # fmt: skip
+    return f"Plan written: margin {t['margin']:,.2f} ({t['margin_pct']:.2%}).\n\n{left}"
+
+
+def _lock_plan(s: Session) -> str:
+    result = step("plan", "lock")(s.book, s.progress, user=current_user())
+    return f"Locked plan version {result.version} on the sheet {result.sheet}.\n\nSHA-256 {result.sha256}"
+
+
+def _about(s: Session) -> str:
+    import xlwings
+
+    try:
+        where = f"Templates folder: {s.templates}\nSubmissions folder: {s.submissions}"
+    except HybridBudgetError as exc:
+        where = f"Folders: not known yet ({exc.message})"
+    return (
+        f"Hybrid Budget {__version__}\nxlwings {xlwings.__version__}, Python "
+        f"{platform.python_version()} ({sys.executable})\n\nControl workbook: {s.book.file}\n"
+        f"{where}\nLog file: {log_path()}"
+    )
+
+
+def _open_log(s: Session) -> str:
+    path = log_path()
+    logger().info("log opened from Excel")
+    open_path(path)
+    return ""
+
+
+AGAIN = "Fix what the message names, then click {label} again."
+BUTTONS: dict[str, Button] = {
+    "generate_templates": Button("Generate Templates", _templates, AGAIN),
+    "validate": Button(
+        "Validate",
+        _validate,
+        "Put the returned templates in the submissions folder (a folder 'submissions' beside the "
+        "control workbook, or the Submissions folder on its Add-in Settings sheet), then click "
+        "{label} again.",
+    ),
+    "consolidate": Button("Consolidate", _consolidate, AGAIN),
+    "divergence": Button("Divergence", _divergence, "Run Consolidate first, then click {label}."),
+    "apply_decisions": Button("Apply Decisions", _apply_decisions, AGAIN),
+    "lock_plan": Button(
+        "Lock Plan",
+        _lock_plan,
+        "Decide the open items on the Divergence sheet and click Apply Decisions, then click "
+        "{label} again (a lock with open items needs a reason: hybridbudget lock --force).",
+    ),
+    "about": Button("About", _about, AGAIN),
+    "open_log": Button("Open Log", _open_log, "Open the file named above in a text editor."),
+}
+
+
+# --- one click ----------------------------------------------------------------------------------
+
+
+def _status_bar(app: Any, log: logging.Logger) -> Progress:
+    """Progress in Excel's status bar where the engine has one; always in the log."""
+    shown = True
+
+    def progress(message: str) -> None:
+        nonlocal shown
+        log.info(message)
+        if shown:
+            try:
+                app.status_bar = f"{TITLE}: {message}"
+            except NotImplementedError:
+                shown = False
+
+    return progress
+
+
+def _failure(button: Button, exc: HybridBudgetError) -> str:
+    more = [f"- {f.sentence()}" for f in exc.findings[1 : 1 + MAX_FINDINGS_SHOWN]]
+    if len(exc.findings) > 1 + MAX_FINDINGS_SHOWN:
+        more.append(f"... and {len(exc.findings) - 1 - MAX_FINDINGS_SHOWN} more")
+    lines = [f"{button.label} could not finish.", "", exc.message, *more, ""]
+    lines += [button.hint.format(label=button.label), f"The details are in the log: {log_path()}"]
+    return "\n".join(lines)
+
+
+def run(name: str, book: Any = None) -> str:
+    """Click a button: run its step on `book` (default: the workbook that called from Excel).
+
+    Returns the message shown. Failures end in a message box, never in an exception, once the
+    workbook is known.
+    """
+    button = BUTTONS[name]
+    log = logger()
+    if book is None:
+        import xlwings
+
+        try:
+            book = xlwings.Book.caller()
+        except Exception:
+            log.exception("%s: no calling workbook", button.label)
+            raise
+    app = book.app
+    progress = _status_bar(app, log)
+    log.info("%s: clicked on %s", button.label, book.fullname)
+    mode = "info"
+    try:
+        live = XlwingsControlBook(book, progress=progress)
+        settings = read_settings(live)
+        if settings.workbook_folder is not None:
+            live = XlwingsControlBook(book, settings.workbook_folder, progress)
+        message = button.call(Session(live, settings, progress))
+        log.info("%s: done. %s", button.label, message.replace("\n", " "))
+    except HybridBudgetError as exc:
+        log.warning("%s failed: %s", button.label, exc.message, exc_info=True)
+        message, mode = _failure(button, exc), "critical"
+    except Exception as exc:
+        log.exception("%s: unexpected error", button.label)
+        message, mode = (
+            f"{button.label} stopped on an unexpected error ({type(exc).__name__}: {exc}).\n\n"
+            f"Nothing was saved. The details are in the log: {log_path()}\n"
+            "(Help > Open Log). Send that file to whoever supports Hybrid Budget.",
+            "critical",
+        )
+    with contextlib.suppress(NotImplementedError):
+        app.status_bar = False  # Excel shows its own status again
+    if message:
+        app.alert(message, title=TITLE, mode=mode)
+    return message
