@@ -20,25 +20,7 @@ from hybridbudget.sample import write_sample
 from hybridbudget.sources import load_sources
 from hybridbudget.steps.init import init_control
 from hybridbudget.targets import build_targets
-
-
-def block_frame(path: Path, sheet: str, title: str, columns) -> pd.DataFrame:
-    """A block of a written sheet as a DataFrame keyed by column key (the total row dropped)."""
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    rows = list(wb[sheet].iter_rows(values_only=True))
-    wb.close()
-    start = next(i for i, r in enumerate(rows) if r and r[0] == title)
-    header = list(rows[start + 1])
-    out = []
-    for r in rows[start + 2 :]:
-        if not r or r[0] is None or r[0] == "Total":
-            break
-        out.append({c.key: r[header.index(c.header)] for c in columns})
-    return pd.DataFrame(out)
-
-
-def cents(values) -> int:
-    return sum(int(Decimal(str(v)).scaleb(2)) for v in values)
+from sheets import block_frame, cents
 
 
 @pytest.fixture(scope="module")

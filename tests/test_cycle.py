@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -24,29 +23,12 @@ from hybridbudget.steps import consolidate as C
 from hybridbudget.steps import divergence as D
 from hybridbudget.steps import plan as P
 from hybridbudget.templates.values import drivers_from_values
-
-
-def block(path: Path, sheet: str, title: str, columns) -> pd.DataFrame:
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    rows = list(wb[sheet].iter_rows(values_only=True))
-    wb.close()
-    start = next(i for i, r in enumerate(rows) if r and r[0] == title)
-    header = list(rows[start + 1])
-    out = []
-    for r in rows[start + 2 :]:
-        if not r or r[0] is None or r[0] in ("Total", "Total requested"):
-            break
-        out.append({c.key: r[header.index(c.header)] for c in columns})
-    return pd.DataFrame(out)
+from sheets import block_frame, cents
 
 
 def first_cell(wb, name: str):
     sheet, ref = next(iter(wb.defined_names[name].destinations))
     return wb[sheet][ref.replace("$", "").split(":")[0]]
-
-
-def cents(values) -> int:
-    return sum(int(Decimal(str(v or 0)).scaleb(2).to_integral_value()) for v in values)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +64,7 @@ def test_consolidated_ties_to_each_submissions_own_figures(cycle):
         per_cc[sub.cost_center] = fig
         for li in LINE_ITEM_CODES:
             expected[li] += round(fig.lines[li] * 100)
-    cons = block(control, C.CONSOLIDATED_SHEET, C.CONSOLIDATED_BLOCK, C.CONSOLIDATED_COLUMNS)
+    cons = block_frame(control, C.CONSOLIDATED_SHEET, C.CONSOLIDATED_BLOCK, C.CONSOLIDATED_COLUMNS)
     system = cons[cons.level == "System"].set_index("line_item")
     for li in LINE_ITEM_CODES:
         assert cents([system.loc[li, "annual"]]) == expected[li], li
@@ -104,10 +86,10 @@ def test_consolidated_ties_to_each_submissions_own_figures(cycle):
 
 def test_missing_cost_centers_are_listed_not_zero(cycle):
     control = cycle["control"]
-    subs = block(control, C.SUBMISSIONS_SHEET, C.SUBMISSION_BLOCK, C.SUBMISSION_COLUMNS)
+    subs = block_frame(control, C.SUBMISSIONS_SHEET, C.SUBMISSION_BLOCK, C.SUBMISSION_COLUMNS)
     missing = subs[subs.status == C.NOT_RECEIVED].cost_center.tolist()
     assert len(missing) == 2 and set(missing) == set(cycle["result"].missing)
-    cons = block(control, C.CONSOLIDATED_SHEET, C.CONSOLIDATED_BLOCK, C.CONSOLIDATED_COLUMNS)
+    cons = block_frame(control, C.CONSOLIDATED_SHEET, C.CONSOLIDATED_BLOCK, C.CONSOLIDATED_COLUMNS)
     assert cons[cons.level == "System"].included.iloc[0] == "52 of 54"
     assert not set(missing) & set(cons[cons.level == "Cost center"].code)
     wb = openpyxl.load_workbook(control, read_only=True)
@@ -124,11 +106,11 @@ def test_rerun_is_identical_and_a_resubmission_shows(cycle, tmp_path, templates_
     subs = tmp_path / "subs"
     shutil.copytree(cycle["subs"], subs)
     C.consolidate(control, subs)
-    first = block(control, C.CONSOLIDATED_SHEET, C.CONSOLIDATED_BLOCK, C.CONSOLIDATED_COLUMNS)
+    first = block_frame(control, C.CONSOLIDATED_SHEET, C.CONSOLIDATED_BLOCK, C.CONSOLIDATED_COLUMNS)
     C.consolidate(control, subs)
-    again = block(control, C.CONSOLIDATED_SHEET, C.CONSOLIDATED_BLOCK, C.CONSOLIDATED_COLUMNS)
+    again = block_frame(control, C.CONSOLIDATED_SHEET, C.CONSOLIDATED_BLOCK, C.CONSOLIDATED_COLUMNS)
     pd.testing.assert_frame_equal(first, again)
-    status = block(control, C.SUBMISSIONS_SHEET, C.SUBMISSION_BLOCK, C.SUBMISSION_COLUMNS)
+    status = block_frame(control, C.SUBMISSIONS_SHEET, C.SUBMISSION_BLOCK, C.SUBMISSION_COLUMNS)
     assert set(status.change) <= {"unchanged"} | {""}
     # a corrected resubmission: version 2 of one cost center with one more RN
     old = next(subs.rglob("RMC-03100*.xlsx"))
@@ -141,19 +123,19 @@ def test_rerun_is_identical_and_a_resubmission_shows(cycle, tmp_path, templates_
     first_cell(wb, "hb_rationale_staffing").value = "One more RN for the new step-down beds."
     wb.save(old.with_name("RMC-03100_resubmitted.xlsx"))
     C.consolidate(control, subs)
-    status = block(
+    status = block_frame(
         control, C.SUBMISSIONS_SHEET, C.SUBMISSION_BLOCK, C.SUBMISSION_COLUMNS
     ).set_index("cost_center")
     assert status.loc["RMC-03100", "file"].endswith("RMC-03100_resubmitted.xlsx")
     assert status.loc["RMC-03100", "change"].startswith("replaced (was")
     assert status.loc["RMC-03100", "superseded"]
-    after = block(control, C.CONSOLIDATED_SHEET, C.CONSOLIDATED_BLOCK, C.CONSOLIDATED_COLUMNS)
+    after = block_frame(control, C.CONSOLIDATED_SHEET, C.CONSOLIDATED_BLOCK, C.CONSOLIDATED_COLUMNS)
     key = (after.code == "RMC-03100") & (after.line_item == "SAL_RN")
     assert after.loc[key, "annual"].iloc[0] > first.loc[key, "annual"].iloc[0]
 
 
 def test_driver_effects_add_up_to_each_gap_exactly(cycle):
-    effects = block(cycle["control"], D.SUMMARY_SHEET, D.EFFECT_BLOCK, D.EFFECT_COLUMNS)
+    effects = block_frame(cycle["control"], D.SUMMARY_SHEET, D.EFFECT_BLOCK, D.EFFECT_COLUMNS)
     assert len(effects) == 52
     keys = [k for k, _ in EFFECTS]
     for row in effects.itertuples(index=False):
@@ -164,8 +146,8 @@ def test_driver_effects_add_up_to_each_gap_exactly(cycle):
 
 def test_divergence_summary_ties_to_consolidated(cycle):
     control = cycle["control"]
-    summary = block(control, D.SUMMARY_SHEET, D.SUMMARY_BLOCK, D.SUMMARY_COLUMNS)
-    cons = block(control, C.CONSOLIDATED_SHEET, C.CONSOLIDATED_BLOCK, C.CONSOLIDATED_COLUMNS)
+    summary = block_frame(control, D.SUMMARY_SHEET, D.SUMMARY_BLOCK, D.SUMMARY_COLUMNS)
+    cons = block_frame(control, C.CONSOLIDATED_SHEET, C.CONSOLIDATED_BLOCK, C.CONSOLIDATED_COLUMNS)
     system = summary[summary.level == "System"].iloc[0]
     sys_rows = cons[cons.level == "System"]
     assert cents([system.bu_revenue]) == cents(sys_rows[sys_rows.line_item == "REV"].annual)
@@ -173,7 +155,7 @@ def test_divergence_summary_ties_to_consolidated(cycle):
     for row in summary[summary.level == "Service line"].itertuples(index=False):
         sl = cons[(cons.level == "Service line") & (cons.code == row.code)]
         assert cents([row.bu_expense]) == cents(sl[sl.line_item != "REV"].annual), row.code
-    agenda = block(control, D.DIVERGENCE_SHEET, D.AGENDA_BLOCK, D.AGENDA_COLUMNS)
+    agenda = block_frame(control, D.DIVERGENCE_SHEET, D.AGENDA_BLOCK, D.AGENDA_COLUMNS)
     assert agenda.gap.abs().is_monotonic_decreasing
     flagged = agenda[agenda.flag == "Yes"]
     g_pct, g_amt = 0.05, 50_000
@@ -199,7 +181,7 @@ def test_plan_equals_the_decisions_applied(cycle, tmp_path):
     run_workshop(control)  # decides the rest; typed decisions win
     result = P.apply_decisions(control)
     assert result.undecided.empty
-    plan = block(control, P.PLAN_SHEET, P.PLAN_BLOCK, P.PLAN_COLUMNS).set_index(
+    plan = block_frame(control, P.PLAN_SHEET, P.PLAN_BLOCK, P.PLAN_COLUMNS).set_index(
         ["cost_center", "line_item"]
     )
     for (cc, li), d in decisions.items():
@@ -238,7 +220,7 @@ def test_lock_refuses_undecided_then_freezes_a_version(cycle, tmp_path):
         P.lock(control)
     first = P.lock(control, force_reason="board meeting tomorrow", user="controller")
     assert first.version == 1 and len(first.sha256) == 64
-    locked = block(control, first.sheet, P.PLAN_BLOCK, P.PLAN_COLUMNS)
+    locked = block_frame(control, first.sheet, P.PLAN_BLOCK, P.PLAN_COLUMNS)
     assert P.plan_hash(locked) == first.sha256
     wb = openpyxl.load_workbook(control)
     assert wb[first.sheet].protection.sheet and wb[P.PLAN_SHEET].protection.sheet
@@ -246,11 +228,11 @@ def test_lock_refuses_undecided_then_freezes_a_version(cycle, tmp_path):
     # later steps never change a locked plan
     run_workshop(control)
     P.apply_decisions(control)
-    again = block(control, first.sheet, P.PLAN_BLOCK, P.PLAN_COLUMNS)
+    again = block_frame(control, first.sheet, P.PLAN_BLOCK, P.PLAN_COLUMNS)
     assert P.plan_hash(again) == first.sha256
     second = P.lock(control)
     assert second.version == 2 and second.sha256 != first.sha256
-    audit = block(control, AUDIT_SHEET, AUDIT_BLOCK, AUDIT_COLUMNS)
+    audit = block_frame(control, AUDIT_SHEET, AUDIT_BLOCK, AUDIT_COLUMNS)
     locks = audit[audit.step == "lock"]
     assert len(locks) == 2 and "board meeting tomorrow" in locks.detail.iloc[0]
     assert locks.sha256.tolist() == [first.sha256, second.sha256]
