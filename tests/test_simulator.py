@@ -87,17 +87,21 @@ def sheet_values(wb: Workbook, sheet: str) -> dict[str, object]:
     }
 
 
-def readable_workbook(path: Path) -> Workbook | None:
-    """A submission opened the way intake would, or None for what intake refuses to open."""
+def readable_meta(path: Path) -> dict[str, str] | None:
+    """The Meta of a file intake would open (None for what it refuses: links, non-zips, bombs)."""
     if path.is_symlink() or not zipfile.is_zipfile(path):
         return None
     try:
         with zipfile.ZipFile(path) as z:
             if sum(i.file_size for i in z.infolist()) > 50_000_000:
                 return None
-        return load_workbook(path)
+        wb = load_workbook(path, read_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         return None
+    try:
+        return read_meta(wb)
+    finally:
+        wb.close()
 
 
 @pytest.fixture(scope="module")
@@ -109,12 +113,22 @@ def clean(tmp_path_factory: pytest.TempPathFactory, templates_dir: Path, control
 
 
 @pytest.fixture(scope="module")
-def defect_set(tmp_path_factory: pytest.TempPathFactory, templates_dir: Path, control_path: Path):
-    """The CLI's folder: clean fills of the unreserved cost centers plus the defect set."""
+def defect_set(
+    tmp_path_factory: pytest.TempPathFactory, templates_dir: Path, control_path: Path, clean
+):
+    """The defect set beside the clean fills of every other cost center, as `sample fill
+    --defects` writes it (the clean files are copied from `clean`: a cost center's fill does not
+    depend on what else is filled, see test_cli_defect_set_is_deterministic)."""
     out = tmp_path_factory.mktemp("submissions")
-    reserved = reserved_cost_centers(templates_dir)
-    filled = fill_submissions(templates_dir, out, skip=reserved, control=control_path)
     manifest = make_defects(templates_dir, control_path, out)
+    reserved = reserved_cost_centers(templates_dir)
+    clean_dir, books = clean
+    filled = []
+    for path in sorted(clean_dir.rglob("*.xlsx")):
+        if cost_center_of(path) not in reserved:
+            filled.append(out / path.relative_to(clean_dir))
+            shutil.copy2(path, filled[-1])
+    assert len(filled) == len(books) - len(reserved)
     return out, filled, read_manifest(manifest), reserved
 
 
@@ -126,22 +140,23 @@ def test_fill_is_deterministic_and_does_not_depend_on_skip(
 ) -> None:
     _, books = clean
     codes = sorted(books)
-    skipped = set(codes[::2])
-    again = fill_submissions(templates_dir, tmp_path / "a", skip=skipped, control=control_path)
-    assert sorted(cost_center_of(p) for p in again) == codes[1::2]
-    for path in again:
-        assert read_template_values(path, False) == read_template_values(
-            books[cost_center_of(path)], False
-        )
-    other = fill_submissions(
-        templates_dir, tmp_path / "b", seed=7, skip=set(codes[5:]), control=control_path
+    kept = codes[::9]
+    again = fill_submissions(
+        templates_dir, tmp_path / "a", skip=set(codes) - set(kept), control=control_path
     )
-    changed = [
-        read_template_values(p, False)["hb_volume_forecast"]
-        != read_template_values(books[cost_center_of(p)], False)["hb_volume_forecast"]
-        for p in other
-    ]
-    assert len(other) == 5 and all(changed)
+    assert sorted(cost_center_of(p) for p in again) == kept
+    for path in again:
+        mine = read_template_values(path, False)
+        assert mine == read_template_values(books[cost_center_of(path)], False)
+    other = fill_submissions(
+        templates_dir, tmp_path / "b", seed=7, skip=set(codes) - set(kept), control=control_path
+    )
+    for path in other:
+        forecast = read_template_values(path, False)["hb_volume_forecast"]
+        assert (
+            forecast
+            != read_template_values(books[cost_center_of(path)], False)["hb_volume_forecast"]
+        )
 
 
 def test_clean_inputs_stay_inside_every_validation_rule(clean, control_targets) -> None:
@@ -192,27 +207,23 @@ def test_staffing_inside_band_and_wages_inside_tolerance(clean, control_targets)
     assert moved > len(books)  # managers do trim and add staff
 
 
-def test_save_keeps_protection_names_and_validation(clean, templates_dir: Path) -> None:
-    out, books = clean
+def test_save_keeps_protection_names_and_validation(clean) -> None:
+    _, books = clean
     lay = layout()
     inputs = {f"{get_column_letter(c)}{r}" for r, c in lay.input_cells()}
-    for path in sorted(out.rglob("*.xlsx")):
-        wb, tpl = books[cost_center_of(path)], load_workbook(templates_dir / path.relative_to(out))
-        ws, ws_t = wb[BUDGET_SHEET], tpl[BUDGET_SHEET]
-        assert ws.protection.sheet and ws.protection.password == ws_t.protection.password
+    names = {name: [(BUDGET_SHEET, area.absolute)] for name, area in lay.names.items()}
+    rules = sorted((lay.rules[n].kind, lay.names[n].ref) for n in lay.rules)
+    for code, wb in books.items():
+        ws = wb[BUDGET_SHEET]
+        assert ws.protection.sheet and ws.protection.password, code
         assert wb.security.lockStructure
         assert wb[META_SHEET].sheet_state == "veryHidden" and wb[META_SHEET].protection.sheet
-        assert {k: d.attr_text for k, d in wb.defined_names.items()} == {
-            k: d.attr_text for k, d in tpl.defined_names.items()
-        }
-        assert [(d.type, str(d.sqref), d.formula1, d.formula2) for d in
-                ws.data_validations.dataValidation] == [
-            (d.type, str(d.sqref), d.formula1, d.formula2)
-            for d in ws_t.data_validations.dataValidation
-        ]  # fmt: skip
+        assert {k: list(d.destinations) for k, d in wb.defined_names.items()} == names
+        kinds = sorted((d.type, str(d.sqref)) for d in ws.data_validations.dataValidation)
+        assert kinds == rules, code
         for r, c in lay.cells:
             coord = f"{get_column_letter(c)}{r}"
-            assert ws[coord].protection.locked == (coord not in inputs), (path.name, coord)
+            assert ws[coord].protection.locked == (coord not in inputs), (code, coord)
         assert fingerprint(ws) == read_meta(wb)["fingerprint"]  # no locked cell touched
 
 
@@ -255,7 +266,7 @@ def test_validator_accepts_every_clean_fill(clean, control_path: Path) -> None:
 
 def test_manifest_covers_every_code_and_every_file_exists(defect_set) -> None:
     out, _, rows, _ = defect_set
-    header = (out / D.MANIFEST).read_text(encoding="utf-8").splitlines()[0]
+    header = D.manifest_path(out).read_text(encoding="utf-8").splitlines()[0]
     assert header == "file,code,sheet,cell,cost_center,description"
     assert {c.code for c in CODES} <= {r.code for r in rows}
     assert {r.code for r in rows} <= set(CODE_BY_ID)
@@ -296,8 +307,7 @@ def test_one_file_per_cost_center_except_the_superseded_pair(defect_set) -> None
     seen = Counter()
     files: dict[str, list[str]] = {}
     for path in sorted(out.rglob("*.xlsx")):
-        wb = readable_workbook(path)
-        code = read_meta(wb).get("cost_center") if wb else None
+        code = (readable_meta(path) or {}).get("cost_center")
         if code:
             seen[code] += 1
             files.setdefault(code, []).append(path.relative_to(out).as_posix())
@@ -385,28 +395,47 @@ def test_cached_mismatch_file_differs_in_one_output_only(defect_set) -> None:
     expected = expected_outputs(read_template_values(wb, data_only=False))
     wrong = []
     for n in OUTPUT_NAMES:
-        for coord, got, want in zip(name_coords(wb, n.name), cached[n.name], expected[n.name],
-                                    strict=True):  # fmt: skip
+        cells = zip(name_coords(wb, n.name), cached[n.name], expected[n.name], strict=True)
+        for coord, got, want in cells:
             assert got is not None, (n.name, coord)
             if abs(got - want) > 0.005:
                 wrong.append(coord)
     assert wrong == [r.cell]
 
 
-def test_defect_set_is_deterministic(
-    tmp_path: Path, templates_dir: Path, control_path: Path, monkeypatch: pytest.MonkeyPatch
+def parts(path: Path) -> dict[str, bytes]:
+    """A package's parts, less the one that carries the save time."""
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+
+def test_cli_defect_set_is_deterministic(
+    tmp_path: Path,
+    templates_dir: Path,
+    control_path: Path,
+    defect_set,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
 ) -> None:
-    # small bombs and sheets: their sizes are not the point here
-    monkeypatch.setattr(D, "OVERSIZE", 2 * 2**20)
+    fixture_dir, filled, rows, _ = defect_set
+    monkeypatch.setattr(D, "OVERSIZE", 2 * 2**20)  # small: the sizes are not the point here
     monkeypatch.setattr(D, "HUGE_ROWS", 100)
-    first, second = (read_manifest(make_defects(templates_dir, control_path, tmp_path / d))
-                     for d in ("a", "b"))  # fmt: skip
-    assert first == second
-    for r in first:
-        wb = readable_workbook(tmp_path / "a" / r.file)
-        if wb is not None:
-            again = load_workbook(tmp_path / "b" / r.file)
-            assert sheet_values(wb, BUDGET_SHEET) == sheet_values(again, BUDGET_SHEET), r.file
+    out = tmp_path / "out"
+    args = ["sample", "fill", "--templates", str(templates_dir), "--out", str(out)]
+    assert main([*args, "--control", str(control_path), "--defects"]) == 0
+    assert f"{len(rows)} expected findings" in capsys.readouterr().out
+    again = read_manifest(D.manifest_path(out))
+    big = {r.file for r in rows if r.code == "TOO_LARGE"}
+    assert [r for r in again if r.file not in big] == [r for r in rows if r.file not in big]
+    assert {r.file for r in again} == {r.file for r in rows}
+    unstable = big | {r.file for r in rows if r.code in ("CORRUPT", "ENCRYPTED", "LINK_OUTSIDE")}
+    files = [r.file for r in rows] + [p.relative_to(fixture_dir).as_posix() for p in filled]
+    for file in sorted(set(files) - unstable):
+        mine, theirs = fixture_dir / file, out / file
+        if zipfile.is_zipfile(mine):
+            assert parts(mine) == parts(theirs), file
+        else:
+            assert mine.read_bytes() == theirs.read_bytes(), file
     templates = D.index_templates(templates_dir)
     plans = [{k: t.code for k, t in D.plan_defects(templates, s).items()} for s in (2027, 1)]
     assert plans[0] != plans[1]

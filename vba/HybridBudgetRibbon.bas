@@ -41,6 +41,21 @@ Sub LockPlan(control As IRibbonControl)
     RunPython "import hybridbudget_addin; hybridbudget_addin.lock_plan()"
 End Sub
 
+Sub ImportActuals(control As IRibbonControl)
+    If NoWorkbook() Then Exit Sub
+    RunPython "import hybridbudget_addin; hybridbudget_addin.import_actuals()"
+End Sub
+
+Sub Variance(control As IRibbonControl)
+    If NoWorkbook() Then Exit Sub
+    RunPython "import hybridbudget_addin; hybridbudget_addin.variance()"
+End Sub
+
+Sub Dashboard(control As IRibbonControl)
+    If NoWorkbook() Then Exit Sub
+    RunPython "import hybridbudget_addin; hybridbudget_addin.dashboard()"
+End Sub
+
 Sub About(control As IRibbonControl)
     If NoWorkbook() Then Exit Sub
     RunPython "import hybridbudget_addin; hybridbudget_addin.about()"

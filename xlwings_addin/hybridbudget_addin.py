@@ -42,6 +42,21 @@ def lock_plan(book: Any = None) -> None:
     run("lock_plan", book)
 
 
+def import_actuals(book: Any = None) -> None:
+    """Lock & Monitor > Import Actuals."""
+    run("import_actuals", book)
+
+
+def variance(book: Any = None) -> None:
+    """Lock & Monitor > Variance."""
+    run("variance", book)
+
+
+def dashboard(book: Any = None) -> None:
+    """Lock & Monitor > Dashboard."""
+    run("dashboard", book)
+
+
 def about(book: Any = None) -> None:
     """Help > About."""
     run("about", book)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .control import layout as L
@@ -132,9 +131,7 @@ def _tie_out(monthly: pd.DataFrame, staffing: pd.DataFrame, month: str) -> list[
     return out
 
 
-def map_month(
-    ref: Reference, month: str, paths: Mapping[str, Path], user: str = ""
-) -> MonthImport:
+def map_month(ref: Reference, month: str, paths: Mapping[str, Path], user: str = "") -> MonthImport:
     """Read and map one month's extracts; rows that cannot be mapped (unknown cost center, job
     code or account, another period, not a number, duplicate) are reported and left out."""
     year = ref.config.fiscal_year
@@ -160,9 +157,13 @@ def map_month(
     staffing.insert(1, "period", month)
     seen = set(mapped["ehr"]["cost_center"])
     findings += [
-        Finding(code="ACTUALS_NO_VOLUME", severity=Severity.WARNING, cost_center=cc,
-                file=str(paths["ehr"]), message=f"{cc} has no volume for {month}: its variable "
-                "budget flexes to zero")  # fmt: skip
+        Finding(
+            code="ACTUALS_NO_VOLUME",
+            severity=Severity.WARNING,
+            cost_center=cc,
+            file=str(paths["ehr"]),
+            message=f"{cc} has no volume for {month}: its variable budget flexes to zero",
+        )
         for cc in codes
         if cc not in seen
     ]
@@ -238,7 +239,9 @@ def read_actuals(book: ControlBook) -> Actuals:
     imports = _read(book, IMPORTS_SHEET, IMPORTS_BLOCK, IMPORT_COLUMNS)
     issues = _read(book, ISSUES_SHEET, ISSUES_BLOCK, ISSUE_COLUMNS)
     return Actuals(
-        _numbers(monthly, ["UOS", *LINE_ITEM_CODES]) if monthly.rows else _frame([], ACTUALS_COLUMNS),
+        _numbers(monthly, ["UOS", *LINE_ITEM_CODES])
+        if monthly.rows
+        else _frame([], ACTUALS_COLUMNS),
         _numbers(staffing, list(STAFFING_COLUMNS)) if staffing.rows else _frame([], STAFF_COLUMNS),
         _frame(imports.rows, IMPORT_COLUMNS).fillna(""),
         _frame(issues.rows, ISSUE_COLUMNS).fillna(""),
@@ -248,7 +251,9 @@ def read_actuals(book: ControlBook) -> Actuals:
 def actuals_sheets(actuals: Actuals, password: str = "") -> list[Sheet]:
     """The four actuals sheets (protected: they are written by Import actuals only)."""
     months = ", ".join(actuals.months) or "none"
-    source = f"Months imported: {months}. Written by Import actuals; a corrected month is re-imported."
+    source = (
+        f"Months imported: {months}. Written by Import actuals; a corrected month is re-imported."
+    )
     return [
         Sheet(ACTUALS_SHEET, "Actuals by cost center and month",
               (Block(ACTUALS_BLOCK, ACTUALS_COLUMNS, actuals.monthly, total_label="Total"),),
@@ -268,12 +273,3 @@ def actuals_sheets(actuals: Actuals, password: str = "") -> list[Sheet]:
                      "or account, another period, a value that is not a number or a duplicate "
                      "key are left out of Actuals; correct the extract and re-import the month.",)),
     ]  # fmt: skip
-
-
-def month_totals(monthly: pd.DataFrame, month: str) -> dict[str, int]:
-    """UOS and each line item of one month over all cost centers, line items in cents."""
-    rows = monthly[monthly["period"] == month]
-    out = {"UOS": int(round(float(rows["UOS"].sum())))}
-    for li in LINE_ITEM_CODES:
-        out[li] = int(np.rint(rows[li].to_numpy(dtype=float) * 100).astype(np.int64).sum())
-    return out

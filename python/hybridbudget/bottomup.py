@@ -146,10 +146,10 @@ def rollup(lines: pd.DataFrame, ref: Reference, included: Iterable[str]) -> pd.D
     cents = data[list(MONEY_KEYS)].mul(100).round().astype("int64")
     data = pd.concat([data.drop(columns=list(MONEY_KEYS)), cents], axis=1)
     data["system"] = ""
-    sums = {
-        key: data.groupby([key, "line_item"])[list(MONEY_KEYS)].sum()
-        for key in ("system", "entity_code", "service_line_code", "cost_center")
-    }
+    sums: dict[str, dict[tuple[str, str], list[int]]] = {}
+    for key in ("system", "entity_code", "service_line_code", "cost_center"):
+        table = data.groupby([key, "line_item"])[list(MONEY_KEYS)].sum()
+        sums[key] = dict(zip(table.index, table.to_numpy().tolist(), strict=True))
     zero = [0] * len(MONEY_KEYS)
     out: list[dict] = []
 
@@ -157,7 +157,7 @@ def rollup(lines: pd.DataFrame, ref: Reference, included: Iterable[str]) -> pd.D
         got = sum(1 for c in members if c in inc)
         table = sums[key]
         for li in LINE_ITEM_CODES:
-            vals = table.loc[(code, li)].tolist() if (code, li) in table.index else zero
+            vals = table.get((code, li), zero)
             out.append(
                 {"level": level, "code": code, "name": label, "line_item": li,
                  "line_item_name": LINE_ITEM_NAMES[li], "included": f"{got} of {len(members)}"}

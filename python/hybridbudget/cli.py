@@ -305,10 +305,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  - {line}")
     print("Where to look:")
     for label, path in result.outputs:
-        print(f"  {label:<24} {path}")
+        print(f"  {label:<28} {path}")
     print(
-        "Open the control workbook: Targets, Validation, Submissions, Consolidated, Divergence, "
-        "Plan, Locked Plan v1 and Audit Log."
+        "Open the control workbook: Targets, Validation, Submissions, Consolidated, Divergence, Plan, "
+        "Locked Plan v1, Variance, Actions and Audit Log; then dashboard.xlsx."
     )
     return 0
 
@@ -420,7 +420,11 @@ def _setting(text: str) -> tuple[str, str]:
 
 
 def _add_addin(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("addin", help="the Excel add-in: build HybridBudget.xlam")
+    p = sub.add_parser(
+        "addin",
+        help="the Excel add-in: build HybridBudget.xlam",
+        description="The Excel add-in (a Hybrid Budget ribbon tab): 'addin build' assembles it.",
+    )
     steps = p.add_subparsers(dest="addin_command", metavar="ACTION", required=True)
     b = steps.add_parser(
         "build",
@@ -435,6 +439,81 @@ def _add_addin(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(handler=cmd_addin_build)
 
 
+def cmd_actuals(args: argparse.Namespace) -> int:
+    from .steps.actuals import import_actuals
+
+    r = import_actuals(args.control, args.folder, args.month, progress=to_stderr,
+                       replace=args.replace, user=args.user)  # fmt: skip
+    verb = "Replaced" if r.replaced else "Imported"
+    print(f"{verb} actuals for {r.month}: {r.rows_imported:,} extract rows from {args.folder}.")
+    if r.findings:
+        print(f"{len(r.findings)} issues reported, not imported (sheet Actuals Issues):")
+        for f in r.findings[:10]:
+            print(f"  - {f.sentence()}")
+    return 0
+
+
+def cmd_variance(args: argparse.Namespace) -> int:
+    from .steps.variance import variance
+
+    r = variance(args.control, month=args.month, progress=to_stderr)
+    m, y = r.indicators
+    print(f"Variance {r.month} against {r.inputs.sheet}: margin {m.margin_pct[2]:.2%} (plan "
+          f"{m.margin_pct[0]:.2%}); forecast accuracy {m.accuracy:.0%} (YTD {y.accuracy:.0%}); "
+          f"{len(r.breaches)} triggers.")  # fmt: skip
+    for line in r.changes:
+        print(f"  - {line}")
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from .steps.dashboard import build_dashboard
+
+    r = build_dashboard(args.control, args.out, args.month, args.cost_center, progress=to_stderr)
+    print(f"Wrote the dashboard for {r.month} to {r.path} (Executive, Controller, Frontline).")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .steps.export import export_powerbi
+
+    r = export_powerbi(args.control, args.out, progress=to_stderr)
+    print(f"Wrote {len(r.tables)} tables (CSV and Parquet) and README.md to {r.out}.")
+    return 0
+
+
+def _add_monitor(sub: argparse._SubParsersAction) -> None:
+    """actuals import, variance, dashboard, export powerbi (step 4b/4c)."""
+    p = _control_step(sub, "actuals", cmd_actuals, "import a month's actuals (GL, payroll, EHR)",
+                      "'actuals import FOLDER --month YYYY-MM': read gl_actuals_YYYY-MM, "
+                      "payroll_YYYY-MM and ehr_volumes_YYYY-MM (.csv or .xlsx) from FOLDER into "
+                      "the Actuals sheets; unmapped and duplicate rows are reported, not merged; "
+                      "a month already imported is refused unless --replace.")  # fmt: skip
+    p.add_argument("action", choices=["import"])
+    p.add_argument("folder", type=Path, help="folder holding the month's extracts")
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--replace", action="store_true", help="replace a month already imported")
+    p.add_argument("--user", help="who imports (default: the login name)")
+    p = _control_step(sub, "variance", cmd_variance, "variance against the locked plan, actions",
+                      "Locked plan, flexible budget and actual by cost center and line item, "
+                      "month and year to date, the variance split into volume, efficiency, rate "
+                      "and spending; staffing and forecast accuracy; Decision Guide triggers "
+                      "open or escalate items on the Actions sheet.")  # fmt: skip
+    p.add_argument("--month", help="YYYY-MM (default: the newest imported)")
+    p = _control_step(sub, "dashboard", cmd_dashboard, "write the dashboard workbook",
+                      "Executive, Controller and Frontline views with native charts and their "
+                      "lineage, in a workbook of their own (the control workbook is only read).")  # fmt: skip
+    p.add_argument("--out", type=Path, help="default: dashboard.xlsx beside the control workbook")
+    p.add_argument("--month", help="YYYY-MM (default: the newest imported)")
+    p.add_argument("--cost-center", help="Frontline's cost center at first (default: the first)")
+    p = _control_step(sub, "export", cmd_export, "export tables for Power BI",
+                      "'export powerbi DIR': star-schema tables (facts: target, submission, "
+                      "plan, actual, variance; dimensions: cost center, line item, account, month, "
+                      "job class) as CSV and Parquet, with a README of the model.")  # fmt: skip
+    p.add_argument("format", choices=["powerbi"])
+    p.add_argument("out", type=Path, help="folder to write")
+
+
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_demo,
     _add_sample,
@@ -446,6 +525,7 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_render,
     _add_templates,
     _add_addin,
+    _add_monitor,
 )
 
 

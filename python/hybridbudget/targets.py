@@ -54,16 +54,46 @@ def whole_units(values: np.ndarray) -> tuple[float, ...]:
     return tuple(float(v) for v in np.floor(np.asarray(values, dtype=float) + 0.5))
 
 
+STAFF_COLUMNS = ("REG_HOURS", "OT_HOURS", "PTO_HOURS", "AGY_HOURS", "REG_AMOUNT", "PTO_AMOUNT",
+                 "AGY_AMOUNT")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _StaffRow:
+    """One job class's payroll year, as plain floats."""
+
+    job_class: str
+    REG_HOURS: float
+    OT_HOURS: float
+    PTO_HOURS: float
+    AGY_HOURS: float
+    REG_AMOUNT: float
+    PTO_AMOUNT: float
+    AGY_AMOUNT: float
+
+
+def _staff_rows(staffing: pd.DataFrame) -> list[_StaffRow]:
+    columns = [staffing[c].to_numpy(dtype=float).tolist() for c in STAFF_COLUMNS]
+    return [
+        _StaffRow(j, *values) for j, *values in zip(staffing["job_class"], *columns, strict=True)
+    ]
+
+
 def prior_drivers(
     cc: CostCenter, monthly: pd.DataFrame, staffing: pd.DataFrame
 ) -> tuple[Drivers, dict[str, float]]:
     """Prior-year drivers of one cost center (rounded as displayed) and its GL totals."""
-    volume = monthly["UOS"].to_numpy(dtype=float)
-    total_uos = float(volume.sum())
     gl = {code: sum_cents(monthly[code]) for code in LINE_ITEM_CODES}
+    return _prior_drivers(monthly["UOS"].to_numpy(dtype=float), gl, _staff_rows(staffing))
+
+
+def _prior_drivers(
+    volume: np.ndarray, gl: dict[str, float], rows: list[_StaffRow]
+) -> tuple[Drivers, dict[str, float]]:
+    total_uos = float(volume.sum())
     staff: dict[str, StaffDrivers] = {}
     worked = paid = 0.0
-    for row in staffing.itertuples(index=False):
+    for row in rows:
         reg, ot, pto, agy = row.REG_HOURS, row.OT_HOURS, row.PTO_HOURS, row.AGY_HOURS
         worked += reg + ot
         paid += reg + ot + pto
@@ -91,14 +121,18 @@ def prior_drivers(
 
 def target_drivers(cc: CostCenter, prior: Drivers, staffing: pd.DataFrame, config: SystemConfig):
     """The top-down drivers of one cost center."""
+    return _target_drivers(cc, prior, _staff_rows(staffing), config)
+
+
+def _target_drivers(
+    cc: CostCenter, prior: Drivers, rows: list[_StaffRow], config: SystemConfig
+) -> Drivers:
     g, infl = config.guardrails, config.inflation
     volume = whole_units(np.asarray(prior.volume) * (1 + volume_growth(cc, config)))
     v0, v1 = prior.annual_volume, float(sum(volume))
     flex = _div(v1, v0) if v0 else 1.0
     staff: dict[str, StaffDrivers] = {}
-    worked_by_class = {
-        r.job_class: r.REG_HOURS + r.OT_HOURS for r in staffing.itertuples(index=False)
-    }
+    worked_by_class = {r.job_class: r.REG_HOURS + r.OT_HOURS for r in rows}
     for j in JOB_CLASSES:
         p = prior.staff(j)
         if j in FIXED_JOB_CLASSES or not v0 or prior.productive_ratio <= 0:
@@ -163,15 +197,26 @@ class Targets:
 
 def build_targets(reference: Reference, history: History) -> Targets:
     """Targets for every cost center of the organization."""
-    monthly = {k: g for k, g in history.monthly.groupby("cost_center", sort=False)}
-    staffing = {k: g for k, g in history.staffing.groupby("cost_center", sort=False)}
-    empty_m = history.monthly.iloc[0:0]
-    empty_s = history.staffing.iloc[0:0]
+    monthly, staffing = history.monthly, history.staffing
+    by_month = monthly.groupby("cost_center", sort=False).indices
+    by_staff = staffing.groupby("cost_center", sort=False).indices
+    periods = monthly["period"].to_numpy()
+    uos = monthly["UOS"].to_numpy(dtype=float)
+    # each line item in integer cents: a sum of them is exact, as sum_cents takes it
+    cents = {
+        code: np.rint(monthly[code].to_numpy(dtype=float) * 100).astype(np.int64)
+        for code in LINE_ITEM_CODES
+    }
+    rows = _staff_rows(staffing)
+    none = np.zeros(0, dtype=np.intp)
     out: dict[str, CostCenterTarget] = {}
     for cc in reference.organization.cost_centers:
-        m = monthly.get(cc.cost_center_code, empty_m).sort_values("period")
-        s = staffing.get(cc.cost_center_code, empty_s)
-        prior, gl = prior_drivers(cc, m, s)
-        drivers = target_drivers(cc, prior, s, reference.config)
-        out[cc.cost_center_code] = CostCenterTarget(cc, prior, gl, drivers, compute(drivers))
+        code = cc.cost_center_code
+        at = by_month.get(code, none)
+        at = at[np.argsort(periods[at], kind="stable")]  # months in period order
+        gl = {li: int(c[at].sum()) / 100 for li, c in cents.items()}
+        staff = [rows[i] for i in by_staff.get(code, none)]
+        prior, gl = _prior_drivers(uos[at], gl, staff)
+        drivers = _target_drivers(cc, prior, staff, reference.config)
+        out[code] = CostCenterTarget(cc, prior, gl, drivers, compute(drivers))
     return Targets(reference.config, out)

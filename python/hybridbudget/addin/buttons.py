@@ -27,7 +27,15 @@ from ..control.audit import current_user
 from ..errors import HybridBudgetError
 from ..progress import Progress
 from ..workbook.xlwings_book import XlwingsControlBook
-from .settings import SUBMISSIONS_FOLDER, TEMPLATES_FOLDER, AddinSettings, read_settings
+from .settings import (
+    ACTUALS_FOLDER,
+    ACTUALS_MONTH,
+    SETTINGS_SHEET,
+    SUBMISSIONS_FOLDER,
+    TEMPLATES_FOLDER,
+    AddinSettings,
+    read_settings,
+)
 
 TITLE = "Hybrid Budget"
 LOG_ENV = "HYBRIDBUDGET_ADDIN_LOG"
@@ -97,6 +105,10 @@ class Session:
     def submissions(self) -> Path:
         return self.settings.folder(self.book, SUBMISSIONS_FOLDER)
 
+    @property
+    def actuals(self) -> Path:
+        return self.settings.folder(self.book, ACTUALS_FOLDER)
+
 
 @dataclass(frozen=True)
 class Button:
@@ -157,22 +169,61 @@ def _divergence(s: Session) -> str:
 def _apply_decisions(s: Session) -> str:
     result = step("plan", "apply_decisions")(s.book, s.progress)
     t, n = result.totals, len(result.undecided)
-    left = f"{n} material items are still undecided (listed on the Plan sheet)." if n else (
-        "Every material item is decided: the plan can be locked."
-    )  # fmt: skip
+    left = "Every material item is decided: the plan can be locked."
+    if n:
+        left = f"{n} material items are still undecided (listed on the Plan sheet)."
     return f"Plan written: margin {t['margin']:,.2f} ({t['margin_pct']:.2%}).\n\n{left}"
 
 
 def _lock_plan(s: Session) -> str:
     result = step("plan", "lock")(s.book, s.progress, user=current_user())
-    return f"Locked plan version {result.version} on the sheet {result.sheet}.\n\nSHA-256 {result.sha256}"
+    done = f"Locked plan version {result.version} on the sheet {result.sheet}."
+    return f"{done}\n\nSHA-256 {result.sha256}"
+
+
+def _import_actuals(s: Session) -> str:
+    if not s.settings.month:
+        raise HybridBudgetError(
+            f"no month to import: type it on the {SETTINGS_SHEET} sheet ({ACTUALS_MONTH} | YYYY-MM)"
+        )
+    result = step("actuals", "import_actuals")(
+        s.book, s.actuals, s.settings.month, s.progress, user=current_user()
+    )
+    message = (
+        f"Imported actuals for {result.month}: {result.rows_imported:,} extract rows from "
+        f"{s.actuals}."
+    )
+    if result.findings:
+        message += f"\n\n{len(result.findings)} rows could not be used (sheet Actuals Issues)."
+    return message
+
+
+def _variance(s: Session) -> str:
+    result = step("variance", "variance")(s.book, s.settings.month, s.progress)
+    m, y = result.indicators
+    changes = "".join(f"\n- {line}" for line in result.changes)
+    return (
+        f"Variance {result.month} against {result.inputs.sheet}: margin {m.margin_pct[2]:.2%} "
+        f"(plan {m.margin_pct[0]:.2%}); forecast accuracy {m.accuracy:.0%} (YTD "
+        f"{y.accuracy:.0%}); {len(result.breaches)} triggers.{changes}"
+    )
+
+
+def _dashboard(s: Session) -> str:
+    result = step("dashboard", "build_dashboard")(
+        s.book, None, s.settings.month, progress=s.progress
+    )
+    return f"Wrote the dashboard for {result.month} to {result.path}."
 
 
 def _about(s: Session) -> str:
     import xlwings
 
     try:
-        where = f"Templates folder: {s.templates}\nSubmissions folder: {s.submissions}"
+        where = (
+            f"Templates folder: {s.templates}\nSubmissions folder: {s.submissions}\n"
+            f"Actuals folder: {s.actuals} (month: {s.settings.month or 'the newest imported'})"
+        )
     except HybridBudgetError as exc:
         where = f"Folders: not known yet ({exc.message})"
     return (
@@ -190,16 +241,14 @@ def _open_log(s: Session) -> str:
 
 
 AGAIN = "Fix what the message names, then click {label} again."
+SUBMISSIONS_HINT = (
+    "The returned templates are read from the folder 'submissions' beside the control workbook, "
+    "or from the Submissions folder on its Add-in Settings sheet."
+)
 BUTTONS: dict[str, Button] = {
     "generate_templates": Button("Generate Templates", _templates, AGAIN),
-    "validate": Button(
-        "Validate",
-        _validate,
-        "Put the returned templates in the submissions folder (a folder 'submissions' beside the "
-        "control workbook, or the Submissions folder on its Add-in Settings sheet), then click "
-        "{label} again.",
-    ),
-    "consolidate": Button("Consolidate", _consolidate, AGAIN),
+    "validate": Button("Validate", _validate, AGAIN + " " + SUBMISSIONS_HINT),
+    "consolidate": Button("Consolidate", _consolidate, AGAIN + " " + SUBMISSIONS_HINT),
     "divergence": Button("Divergence", _divergence, "Run Consolidate first, then click {label}."),
     "apply_decisions": Button("Apply Decisions", _apply_decisions, AGAIN),
     "lock_plan": Button(
@@ -208,6 +257,15 @@ BUTTONS: dict[str, Button] = {
         "Decide the open items on the Divergence sheet and click Apply Decisions, then click "
         "{label} again (a lock with open items needs a reason: hybridbudget lock --force).",
     ),
+    "import_actuals": Button(
+        "Import Actuals",
+        _import_actuals,
+        "Put the month's extracts (gl_actuals_YYYY-MM, payroll_YYYY-MM, ehr_volumes_YYYY-MM) in "
+        "the actuals folder and its month on the Add-in Settings sheet, then click {label} "
+        "again (a month already imported is replaced only with hybridbudget actuals --replace).",
+    ),
+    "variance": Button("Variance", _variance, "Import the month's actuals, then click {label}."),
+    "dashboard": Button("Dashboard", _dashboard, AGAIN),
     "about": Button("About", _about, AGAIN),
     "open_log": Button("Open Log", _open_log, "Open the file named above in a text editor."),
 }
@@ -275,8 +333,9 @@ def run(name: str, book: Any = None) -> str:
         log.exception("%s: unexpected error", button.label)
         message, mode = (
             f"{button.label} stopped on an unexpected error ({type(exc).__name__}: {exc}).\n\n"
-            f"Nothing was saved. The details are in the log: {log_path()}\n"
-            "(Help > Open Log). Send that file to whoever supports Hybrid Budget.",
+            "The workbook was not saved: close it without saving to discard a partial change. "
+            f"The details are in the log: {log_path()} (Help > Open Log); send that file to "
+            "whoever supports Hybrid Budget.",
             "critical",
         )
     with contextlib.suppress(NotImplementedError):

@@ -1,15 +1,18 @@
 """Where the add-in reads and writes: beside the control workbook unless its settings sheet says.
 
-Templates go to `<workbook folder>/templates` and submissions are read from
-`<workbook folder>/submissions`. An optional sheet "Add-in Settings" in the control workbook
-overrides this: a setting name in column A, its value in column B (a header row "Setting" and
-blank rows are fine). Relative folders are taken from the workbook folder. "Workbook folder" is
-needed only where Excel cannot say where the workbook is saved (OneDrive/SharePoint links, a
-new unsaved book).
+Templates go to `<workbook folder>/templates`, submissions are read from
+`<workbook folder>/submissions` and monthly actuals extracts from `<workbook folder>/actuals`.
+An optional sheet "Add-in Settings" in the control workbook overrides this: a setting name in
+column A, its value in column B (a header row "Setting" and blank rows are fine). Relative
+folders are taken from the workbook folder. "Workbook folder" is needed only where Excel cannot
+say where the workbook is saved (OneDrive/SharePoint links, a new unsaved book). "Actuals month"
+(YYYY-MM) is the month Import Actuals reads, and Variance and Dashboard show (default there: the
+newest month imported).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +23,14 @@ SETTINGS_SHEET = "Add-in Settings"
 WORKBOOK_FOLDER = "Workbook folder"
 TEMPLATES_FOLDER = "Templates folder"
 SUBMISSIONS_FOLDER = "Submissions folder"
-DEFAULTS: dict[str, str] = {TEMPLATES_FOLDER: "templates", SUBMISSIONS_FOLDER: "submissions"}
-KNOWN = (WORKBOOK_FOLDER, TEMPLATES_FOLDER, SUBMISSIONS_FOLDER)
+ACTUALS_FOLDER = "Actuals folder"
+ACTUALS_MONTH = "Actuals month"
+DEFAULTS: dict[str, str] = {
+    TEMPLATES_FOLDER: "templates",
+    SUBMISSIONS_FOLDER: "submissions",
+    ACTUALS_FOLDER: "actuals",
+}
+KNOWN = (WORKBOOK_FOLDER, TEMPLATES_FOLDER, SUBMISSIONS_FOLDER, ACTUALS_FOLDER, ACTUALS_MONTH)
 HEADERS = frozenset({"setting", "settings", "key"})
 
 
@@ -35,6 +44,10 @@ class AddinSettings:
     def workbook_folder(self) -> Path | None:
         value = self.values.get(WORKBOOK_FOLDER)
         return Path(value).expanduser() if value else None
+
+    @property
+    def month(self) -> str | None:
+        return self.values.get(ACTUALS_MONTH)
 
     def folder(self, book: ControlBook, setting: str) -> Path:
         """A folder setting as an absolute path (relative ones from the workbook's folder)."""
@@ -59,6 +72,8 @@ def read_settings(book: ControlBook) -> AddinSettings:
                 f"(the settings are: {', '.join(KNOWN)})"
             )
         value = row[1] if len(row) > 1 else None
+        if isinstance(value, dt.date):  # Excel turns a typed 2027-03 into a date
+            value = value.strftime("%Y-%m")
         if value is not None and str(value).strip():
             values[name] = str(value).strip()
     folder = values.get(WORKBOOK_FOLDER)

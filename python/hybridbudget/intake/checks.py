@@ -23,6 +23,7 @@ from ..targets import CostCenterTarget, Targets
 from ..templates.contract import (
     BUDGET_SHEET,
     CAPITAL_ROWS,
+    META_KEYS,
     META_SHEET,
     NAME_BY_ID,
     PRIORITIES,
@@ -69,6 +70,11 @@ class Review:
     def target(self) -> CostCenterTarget | None:
         return self.ctx.targets.by_cost_center.get(self.sub.cost_center)
 
+    @cached_property
+    def expected(self) -> dict[str, list[float]]:
+        """What every output should show, by the engine (computed once per submission)."""
+        return expected_outputs(self.sub.values)
+
     def at(self, code: str, message: str, cell: str = "", value: Any = "", sheet: str = BUDGET_SHEET,
            expected: str = "") -> Finding:  # fmt: skip
         return finding(
@@ -106,6 +112,11 @@ def _label(name: str, i: int) -> str:
 # --- identity --------------------------------------------------------------------------------
 
 
+def meta_cell(key: str) -> str:
+    """Where the template writes a metadata value on the Meta sheet (key in A, value in B)."""
+    return f"B{META_KEYS.index(key) + 2}"
+
+
 def check_is_template(r: Review) -> Iterator[Finding]:
     missing = [k for k in ("cost_center", "fiscal_year", "schema_version") if not r.sub.meta.get(k)]
     absent = [n for n in NAME_BY_ID if n not in r.sub.values]
@@ -119,22 +130,22 @@ def check_fiscal_year(r: Review) -> Iterator[Finding]:
     got = r.sub.meta.get("fiscal_year", "")
     if got and got != want:
         yield r.at("WRONG_FISCAL_YEAR", f"this template is for fiscal year {got}, not {want}; "
-                   "use this year's template", value=got, sheet=META_SHEET, expected=want)  # fmt: skip
+                   "use this year's template", meta_cell("fiscal_year"), got, META_SHEET, want)  # fmt: skip
 
 
 def check_schema(r: Review) -> Iterator[Finding]:
     got = r.sub.meta.get("schema_version", "")
     if got and got != SCHEMA_VERSION:
         yield r.at("WRONG_SCHEMA", f"this template has layout version {got}; intake reads version "
-                   f"{SCHEMA_VERSION}; ask finance for a new template", value=got, sheet=META_SHEET,
-                   expected=SCHEMA_VERSION)  # fmt: skip
+                   f"{SCHEMA_VERSION}; ask finance for a new template", meta_cell("schema_version"),
+                   got, META_SHEET, SCHEMA_VERSION)  # fmt: skip
 
 
 def check_cost_center(r: Review) -> Iterator[Finding]:
     cc = r.sub.cost_center
     if cc and cc not in r.ctx.targets.by_cost_center:
         yield r.at("UNKNOWN_COST_CENTER", f"cost center {cc} is not on the Organization sheet",
-                   value=cc, sheet=META_SHEET)  # fmt: skip
+                   meta_cell("cost_center"), cc, META_SHEET)  # fmt: skip
 
 
 IDENTITY_CHECKS = (check_is_template, check_fiscal_year, check_schema, check_cost_center)
@@ -192,8 +203,7 @@ def _order(coord: str) -> tuple[int, int]:
 
 def check_cached_results(r: Review) -> Iterator[Finding]:
     """Compare what the workbook computed (when it stored results) with the engine."""
-    expected = expected_outputs(r.sub.values)
-    for name, want in expected.items():
+    for name, want in r.expected.items():
         for i, (w, got) in enumerate(zip(want, r.sub.cached.get(name, []), strict=False)):
             if _is_number(got) and abs(float(got) - w) > CACHE_TOLERANCE:
                 yield r.at("CACHED_MISMATCH", f"the workbook shows {float(got):,.2f} for "
@@ -284,9 +294,8 @@ def check_wage_rates(r: Review) -> Iterator[Finding]:
 
 
 def check_rationales(r: Review) -> Iterator[Finding]:
-    expected = expected_outputs(r.sub.values)
     for flag, text, label in RATIONALES:
-        if expected[flag][0] == 1 and _blank((r.sub.values.get(text) or [None])[0]):
+        if r.expected[flag][0] == 1 and _blank((r.sub.values.get(text) or [None])[0]):
             yield r.at("RATIONALE_MISSING", f"the {label} forecast departs from the top-down target "
                        "beyond tolerance: explain why in the rationale cell", cell_of(text))  # fmt: skip
 

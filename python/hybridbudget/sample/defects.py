@@ -1,7 +1,8 @@
 """Labelled broken submissions for the validator's tests: one defect per file, listed in DEFECTS.csv.
 
 Each defect that needs a workbook starts from a clean fill (sample.fill) of a cost center reserved
-for it, which is not otherwise submitted, and breaks exactly one thing. DEFECTS.csv has one row per
+for it, which is not otherwise submitted, and breaks exactly one thing. DEFECTS.csv (beside the
+folder, `<folder>-DEFECTS.csv`, so validation never reads it) has one row per
 finding the validator should report (file relative to the folder, code, sheet, cell, cost center,
 description). Cells are plain coordinates on the Budget sheet, or on Meta for metadata defects;
 sheet and cell are empty for file-level defects and SUPERSEDED. Where one edit yields several
@@ -24,6 +25,7 @@ import numpy as np
 from lxml import etree
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.utils.cell import range_boundaries
 
 from ..control.read import load_control
 from ..errors import HybridBudgetError
@@ -37,7 +39,7 @@ from ..templates.contract import (
     SCHEMA_VERSION,
 )
 from ..templates.layout import layout
-from ..templates.values import expected_outputs, number, read_meta, read_template_values
+from ..templates.values import expected_outputs, number, read_meta
 from .fill import (
     CAPITAL_CATALOGUE,
     MAIN_NS,
@@ -516,7 +518,7 @@ def encrypted(case: Case) -> list[Row]:
     except ImportError:  # msoffcrypto-tool comes with the test extras (oletools)
         header = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(16) + bytes.fromhex("3e000300feff0900")
         atomic_save(path, lambda tmp: Path(tmp).write_bytes(header + bytes(4_096 - len(header))))
-        how = "a bare OLE compound-file header padded to 4 KB (msoffcrypto-tool not installed)"
+        how = "replaced by a bare OLE compound-file header padded to 4 KB (no msoffcrypto-tool)"
     else:
         with path.open("rb") as src:
             book = OOXMLFile(src)
@@ -633,21 +635,47 @@ DEFECTS: tuple[Defect, ...] = (
 )
 
 
+def _streamed_values(wb: Workbook) -> dict[str, list]:
+    """Contract name -> values of a read-only workbook, from one pass over each sheet.
+
+    (templates.values.read_template_values reads name by name, which a read-only workbook
+    answers by re-reading the sheet each time: twenty times slower here.)
+    """
+    grids: dict[str, dict[tuple[int, int], object]] = {}
+    out: dict[str, list] = {}
+    for name in NAME_BY_ID:
+        defined = wb.defined_names.get(name)
+        if defined is None:
+            continue
+        cells: list = []
+        for sheet, ref in defined.destinations:
+            if sheet not in grids:
+                grids[sheet] = {
+                    (r, c): v
+                    for r, row in enumerate(wb[sheet].iter_rows(values_only=True), start=1)
+                    for c, v in enumerate(row, start=1)
+                }
+            min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
+            cells += [
+                grids[sheet].get((r, c))
+                for r in range(min_row, max_row + 1)
+                for c in range(min_col, max_col + 1)
+            ]
+        out[name] = cells
+    return out
+
+
 def index_templates(templates_dir: Path) -> list[Template]:
-    """Every template under a folder with its Meta and contract values."""
+    """Every template under a folder with its Meta and contract values (formulas as text)."""
     out = []
     for path in template_files(templates_dir):
-        wb = load_workbook(path)
-        meta = read_meta(wb)
-        out.append(
-            Template(
-                path=path,
-                rel=path.relative_to(templates_dir),
-                code=meta.get("cost_center") or path.stem.split("_")[0],
-                meta=meta,
-                values=read_template_values(wb, data_only=False),
-            )
-        )
+        wb = load_workbook(path, read_only=True)
+        try:
+            meta, values = read_meta(wb), _streamed_values(wb)
+        finally:
+            wb.close()
+        code = meta.get("cost_center") or path.stem.split("_")[0]
+        out.append(Template(path, path.relative_to(templates_dir), code, meta, values))
     return out
 
 
@@ -675,6 +703,12 @@ def plan_defects(templates: Sequence[Template], seed: int) -> dict[str, Template
 def reserved_cost_centers(templates_dir: Path, seed: int = 2027) -> set[str]:
     """The cost centers make_defects uses, to leave out of the clean fill."""
     return {t.code for t in plan_defects(index_templates(templates_dir), seed).values()}
+
+
+def manifest_path(out_dir: Path) -> Path:
+    """DEFECTS.csv sits beside the submissions folder, so validation does not read it."""
+    out_dir = Path(out_dir)
+    return out_dir.parent / f"{out_dir.name}-{MANIFEST}"
 
 
 def write_manifest(path: Path, rows: Sequence[Row]) -> None:
@@ -712,6 +746,6 @@ def make_defects(templates_dir: Path, control: Path, out_dir: Path, seed: int = 
     for d in DEFECTS:
         rng = np.random.default_rng([seed, zlib.crc32(d.key.encode())])
         rows += d.make(Case(plan.get(d.key), ctx, rng))
-    manifest = out_dir / MANIFEST
+    manifest = manifest_path(out_dir)
     write_manifest(manifest, rows)
     return manifest

@@ -43,6 +43,12 @@ DEFAULT_BAND = (0.90, 1.10)  # the tightest band of the default job classes (man
 BAND_MARGIN = 0.01  # stay this far inside a band, so rounding never crosses it
 WAGE_MARGIN = 0.02  # and this far inside the wage tolerance
 CAPITAL_SHARE = 1 / 3  # share of cost centers that ask for capital
+CAPITAL_NAMES = (
+    "hb_capital_item",
+    "hb_capital_amount",
+    "hb_capital_priority",
+    "hb_capital_justification",
+)
 OPTIONAL_RATIONALE = 0.12  # chance of a rationale where none is required
 
 # item, lowest and highest amount $, justification
@@ -220,11 +226,6 @@ def fit(dv: DataValidation | None, value: object) -> object:
     return value
 
 
-def allowed(dv: DataValidation | None, value: object) -> bool:
-    """Whether Excel would accept the value under the rule (a blank always passes here)."""
-    return value is None or fit(dv, value) == value
-
-
 # -- what a manager enters -----------------------------------------------------------------------
 
 
@@ -311,42 +312,32 @@ def _nonlabor(
     given: Mapping[str, list], rng: np.random.Generator, target_volume: float
 ) -> dict[str, list[float]]:
     """Prior-year rates and amounts x the inflation the targets imply, with noise."""
-    one = {n: _floats(given, n)[0] for n in (
-        "hb_supplies_prior", "hb_drugs_prior", "hb_purchased_prior", "hb_other_prior",
-        "hb_target_nonlabor",
-    )}  # fmt: skip
-    at_prior = (
-        target_volume * (one["hb_supplies_prior"] + one["hb_drugs_prior"])
-        + one["hb_purchased_prior"]
-        + one["hb_other_prior"]
+    sup, drg, pur, oth, target = (
+        _floats(given, n)[0]
+        for n in (
+            "hb_supplies_prior",
+            "hb_drugs_prior",
+            "hb_purchased_prior",
+            "hb_other_prior",
+            "hb_target_nonlabor",
+        )
     )
-    inflation = one["hb_target_nonlabor"] / at_prior if at_prior > 0 else 1.0
+    at_prior = target_volume * (sup + drg) + pur + oth
+    inflation = target / at_prior if at_prior > 0 else 1.0
     bump = rng.uniform(0.06, 0.12) if rng.random() < 0.12 else 0.0  # a new contract or mix shift
     noise = rng.normal(0.0, 0.03, size=4)
     return {
-        "hb_supplies_per_uos": [
-            round(one["hb_supplies_prior"] * inflation * (1 + bump + noise[0]), 2)
-        ],
-        "hb_drugs_per_uos": [round(one["hb_drugs_prior"] * inflation * (1 + noise[1]), 2)],
-        "hb_purchased_services": [
-            round(one["hb_purchased_prior"] * inflation * (1 + noise[2]), -2)
-        ],
-        "hb_other_expense": [round(one["hb_other_prior"] * inflation * (1 + noise[3]), -2)],
+        "hb_supplies_per_uos": [round(sup * inflation * (1 + bump + noise[0]), 2)],
+        "hb_drugs_per_uos": [round(drg * inflation * (1 + noise[1]), 2)],
+        "hb_purchased_services": [round(pur * inflation * (1 + noise[2]), -2)],
+        "hb_other_expense": [round(oth * inflation * (1 + noise[3]), -2)],
     }
 
 
 def _capital(rng: np.random.Generator) -> dict[str, list[object]]:
     """One to three capital requests for about a third of cost centers; blank rows otherwise."""
     rows = NAME_BY_ID["hb_capital_item"].rows
-    columns: dict[str, list[object]] = {
-        n: [None] * rows
-        for n in (
-            "hb_capital_item",
-            "hb_capital_amount",
-            "hb_capital_priority",
-            "hb_capital_justification",
-        )
-    }
+    columns: dict[str, list[object]] = {n: [None] * rows for n in CAPITAL_NAMES}
     if rng.random() >= CAPITAL_SHARE:
         return columns
     count = int(rng.integers(1, 4))
@@ -401,22 +392,17 @@ def rationale_text(section: str, values: Mapping[str, list], rng: np.random.Gene
     return f"{SECTION_TITLE[section]} ${abs(gap):,.0f} {where} the target{pct}: {reason}."
 
 
-def rationales(
-    values: Mapping[str, list], rng: np.random.Generator, blank: Sequence[str] = ()
-) -> dict[str, list[str | None]]:
-    """A rationale wherever one is required (except the `blank` sections), and a few more."""
+def rationales(values: Mapping[str, list], rng: np.random.Generator) -> dict[str, list[str | None]]:
+    """A rationale wherever the tolerance rule requires one, and a short note in a few others."""
     need = required_rationales(values)
     out: dict[str, list[str | None]] = {}
     for section in SECTIONS:
         optional = rng.random() < OPTIONAL_RATIONALE
         notes = OPTIONAL_NOTES[section]
         note = notes[int(rng.integers(len(notes)))]
-        if section in blank:
-            text = None
-        elif need[section]:
+        text = note if optional else None
+        if need[section]:
             text = rationale_text(section, values, rng)
-        else:
-            text = note if optional else None
         out[f"hb_rationale_{section}"] = [text]
     return out
 

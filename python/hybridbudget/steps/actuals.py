@@ -68,8 +68,10 @@ def import_actuals(
             ) if len(earlier) else "imported"  # fmt: skip
     detail = (
         f"actuals {month} {verb} from {folder}: "
-        + ", ".join(f"{Path(str(r.file)).name} ({r.imported} of {r.rows} rows)"
-                    for r in new.files.itertuples())  # fmt: skip
+        + ", ".join(
+            f"{Path(str(r.file)).name} ({r.imported} of {r.rows} rows)"
+            for r in new.files.itertuples()
+        )
         + f"; {len(new.findings)} issues reported (sheet Actuals Issues)"
     )
     sheets = [

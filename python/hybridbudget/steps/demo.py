@@ -9,10 +9,14 @@ from pathlib import Path
 
 from ..paths import BUNDLED_SAMPLE
 from ..progress import Progress, silent
+from .actuals import import_actuals
 from .consolidate import consolidate
+from .dashboard import build_dashboard
+from .export import export_powerbi
 from .init import init_control
 from .plan import apply_decisions, lock
 from .templates import generate_templates
+from .variance import variance
 
 
 @dataclass
@@ -28,6 +32,7 @@ def run_demo(
 ) -> DemoResult:
     """init -> templates -> simulated managers -> validate + consolidate -> divergence ->
     simulated workshop -> apply decisions -> lock; every output stays in `out`."""
+    from ..sample import write_actuals
     from ..sample.fill import fill_submissions
     from ..sample.workshop import run_workshop
 
@@ -43,7 +48,8 @@ def run_demo(
 
     control = out / "control.xlsx"
     templates, submissions = out / "templates", out / "submissions"
-    for folder in (templates, submissions):
+    actuals, powerbi, dashboard = out / "actuals", out / "powerbi", out / "dashboard.xlsx"
+    for folder in (templates, submissions, actuals, powerbi):
         shutil.rmtree(folder, ignore_errors=True)
     result = DemoResult(out, control)
     try:
@@ -73,6 +79,17 @@ def run_demo(
         locked = lock(control, progress=say, user="demo controller",
                       force_reason="demo" if len(plan.undecided) else None)  # fmt: skip
         result.summary.append(f"locked as {locked.sheet}, SHA-256 {locked.sha256[:16]}...")
+        say("step 4b: monitor: two months of actuals, variance against the locked plan")
+        year = init.targets.config.fiscal_year
+        write_actuals(sources, year, [1, 2], actuals, seed=seed, drift=0.03)
+        for month in (f"{year}-01", f"{year}-02"):
+            import_actuals(control, actuals, month, progress=say)
+            var = variance(control, month, progress=say)
+        opened = int((var.actions["status"] == "open").sum()) if len(var.actions) else 0
+        result.summary.append(f"variance through {month}: {opened} open action items")
+        say("step 4c: publish: dashboard and Power BI export")
+        build_dashboard(control, dashboard, progress=say)
+        export_powerbi(control, powerbi, progress=say)
         say("done")
     finally:
         log.close()
@@ -80,6 +97,9 @@ def run_demo(
         ("control workbook", control),
         (f"templates ({made.count})", templates),
         ("simulated submissions", submissions),
+        ("monthly actuals (extracts)", actuals),
+        ("dashboard", dashboard),
+        ("Power BI export", powerbi),
         ("log", log_path),
     ]
     return result

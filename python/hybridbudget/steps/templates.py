@@ -12,7 +12,9 @@ from ..control.book import ControlBook, open_control
 from ..control.read import load_control
 from ..errors import HybridBudgetError
 from ..progress import Progress, silent
-from ..targets import build_targets
+from ..sources import Reference
+from ..targets import CostCenterTarget, build_targets
+from ..templates.stamp import StampError, TemplateStamper
 from ..templates.writer import write_template
 
 
@@ -28,6 +30,14 @@ class TemplatesResult:
 def template_path(out_dir: Path, entity: str, cost_center: str, year: int, version: int) -> Path:
     """A template's path: <out>/<entity>/<cost center>_FY<year>_v<version>.xlsx."""
     return Path(out_dir) / entity / f"{cost_center}_FY{year}_v{version}.xlsx"
+
+
+def _stamper(ref: Reference, sample: list[CostCenterTarget]) -> TemplateStamper | None:
+    """The fast writer for this control workbook's templates (None: write each the slow way)."""
+    try:
+        return TemplateStamper(ref, sample[0]) if sample else None
+    except StampError:
+        return None
 
 
 def generate_templates(
@@ -58,11 +68,18 @@ def generate_templates(
     now = dt.datetime.now(dt.UTC)
     paths = []
     progress(f"writing {total} templates to {out_dir}")
+    stamper = _stamper(ref, [targets.by_cost_center[c] for c in codes[:1]])
     for i, code in enumerate(codes, start=1):
         path = template_path(
             out_dir, org.entity_of(code).entity_code, code, cfg.fiscal_year, cfg.templates.version
         )
-        write_template(path, targets.by_cost_center[code], ref, generated_at=now)
+        target = targets.by_cost_center[code]
+        try:
+            if stamper is None:
+                raise StampError("no prototype")
+            stamper.write(path, target, generated_at=now)
+        except StampError:  # values the prototype cannot hold: built cell by cell instead
+            write_template(path, target, ref, generated_at=now)
         paths.append(path)
         if i % every == 0 or i == total:
             progress(f"{i}/{total} templates written")

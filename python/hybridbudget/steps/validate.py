@@ -23,6 +23,7 @@ from ..fileio import atomic_save, atomic_write_text
 from ..findings import Finding, Severity, findings_frame
 from ..intake.checks import Context, review
 from ..intake.files import Candidate, discover, finding, sniff
+from ..intake.parallel import map_in_order, worker_count
 from ..intake.submission import Submission, read_submission
 from ..progress import Progress, silent
 from ..safe_text import csv_safe
@@ -109,14 +110,25 @@ def validate_submissions(
     ref, history = load_control(book)
     ctx = Context(ref, build_targets(ref, history))
     candidates, loose = discover(folder)
-    progress(f"checking {len(candidates)} files in {folder}")
+    workers = worker_count(len(candidates))
+    progress(f"checking {len(candidates)} files in {folder}"
+             + (f" ({workers} processes)" if workers > 1 else ""))  # fmt: skip
+    every = max(1, math.ceil(len(candidates) / 10))
+    reported = [0]
+
+    def done(n: int) -> None:
+        if n // every > reported[0] // every or n == len(candidates):
+            progress(f"{n}/{len(candidates)} files checked")
+        reported[0] = n
+
+    checked = map_in_order(_check_chunk, candidates, workers, _set_context, (ctx,), done)
+    _CONTEXT.clear()
     per_file: dict[str, list[Finding]] = {}
     subs: list[Submission] = []
-    every = max(1, math.ceil(len(candidates) / 10))
-    for i, cand in enumerate(candidates, start=1):
-        per_file[cand.rel] = _check_file(cand, ctx, subs)
-        if i % every == 0 or i == len(candidates):
-            progress(f"{i}/{len(candidates)} files checked")
+    for cand, (found, sub) in zip(candidates, checked, strict=True):
+        per_file[cand.rel] = found
+        if sub is not None:
+            subs.append(sub)
     known = [s for s in subs if s.cost_center in ctx.targets.by_cost_center]
     older = _supersede(known, per_file)
     files, accepted = [], {}
@@ -153,15 +165,26 @@ def validate_submissions(
     return ValidationResult(folder, findings, files, accepted, ctx)
 
 
-def _check_file(cand: Candidate, ctx: Context, subs: list[Submission]) -> list[Finding]:
+_CONTEXT: list[Context] = []  # the context of the files being checked, in a worker process
+
+
+def _set_context(ctx: Context) -> None:
+    _CONTEXT[:] = [ctx]
+
+
+def _check_chunk(cands: list[Candidate]) -> list[tuple[list[Finding], Submission | None]]:
+    """Check consecutive files (in a worker process, or here) with the context set for them."""
+    return [_check_one(cand, _CONTEXT[0]) for cand in cands]
+
+
+def _check_one(cand: Candidate, ctx: Context) -> tuple[list[Finding], Submission | None]:
     problem = sniff(cand)
     if problem is not None:
-        return [problem]
+        return [problem], None
     sub = read_submission(cand)
     if isinstance(sub, Finding):
-        return [sub]
-    subs.append(sub)
-    return review(sub, ctx)
+        return [sub], None
+    return review(sub, ctx), sub
 
 
 # --- outputs ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import numbers
+from functools import cache
 
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.worksheet import Worksheet
@@ -54,4 +55,9 @@ def fingerprint(ws: Worksheet) -> str:
 
 def expected_formulas() -> dict[str, str]:
     """Coordinate -> formula text of every Budget sheet formula (the same in every template)."""
+    return dict(_formulas())
+
+
+@cache
+def _formulas() -> dict[str, str]:
     return layout().formulas()

@@ -40,8 +40,11 @@ def _open(wb_or_path: Workbook | Path | str, data_only: bool) -> Workbook:
     return load_workbook(Path(wb_or_path), data_only=data_only)
 
 
-def _name_values(wb: Workbook, name: str) -> list | None:
-    """The cells of a workbook-level defined name, row-major; None when it does not resolve."""
+NameRange = tuple[str, int, int, int, int]  # sheet, min column, min row, max column, max row
+
+
+def name_ranges(wb: Workbook, name: str) -> list[NameRange] | None:
+    """Where a workbook-level defined name points; None when it does not resolve to cells."""
     defined = wb.defined_names.get(name)
     if defined is None:
         return None
@@ -51,7 +54,7 @@ def _name_values(wb: Workbook, name: str) -> list | None:
         return None
     if not destinations:  # #REF! and other references to no cells
         return None
-    out: list = []
+    out: list[NameRange] = []
     for sheet, ref in destinations:
         if sheet not in wb.sheetnames:
             return None
@@ -61,6 +64,17 @@ def _name_values(wb: Workbook, name: str) -> list | None:
             return None
         if None in (min_col, min_row, max_col, max_row):
             return None  # whole rows or columns are not a contract shape
+        out.append((sheet, min_col, min_row, max_col, max_row))
+    return out
+
+
+def _name_values(wb: Workbook, name: str) -> list | None:
+    """The cells of a workbook-level defined name, row-major; None when it does not resolve."""
+    ranges = name_ranges(wb, name)
+    if ranges is None:
+        return None
+    out: list = []
+    for sheet, min_col, min_row, max_col, max_row in ranges:
         for row in wb[sheet].iter_rows(
             min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col, values_only=True
         ):

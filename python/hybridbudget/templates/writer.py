@@ -6,7 +6,7 @@ import datetime as dt
 import math
 import uuid
 from copy import copy
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -228,18 +228,43 @@ def _protect(ws: Worksheet, password: str) -> None:
     ws.protection.formatColumns = False
 
 
-def build_budget_sheet(ws: Worksheet, t: CostCenterTarget, ref: Reference) -> None:
-    """Fill an empty worksheet with one cost center's Budget sheet (styles, values, rules)."""
+@dataclass(frozen=True)
+class SheetValues:
+    """What differs between two cost centers' Budget sheets: the rest is the fixed layout."""
+
+    cells: dict[tuple[int, int], object]  # (row, column) -> value of every name and header field
+    cap: int  # upper bound of a month's volume forecast (data validation)
+    footer: str
+
+
+def sheet_values(t: CostCenterTarget, ref: Reference) -> SheetValues:
+    """The per-cost-center content of a Budget sheet, as written into its cells."""
     lay = layout()
     g = ref.config.guardrails
     values = prefill(t, g.divergence_tolerance_pct, g.divergence_tolerance_amount)
-    dynamic: dict[tuple[int, int], object] = {}
+    cells: dict[tuple[int, int], object] = {}
     for name, area in lay.names.items():
         for rc, v in zip(area.cells(), values.get(name, ()), strict=False):
-            dynamic[rc] = _number(v)
+            cells[rc] = _number(v)
     fields = header_fields(t, ref)
     for key, rc in lay.fields.items():
-        dynamic[rc] = fields[key]
+        cells[rc] = ILLEGAL_CHARACTERS_RE.sub("", fields[key])
+    footer = (
+        f"{t.cost_center.cost_center_code} FY{ref.config.fiscal_year} budget template "
+        f"v{ref.config.templates.version}"
+    )
+    return SheetValues(cells, volume_cap(t), footer)
+
+
+def build_budget_sheet(ws: Worksheet, t: CostCenterTarget, ref: Reference) -> None:
+    """Fill an empty worksheet with one cost center's Budget sheet (styles, values, rules)."""
+    paint_budget_sheet(ws, sheet_values(t, ref))
+
+
+def paint_budget_sheet(ws: Worksheet, content: SheetValues) -> None:
+    """Fill an empty worksheet with the fixed layout and one cost center's values."""
+    lay = layout()
+    dynamic = content.cells
     # merge while the cells are still unstyled (openpyxl re-borders styled merges slowly), then
     # give every cell of a merge its first cell's style, so all of it is unlocked or locked alike
     for area in lay.merges:
@@ -257,19 +282,13 @@ def build_budget_sheet(ws: Worksheet, t: CostCenterTarget, ref: Reference) -> No
         style = lay.cells[(area.row, area.col)].style
         for r, c in area.cells()[1:]:
             painter.paint(ws.cell(row=r, column=c), style)
-    cap = volume_cap(t)
     for name, rule in lay.rules.items():
-        dv = _validation(rule, cap)
+        dv = _validation(rule, content.cap)
         dv.add(lay.names[name].ref)
         ws.add_data_validation(dv)
     for h in lay.highlights:
         ws.conditional_formatting.add(h.ref, FormulaRule(formula=[h.formula], fill=S.WARN_FILL))
-    cc = t.cost_center
-    footer = (
-        f"{cc.cost_center_code} FY{ref.config.fiscal_year} budget template "
-        f"v{ref.config.templates.version}"
-    )
-    _page_setup(ws, lay, footer)
+    _page_setup(ws, lay, content.footer)
 
 
 def _define_names(wb: Workbook, lay: Layout) -> None:
@@ -291,23 +310,16 @@ def _meta_sheet(wb: Workbook, meta: dict[str, str], password: str) -> None:
     ws.protection.password = password
 
 
-def build_template(
+def template_meta(
     t: CostCenterTarget,
     ref: Reference,
     template_id: str | None = None,
     generated_at: dt.datetime | None = None,
-) -> tuple[Workbook, dict[str, str]]:
-    """One cost center's template workbook and its metadata (not yet saved)."""
+) -> dict[str, str]:
+    """A template's metadata, all but its fingerprint (taken over the finished Budget sheet)."""
     cfg = ref.config
-    password = cfg.templates.password
-    wb = Workbook()
-    ws = wb.active
-    ws.title = BUDGET_SHEET
-    build_budget_sheet(ws, t, ref)
-    _protect(ws, password)
-    _define_names(wb, layout())
     when = (generated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    meta = {
+    return {
         "template_id": template_id or uuid.uuid4().hex,
         "cost_center": t.cost_center.cost_center_code,
         "entity": ref.organization.entity_of(t.cost_center.cost_center_code).entity_code,
@@ -316,11 +328,37 @@ def build_template(
         "template_version": str(cfg.templates.version),
         "generated_at": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "generator": f"hybridbudget {__version__}",
-        "fingerprint": fingerprint(ws),
     }
+
+
+def assemble_template(
+    content: SheetValues, meta: dict[str, str], password: str
+) -> tuple[Workbook, dict[str, str]]:
+    """The template workbook for a Budget sheet's content and metadata (fingerprint added)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = BUDGET_SHEET
+    paint_budget_sheet(ws, content)
+    _protect(ws, password)
+    _define_names(wb, layout())
+    meta = meta | {"fingerprint": fingerprint(ws)}
     _meta_sheet(wb, meta, password)
     wb.security = WorkbookProtection(workbookPassword=password, lockStructure=True)
     return wb, meta
+
+
+def build_template(
+    t: CostCenterTarget,
+    ref: Reference,
+    template_id: str | None = None,
+    generated_at: dt.datetime | None = None,
+) -> tuple[Workbook, dict[str, str]]:
+    """One cost center's template workbook and its metadata (not yet saved)."""
+    return assemble_template(
+        sheet_values(t, ref),
+        template_meta(t, ref, template_id, generated_at),
+        ref.config.templates.password,
+    )
 
 
 def write_template(

@@ -72,7 +72,6 @@ class SheetGrid:
     links: list[Link] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)
     freeze_row: int | None = None  # rows up to this one stay in view
-    filter: Area | None = None
 
 
 def header_rows(sheet: Sheet) -> list[int]:
@@ -200,8 +199,5 @@ def layout(sheet: Sheet) -> SheetGrid:
     grid.formats = _merge_columns(runs)
     grid.widths = column_widths(sheet)
     if sheet.freeze_block is not None and sheet.freeze_block < len(grid.blocks):
-        place = grid.blocks[sheet.freeze_block]
-        grid.freeze_row = place.header_row
-        if place.rows:
-            grid.filter = Area(place.header_row, 1, place.header_row + place.rows, place.width)
+        grid.freeze_row = grid.blocks[sheet.freeze_block].header_row
     return grid

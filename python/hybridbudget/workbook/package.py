@@ -13,10 +13,11 @@ inlines shared strings, carries sheet relationships (hyperlinks) and sheet-local
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +25,10 @@ from lxml import etree
 
 from ..errors import HybridBudgetError
 from ..fileio import atomic_save
+from . import zipio
+from .deferred import DeferredRows, Unrenderable
 from .spec import Sheet
-from .xlsx import write_workbook
+from .xlsx import scratch_workbook
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -61,19 +64,71 @@ def _rels_name(part: str) -> str:
     return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
 
 
+class _Parts(MutableMapping[str, bytes]):
+    """A package's parts by name, in order; untouched parts stay compressed in the source file.
+
+    Reading a part decompresses it once; a part that was never replaced is copied into the new
+    package as it is stored (no decompress and recompress of sheets a step does not own).
+    """
+
+    def __init__(self, source: Path | None = None, infos: list[zipfile.ZipInfo] = ()) -> None:
+        self.source = source
+        self._stored = {i.filename: i for i in infos}  # not replaced since reading
+        self._data: dict[str, bytes] = {}
+        self._order = [i.filename for i in infos]
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self._data:
+            if name not in self._stored or self.source is None:
+                raise KeyError(name)
+            with zipfile.ZipFile(self.source) as z:
+                self._data[name] = z.read(self._stored[name])
+        return self._data[name]
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        if name not in self._data and name not in self._stored:
+            self._order.append(name)
+        self._stored.pop(name, None)
+        self._data[name] = data
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self._data and name not in self._stored:
+            raise KeyError(name)
+        self._data.pop(name, None)
+        self._stored.pop(name, None)
+        self._order.remove(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._order))
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data or name in self._stored
+
+    def stored(self, name: str) -> zipfile.ZipInfo | None:
+        """The source's entry for a part never replaced (copied as stored), else None."""
+        return self._stored.get(name)
+
+
 @dataclass
 class _Package:
     """An open package: its parts as bytes, in their original order."""
 
-    parts: dict[str, bytes]
+    parts: MutableMapping[str, bytes]
 
     @classmethod
-    def read(cls, path: Path) -> _Package:
+    def read(cls, path: Path, lazy: bool = True) -> _Package:
+        """The package at `path`; lazy: parts are read when used (the file must stay in place)."""
         try:
             with zipfile.ZipFile(path) as z:
-                if sum(i.file_size for i in z.infolist()) > MAX_UNCOMPRESSED:
+                infos = z.infolist()
+                if sum(i.file_size for i in infos) > MAX_UNCOMPRESSED:
                     raise HybridBudgetError(f"{path}: workbook is too large to update")
-                return cls({n: z.read(n) for n in z.namelist()})
+                if not lazy or len({i.filename for i in infos}) != len(infos):
+                    return cls({n: z.read(n) for n in z.namelist()})
+                return cls(_Parts(Path(path), infos))
         except zipfile.BadZipFile as exc:
             raise HybridBudgetError(f"{path}: not an .xlsx/.xlsm workbook ({exc})") from exc
 
@@ -95,12 +150,20 @@ class _Package:
         return {s.get("name"): rels[s.get(q("id", R_NS))] for s in wb.iter(q("sheet"))}
 
     def write(self, path: Path) -> None:
-        def save(tmp: str) -> None:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-                for name, data in self.parts.items():
-                    z.writestr(name, data)
+        atomic_save(path, self._save)
 
-        atomic_save(path, save)
+    def _save(self, tmp: str) -> None:
+        parts = self.parts
+        source = parts.source if isinstance(parts, _Parts) else None
+        with contextlib.ExitStack() as stack:
+            raw = stack.enter_context(open(source, "rb")) if source is not None else None
+            writer = stack.enter_context(zipio.Writer(tmp))
+            for name in parts:
+                info = parts.stored(name) if isinstance(parts, _Parts) else None
+                if info is not None and raw is not None and zipio.copyable(info):
+                    writer.copy(raw, info)
+                else:
+                    writer.add(name, parts[name])
 
 
 class _StyleMerger:
@@ -236,17 +299,33 @@ def replace_sheets(target: Path, sheets: Iterable[Sheet]) -> None:
     sheets = list(sheets)
     if not sheets:
         return
+    try:
+        _replace(target, sheets, DeferredRows())
+    except Unrenderable:  # values only openpyxl writes exactly: every cell through openpyxl
+        _replace(target, sheets, None)
+
+
+def replace_sheets_openpyxl(target: Path, sheets: Iterable[Sheet]) -> None:
+    """replace_sheets with every cell written by openpyxl (the reference the fast path matches)."""
+    sheets = list(sheets)
+    if sheets:
+        _replace(target, sheets, None)
+
+
+def _replace(target: Path, sheets: list[Sheet], deferred: DeferredRows | None) -> None:
     with tempfile.TemporaryDirectory(prefix="hb-sheets-") as tmp:
         scratch = Path(tmp) / "scratch.xlsx"
-        write_workbook(scratch, sheets)
-        src = _Package.read(scratch)
+        scratch_workbook(scratch, sheets, deferred)
+        src = _Package.read(scratch, lazy=False)
     dst = _Package.read(target)
-    transplant(dst, src, [s.name for s in sheets])
+    transplant(dst, src, [s.name for s in sheets], deferred)
     dst.write(target)
 
 
-def transplant(dst: _Package, src: _Package, names: list[str]) -> None:
-    """Move the named sheets of `src` into `dst` (in memory)."""
+def transplant(
+    dst: _Package, src: _Package, names: list[str], deferred: DeferredRows | None = None
+) -> None:
+    """Move the named sheets of `src` into `dst` (in memory); `deferred` fills their data rows."""
     wb_part = dst.workbook_part()
     src_wb_part = src.workbook_part()
     styles = _StyleMerger(dst.parts["xl/styles.xml"], src.parts["xl/styles.xml"])
@@ -303,7 +382,10 @@ def transplant(dst: _Package, src: _Package, names: list[str]) -> None:
             local = len(sheets_el) - 1
             dst_index[name] = local
         src_part = src_sheets[name]
-        dst.parts[part] = _rewrite_sheet(src.parts[src_part], styles, strings)
+        data = _rewrite_sheet(src.parts[src_part], styles, strings)
+        if deferred is not None:
+            data = deferred.splice(name, data, lambda i: styles.xf_map.get(i, 0), raw=False)
+        dst.parts[part] = data
         src_rels = _rels_name(src_part)
         if src_rels in src.parts:  # hyperlinks to files are external: the rels carry over as is
             dst.parts[_rels_name(part)] = src.parts[src_rels]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import numbers
+import io
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,10 +13,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import styles
-from .spec import NUMBER_FORMATS, Block, Column, Sheet
-
-SUMMED_KINDS = frozenset({"money", "int", "fte", "hours"})
+from ..fileio import atomic_save
+from . import styles, zipio
+from .deferred import DeferredRows, Unrenderable
+from .grid import column_widths, header_rows, total_values
+from .spec import NUMBER_FORMATS, Block, Sheet
 
 
 class _Cursor:
@@ -46,8 +48,8 @@ def _styled(ws: Worksheet, proto: WriteOnlyCell, value: object) -> WriteOnlyCell
     return cell
 
 
-def _block_rows(ws: Worksheet, cur: _Cursor, block: Block) -> int:
-    """Write one block; returns the header row number."""
+def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRows | None) -> int:
+    """Write one block; returns the header row number. `deferred` takes over the data rows."""
     cur.append([_cell(ws, block.title, font=styles.BLOCK_FONT)])
     cur.append(
         [
@@ -92,7 +94,9 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block) -> int:
         if c.link_from and c.link_from in block.rows.columns
     }
     kinds = [c.kind for c in block.columns]
-    for r, values in enumerate(block.values()):
+    if deferred is not None:
+        deferred.block(ws, cur.append, cur.row + 1, block, proto, kinds, per_row, links)
+    for r, values in enumerate(block.values() if deferred is None else ()):
         cells = [
             _styled(ws, proto(i, per_row[i][r] if i in per_row else kinds[i]), v)
             for i, v in enumerate(values)
@@ -125,61 +129,26 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block) -> int:
 
 
 def _total_cells(ws: Worksheet, block: Block) -> list[WriteOnlyCell]:
-    from ..money import sum_cents
-
-    cells = []
-    for i, col in enumerate(block.columns):
-        if i == 0:
-            value: object = block.total_label
-        elif col.kind in SUMMED_KINDS and col.key in block.rows.columns:
-            numeric = [
-                v
-                for v in block.rows[col.key].tolist()
-                if isinstance(v, numbers.Number) and v == v  # v == v drops NaN
-            ]
-            value = sum_cents(numeric) if col.kind == "money" else round(sum(numeric), 2)
-        else:
-            value = None
-        cells.append(
-            _cell(
-                ws,
-                value,
-                font=styles.BOLD_FONT,
-                number_format=col.number_format,
-                border=styles.TOP_RULE,
-            )
-        )
-    return cells
+    return [
+        _cell(ws, value, font=styles.BOLD_FONT, number_format=col.number_format,
+              border=styles.TOP_RULE)
+        for col, value in zip(block.columns, total_values(block), strict=True)
+    ]  # fmt: skip
 
 
-def _widths(columns: Iterable[Column]) -> list[float]:
-    return [c.col_width for c in columns]
+def write_sheet(wb: Workbook, sheet: Sheet, deferred: DeferredRows | None = None) -> Worksheet:
+    """Append one sheet rendered from its spec to a write-only workbook.
 
-
-def _header_rows(sheet: Sheet) -> list[int]:
-    """The header row number of each block (title, notes, then per block: blank, title, header)."""
-    rows, row = [], 1 + len(sheet.notes)
-    for block in sheet.blocks:
-        row += 3
-        rows.append(row)
-        row += len(block.rows) + (1 if block.total_label else 0)
-    return rows
-
-
-def write_sheet(wb: Workbook, sheet: Sheet) -> Worksheet:
-    """Append one sheet rendered from its spec to a write-only workbook."""
+    With `deferred`, blocks' data rows are left as placeholders for it to render (deferred.py).
+    """
     ws = wb.create_sheet(sheet.name)
     if sheet.tab_color:
         ws.sheet_properties.tabColor = sheet.tab_color
-    width: dict[int, float] = {}
-    for block in sheet.blocks:
-        for i, w in enumerate(_widths(block.columns), start=1):
-            width[i] = max(width.get(i, 0), w)
-    for i, w in width.items():
+    for i, w in column_widths(sheet).items():
         ws.column_dimensions[get_column_letter(i)].width = w
-    header_rows = _header_rows(sheet)
+    headers = header_rows(sheet)
     block = sheet.freeze_block
-    frozen = header_rows[block] if block is not None and block < len(header_rows) else None
+    frozen = headers[block] if block is not None and block < len(headers) else None
     if frozen is not None:
         ws.freeze_panes = f"A{frozen + 1}"
         ws.print_title_rows = f"{frozen}:{frozen}"
@@ -201,7 +170,7 @@ def write_sheet(wb: Workbook, sheet: Sheet) -> Worksheet:
         cur.append([_cell(ws, note, font=styles.NOTE_FONT)])
     for block in sheet.blocks:
         cur.append([])
-        written = _block_rows(ws, cur, block)
+        written = _block_rows(ws, cur, block, deferred)
         if written == frozen and len(block.rows):
             last_col = get_column_letter(len(block.columns))
             ws.auto_filter.ref = f"A{written}:{last_col}{written + len(block.rows)}"
@@ -210,10 +179,52 @@ def write_sheet(wb: Workbook, sheet: Sheet) -> Worksheet:
 
 def write_workbook(path: Path, sheets: Iterable[Sheet]) -> Path:
     """A new workbook holding exactly these sheets, saved atomically (temp file, then rename)."""
+    sheets = list(sheets)
+    deferred = DeferredRows()
+    try:
+        wb = _workbook(sheets, deferred)
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        parts = _spliced(buffer, deferred)
+    except Unrenderable:  # values only openpyxl writes exactly: every cell through openpyxl
+        wb = _workbook(sheets, None)
+        atomic_save(path, wb.save)
+        return path
+
+    def save(tmp: str) -> None:
+        with zipio.Writer(tmp) as z:
+            for name, data in parts.items():
+                z.add(name, data)
+
+    atomic_save(path, save)
+    return path
+
+
+def scratch_workbook(path: Path, sheets: Iterable[Sheet], deferred: DeferredRows | None) -> None:
+    """The sheets in a new workbook, data rows left to `deferred` (package.replace_sheets)."""
+    _workbook(list(sheets), deferred).save(path)
+
+
+def _workbook(sheets: list[Sheet], deferred: DeferredRows | None) -> Workbook:
     wb = Workbook(write_only=True)
     for sheet in sheets:
-        write_sheet(wb, sheet)
-    from ..fileio import atomic_save
+        write_sheet(wb, sheet, deferred)
+    return wb
 
-    atomic_save(path, wb.save)
-    return path
+
+def _spliced(buffer: io.BytesIO, deferred: DeferredRows) -> dict[str, bytes]:
+    """The saved workbook's parts with the deferred rows rendered into their sheets."""
+    with zipfile.ZipFile(buffer) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    where = _sheet_parts(parts)
+    for sheet, part in where.items():
+        if sheet in deferred.runs:
+            parts[part] = deferred.splice(sheet, parts[part], int, raw=True)
+    return parts
+
+
+def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
+    """Sheet name -> worksheet part of a workbook openpyxl wrote."""
+    from .package import _Package
+
+    return _Package(parts).sheets()

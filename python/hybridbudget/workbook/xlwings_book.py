@@ -4,10 +4,10 @@ It renders the same Sheet specs as the file backend (`grid.layout` decides value
 both). Each sheet is one values write from A1; number formats, fonts and fills go per area, not
 per cell; screen updating and calculation are paused while it writes. Text is written with
 Excel's leading apostrophe so that Excel never turns "6010", "2027-01" or "=x" into a number, a
-date or a formula. Features an xlwings engine lacks (the status bar, freeze panes, drop-down
-lists and reading the calculation mode on the remote engine; freeze panes on Windows) are skipped,
-never fatal. xlwings has no sheet protection API: a sheet spec with a password is protected
-through Excel's object model where the engine exposes it (Windows), and skipped elsewhere.
+date or a formula. Features an xlwings engine lacks are skipped, never fatal: on the remote
+engine the status bar, drop-down lists and reading the calculation mode; in classic xlwings on
+Windows and Mac freeze panes. xlwings has no sheet protection API: a sheet spec with a password
+is protected through Excel's object model where the engine exposes it (Windows), else skipped.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def optional(what: str, action: Callable[[], object]) -> None:
     """Run a formatting step some xlwings engines lack; skip it where the engine cannot."""
     try:
         action()
-    except (NotImplementedError, AttributeError) as exc:
+    except NotImplementedError as exc:
         log.debug("skipped %s: %s", what, exc)
 
 

@@ -1,0 +1,377 @@
+"""Reading a submission straight from its package XML: the same data openpyxl gives, faster.
+
+`read_package` returns exactly what `read_submission` builds from `openpyxl.load_workbook` (meta,
+contract values with formulas as text, formula cells, sheet protection, locked-cell fingerprint),
+for the files it fully understands, and raises `Unsupported` for anything else, so the caller reads
+that file with openpyxl instead. How it stays exact:
+
+- The parts every template shares (content types, workbook.xml and its relationships, styles.xml)
+  are interpreted by openpyxl itself, once per distinct content (`_Static`, cached): sheet names and
+  parts, defined names, the epoch, and per cell format the locked flag and date formats.
+- The worksheets and shared strings are parsed with lxml, cell by cell as openpyxl's
+  WorkSheetParser does (numbers, shared and inline strings, booleans, errors, formula text; merged
+  cells hide all but their first cell). Shared or array formulas, dates, unknown cell types, a DTD,
+  a part beyond what a template holds, or any parse error raise `Unsupported`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from lxml import etree
+from openpyxl.cell.text import Text
+from openpyxl.reader.excel import SUPPORTED_FORMATS, ExcelReader
+from openpyxl.reader.strings import read_string_table
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
+from openpyxl.xml.constants import SHARED_STRINGS
+
+from ..templates.contract import BUDGET_SHEET, META_SHEET, NAMES
+from ..templates.fingerprint import expected_formulas, normalise
+from ..templates.values import NameRange, name_ranges
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+ROW, CELL, VALUE, FORMULA = (f"{{{MAIN}}}{t}" for t in ("row", "c", "v", "f"))
+INLINE, TEXT = f"{{{MAIN}}}is", f"{{{MAIN}}}t"
+MERGE, PROTECTION, STRING_ITEM = (f"{{{MAIN}}}{t}" for t in ("mergeCell", "sheetProtection", "si"))
+STATIC_PARTS = ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+                "xl/styles.xml")  # fmt: skip
+# parts a template, a filled template or a file saved by Excel or LibreOffice may hold
+KNOWN_PART = re.compile(
+    r"\[Content_Types\]\.xml|_rels/\.rels|docProps/(app|core|custom)\.xml|xl/workbook\.xml"
+    r"|xl/_rels/workbook\.xml\.rels|xl/styles\.xml|xl/theme/theme\d+\.xml"
+    r"|xl/worksheets/sheet\d+\.xml|xl/sharedStrings\.xml|xl/calcChain\.xml"
+    r"|xl/printerSettings/printerSettings\d+\.bin"
+)
+EMPTY_SHEET = f'<worksheet xmlns="{MAIN}"><sheetData/></worksheet>'.encode()
+EMPTY_STRINGS = f'<sst xmlns="{MAIN}"/>'.encode()
+PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                         remove_comments=True, remove_pis=True, huge_tree=False)  # fmt: skip
+CELL_TYPES = frozenset({"n", "s", "str", "b", "e", "inlineStr"})
+CACHE_SIZE = 64
+CACHE_COORDINATES = 50_000
+
+
+class Unsupported(Exception):
+    """This file needs openpyxl (something the fast reader does not reproduce exactly)."""
+
+
+@dataclass(frozen=True)
+class _Static:
+    """What openpyxl makes of the parts that are the same in every copy of a template."""
+
+    sheets: dict[str, str]  # sheet name -> worksheet part, in workbook order
+    strings: str | None  # the shared strings part
+    names: dict[str, list[NameRange] | None]  # contract name -> where it points
+    locked: tuple[bool, ...]  # per cell format: is the cell locked
+    dates: frozenset[int]  # cell formats openpyxl turns numbers into dates with
+
+
+_STATIC: OrderedDict[tuple, _Static | None] = OrderedDict()
+_COORDINATES: dict[str, tuple[int, int]] = {}  # "B14" -> (14, 2), shared by every file
+
+
+def _static(z: zipfile.ZipFile, names: list[str]) -> _Static:
+    """Interpret the shared parts with openpyxl, once per distinct content (None: unsupported)."""
+    key = (tuple(z.read(p) if p in names else b"" for p in STATIC_PARTS), tuple(sorted(names)))
+    if key in _STATIC:
+        _STATIC.move_to_end(key)
+        found = _STATIC[key]
+    else:
+        try:
+            found = _interpret(z, names)
+        except Exception:  # openpyxl fails on these parts: it will say so on the real file
+            found = None
+        _STATIC[key] = found
+        if len(_STATIC) > CACHE_SIZE:
+            _STATIC.popitem(last=False)
+    if found is None:
+        raise Unsupported("the workbook's structure needs openpyxl")
+    return found
+
+
+def _interpret(z: zipfile.ZipFile, names: list[str]) -> _Static | None:
+    """Load a skeleton of the package with openpyxl: the shared parts, empty sheets and strings."""
+    skeleton = io.BytesIO()
+    with zipfile.ZipFile(skeleton, "w") as out:
+        for name in names:
+            if name.startswith("xl/worksheets/sheet"):
+                out.writestr(name, EMPTY_SHEET)
+            elif name == "xl/sharedStrings.xml":
+                out.writestr(name, EMPTY_STRINGS)
+            elif name in STATIC_PARTS:
+                out.writestr(name, z.read(name))
+    reader = ExcelReader(skeleton, data_only=False)
+    reader.read()
+    wb = reader.wb
+    parts = []
+    for _sheet, rel in reader.parser.find_sheets():
+        if rel.target not in reader.valid_files:
+            continue
+        if "chartsheet" in rel.Type:
+            return None
+        parts.append(rel.target)
+    if len(parts) != len(wb.worksheets) or wb.chartsheets:
+        return None
+    strings = reader.package.find(SHARED_STRINGS)
+    locked = tuple(wb._protections[s.protectionId].locked for s in wb._cell_styles)
+    return _Static(
+        sheets={ws.title: part for ws, part in zip(wb.worksheets, parts, strict=True)},
+        strings=strings.PartName[1:] if strings is not None else None,
+        names={n.name: name_ranges(wb, n.name) for n in NAMES},
+        locked=locked,
+        dates=frozenset(wb._date_formats),
+    )
+
+
+def _xml(z: zipfile.ZipFile, part: str) -> etree._Element:
+    data = z.read(part)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise Unsupported("a DTD")
+    try:
+        return etree.fromstring(data, PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise Unsupported(f"{part}: {exc}") from exc
+
+
+def _strings(z: zipfile.ZipFile, part: str | None) -> list[str]:
+    """The shared strings as openpyxl's read_string_table reads them."""
+    if part is None:
+        return []
+    root = _xml(z, part)
+    items = root.findall(STRING_ITEM)
+    if sum(1 for _ in root.iter(STRING_ITEM)) != len(items):
+        raise Unsupported("nested shared strings")
+    out = []
+    for si in items:
+        text = _plain(si)
+        if text is None:  # runs, phonetics: openpyxl's own reading
+            return read_string_table(io.BytesIO(z.read(part)))
+        out.append(text.replace("x005F_", ""))
+    return out
+
+
+def _plain(node: etree._Element) -> str | None:
+    """The text of an <si> or <is> holding one plain <t>; None for any other shape."""
+    if len(node) != 1:
+        return None
+    t = node[0]
+    if t.tag != TEXT or len(t):
+        return None
+    return t.text or ""
+
+
+def _inline(node: etree._Element) -> str:
+    text = _plain(node)
+    return text if text is not None else Text.from_tree(node).content
+
+
+@dataclass
+class _Sheet:
+    """One worksheet's cells as openpyxl would hold them (values only, formulas as text)."""
+
+    values: dict[tuple[int, int], Any]
+    styles: dict[tuple[int, int], int]
+    protected: bool
+
+    def get(self, row: int, col: int) -> Any:
+        return self.values.get((row, col))
+
+
+def _number(text: str) -> int | float:
+    """openpyxl's _cast_number."""
+    if "." in text or "E" in text or "e" in text:
+        return float(text)
+    return int(text)
+
+
+def _protected(root: etree._Element) -> bool:
+    """ws.protection.sheet: the last sheetProtection element's `sheet`, as openpyxl's Bool reads it."""
+    value: Any = False
+    for el in root.iter(PROTECTION):
+        raw = el.get("sheet")
+        value = False if raw is None or raw in ("false", "f", "0") else bool(raw)
+    return value
+
+
+def _merged(root: etree._Element) -> list[tuple[int, int, int, int]]:
+    out = []
+    for el in root.iter(MERGE):
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(el.get("ref") or "")
+        except (ValueError, TypeError) as exc:
+            raise Unsupported("a merge openpyxl may not read") from exc
+        if None in (min_col, min_row, max_col, max_row):
+            raise Unsupported("a merge of whole rows or columns")
+        out.append((min_row, min_col, max_row, max_col))
+    return out
+
+
+def _sheet(z: zipfile.ZipFile, part: str, strings: list[str], static: _Static) -> _Sheet:
+    root = _xml(z, part)
+    values: dict[tuple[int, int], Any] = {}
+    styles: dict[tuple[int, int], int] = {}
+    count = len(static.locked)
+    for row in root.iter(ROW):
+        for c in row:
+            if c.tag != CELL:
+                raise Unsupported("a row holding something other than cells")
+            rc, value, style = _cell(c, strings, static, count)
+            values[rc] = value
+            styles[rc] = style
+    for min_row, min_col, max_row, max_col in _merged(root):
+        # openpyxl keeps only the first cell of a merge: the others become empty MergedCells
+        rows, cols = range(min_row, max_row + 1), range(min_col, max_col + 1)
+        if len(rows) * len(cols) <= len(values):
+            inside = [(r, c) for r in rows for c in cols]
+        else:
+            inside = [(r, c) for r, c in values if r in rows and c in cols]
+        for rc in inside:
+            if rc != (min_row, min_col) and rc in values:
+                values[rc] = None
+    return _Sheet(values, styles, _protected(root))
+
+
+def _cell(
+    c: etree._Element, strings: list[str], static: _Static, count: int
+) -> tuple[tuple[int, int], Any, int]:
+    """One cell, as WorkSheetParser.parse_cell reads it with data_only=False."""
+    get = c.get
+    kind = get("t", "n")
+    coord = get("r")
+    raw_style = get("s", "0")
+    if kind not in CELL_TYPES or not coord or not (raw_style.isascii() and raw_style.isdigit()):
+        raise Unsupported("a cell openpyxl reads differently")
+    style = int(raw_style)
+    if style >= count:
+        raise Unsupported("a cell format that does not exist")
+    rc = _COORDINATES.get(coord)
+    if rc is None:
+        rc = coordinate_to_tuple(coord)
+        if len(_COORDINATES) < CACHE_COORDINATES:
+            _COORDINATES[coord] = rc
+    formula = inline = text = None
+    for child in c:  # the first of each, as find() and findtext() take it
+        tag = child.tag
+        if tag == VALUE:
+            if text is None:
+                text = child.text or ""
+        elif tag == FORMULA:
+            if formula is None:
+                formula = child
+        elif tag == INLINE and inline is None:
+            inline = child
+    if formula is not None:
+        if formula.get("t") not in (None, "normal"):
+            raise Unsupported("a shared, array or data table formula")
+        return rc, "=" + (formula.text or ""), style
+    if kind == "inlineStr":
+        return rc, (_inline(inline) if inline is not None else None), style
+    if not text:
+        return rc, None, style
+    try:
+        if kind == "n":
+            if style in static.dates:
+                raise Unsupported("a date")
+            return rc, _number(text), style
+        if kind == "s":
+            return rc, strings[int(text)], style
+        if kind == "b":
+            return rc, bool(int(text)), style
+    except (ValueError, IndexError) as exc:
+        raise Unsupported("a value openpyxl may not read") from exc
+    return rc, text, style  # str, e: the text as stored
+
+
+@dataclass(frozen=True)
+class PackageRead:
+    """The parts of a Submission that come from the workbook's content."""
+
+    meta: dict[str, str]
+    values: dict[str, list[Any]]
+    cells: dict[str, Any]
+    protected: bool
+    fingerprint: str
+    locked: dict[str, str]
+
+
+def _meta(sheet: _Sheet) -> dict[str, str]:
+    """read_meta: column A keys and column B values from row 2 down."""
+    meta: dict[str, str] = {}
+    for r in sorted({r for r, c in sheet.values if r >= 2 and c <= 2}):
+        key, value = sheet.get(r, 1), sheet.get(r, 2)
+        if key is not None:
+            meta[str(key).strip()] = "" if value is None else str(value).strip()
+    return meta
+
+
+def _locked_lines(sheet: _Sheet, static: _Static) -> Iterator[tuple[str, str]]:
+    """fingerprint.locked_lines: every non-empty locked cell, row by row (normalise inlined)."""
+    locked, styles = static.locked, sheet.styles
+    for (r, c), value in sorted(sheet.values.items()):
+        if value is None or not locked[styles[(r, c)]]:
+            continue
+        kind = type(value)
+        if kind is str:
+            text = value.strip()
+            if not text:
+                continue
+            if text[0] == "=":
+                text = text.upper()
+        elif kind is float or kind is int:
+            text = format(float(value), ".10g")
+        else:
+            text = normalise(value)
+            if text is None:
+                continue
+        yield f"{_letter(c)}{r}", text
+
+
+@cache
+def _letter(column: int) -> str:
+    return get_column_letter(column)
+
+
+def read_package(path_name: str, data: bytes) -> PackageRead:
+    """A submission's content from its bytes; Unsupported when openpyxl must read it instead."""
+    if not path_name.lower().endswith(SUPPORTED_FORMATS[:2]):
+        raise Unsupported("a file name openpyxl treats differently")
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        names = z.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise Unsupported("not a readable package") from exc
+    if len(set(names)) != len(names) or not all(KNOWN_PART.fullmatch(n) for n in names):
+        raise Unsupported("parts beyond a template's")
+    try:
+        static = _static(z, names)
+        strings = _strings(z, static.strings)
+        sheets = {name: _sheet(z, part, strings, static) for name, part in static.sheets.items()}
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise Unsupported(f"a damaged part: {exc!r}") from exc
+    values: dict[str, list[Any]] = {}
+    for name, ranges in static.names.items():
+        if ranges is None:
+            continue
+        cells: list[Any] = []
+        for sheet, min_col, min_row, max_col, max_row in ranges:
+            grid = sheets[sheet]
+            for r in range(min_row, max_row + 1):
+                cells.extend(grid.get(r, c) for c in range(min_col, max_col + 1))
+        values[name] = cells
+    meta = _meta(sheets[META_SHEET]) if META_SHEET in sheets else {}
+    budget = sheets.get(BUDGET_SHEET)
+    if budget is None:
+        return PackageRead(meta, values, {}, False, "", {})
+    cells = {coord: budget.get(*coordinate_to_tuple(coord)) for coord in expected_formulas()}
+    lines = list(_locked_lines(budget, static))
+    digest = hashlib.sha256("\n".join(f"{c}={t}" for c, t in lines).encode("utf-8")).hexdigest()
+    return PackageRead(meta, values, cells, bool(budget.protected), digest, dict(lines))

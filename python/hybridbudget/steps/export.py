@@ -1,0 +1,126 @@
+"""Step 4c: the Power BI export (star schema as CSV and Parquet, with a README)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..actuals import STAFF_COLUMNS
+from ..bottomup import MONEY_KEYS, hierarchy, monthly_lines
+from ..control.book import ControlBook, open_control
+from ..export import long_months, month_dimension, readme, write_tables
+from ..model.line_items import FIXED_JOB_CLASSES, LINE_ITEMS
+from ..money import sum_cents
+from ..progress import Progress, silent
+from ..triggers import read_actions
+from ..variance import AMOUNTS, BEHAVIOUR, variance_detail
+from .variance import MonitorInputs, monitor_inputs
+
+AMOUNT_FACTS = ("fact_target", "fact_submission", "fact_plan", "fact_actual")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    out: Path
+    tables: dict[str, pd.DataFrame]
+    files: list[Path]
+
+
+def _dimensions(inputs: MonitorInputs) -> dict[str, pd.DataFrame]:
+    ref = inputs.ref
+    h = hierarchy(ref)
+    cc = pd.DataFrame([c.model_dump(mode="json") for c in ref.organization.cost_centers])
+    dim_cc = h.merge(
+        cc[["cost_center_code", "cost_center_type", "uos", "owner_name"]].rename(
+            columns={"cost_center_code": "cost_center", "owner_name": "manager"}),
+        on="cost_center")  # fmt: skip
+    dim_cc["plan_volume_basis"] = dim_cc.cost_center.map(inputs.basis_source)
+    return {
+        "dim_cost_center": dim_cc,
+        "dim_line_item": pd.DataFrame([{"line_item": li.code, "line_item_name": li.name,
+                                        "kind": li.kind, "behaviour": BEHAVIOUR[li.code],
+                                        "inflation": li.inflation} for li in LINE_ITEMS]),
+        "dim_account": pd.DataFrame([a.model_dump(mode="json") for a in ref.accounts]),
+        "dim_month": month_dimension(inputs.year, inputs.actuals.months),
+        "dim_job_class": pd.DataFrame([j.model_dump(mode="json") | {
+            "fixed": j.job_class in FIXED_JOB_CLASSES} for j in ref.job_classes]),
+    }  # fmt: skip
+
+
+def _facts(inputs: MonitorInputs) -> dict[str, pd.DataFrame]:
+    year, a = inputs.year, inputs.actuals
+    keys = ["cost_center", "line_item"]
+    target = monthly_lines({c: t.figures for c, t in inputs.targets.by_cost_center.items()})
+    bus = inputs.bottom_up
+    sub = monthly_lines({c: b.figures for c, b in bus.items()})
+    lineage = pd.DataFrame([{"cost_center": c, "file": b.file, "sha256": b.sha256}
+                            for c, b in bus.items()], columns=["cost_center", "file", "sha256"])  # fmt: skip
+    plan = inputs.plan.assign(plan_version=inputs.version)
+    actual = a.monthly.melt(["cost_center", "period"], [li.code for li in LINE_ITEMS],
+                            "line_item", "amount").rename(columns={"period": "month"})  # fmt: skip
+    detail = variance_detail(inputs.plan, inputs.basis, a.monthly, a.staffing, a.months)
+    variance = detail[["cost_center", "line_item", "period", *AMOUNTS]].rename(
+        columns={"period": "month", "flex": "flexible"}
+    )
+    for col in ("plan", "flexible", "actual", "volume", "efficiency", "rate", "spending"):
+        variance[col] = variance[col] / 100
+    volume = pd.concat([
+        long_months(_volumes(inputs, "target"), ["cost_center"], year, "uos").assign(scenario="target"),
+        long_months(_volumes(inputs, "submission"), ["cost_center"], year, "uos").assign(
+            scenario="submission"),
+        long_months(_volumes(inputs, "plan"), ["cost_center"], year, "uos").assign(scenario="plan"),
+        a.monthly[["cost_center", "period", "UOS"]].rename(
+            columns={"period": "month", "UOS": "uos"}).assign(scenario="actual"),
+    ], ignore_index=True)  # fmt: skip
+    staffing = a.staffing[[c.key for c in STAFF_COLUMNS]].rename(columns={"period": "month"})
+    staffing.columns = [c.lower() for c in staffing.columns]
+    return {
+        "fact_target": long_months(target.drop(columns="annual"), keys, year),
+        "fact_submission": long_months(sub.drop(columns="annual"), keys, year).merge(
+            lineage, on="cost_center", how="left"),
+        "fact_plan": long_months(plan[[*keys, "source", "plan_version", *MONEY_KEYS[1:]]],
+                                 [*keys, "source", "plan_version"], year),
+        "fact_actual": actual.sort_values([*keys, "month"]).reset_index(drop=True),
+        "fact_variance": variance,
+        "fact_volume": volume[["cost_center", "month", "scenario", "uos"]],
+        "fact_staffing": staffing,
+    }  # fmt: skip
+
+
+def _volumes(inputs: MonitorInputs, scenario: str) -> pd.DataFrame:
+    """cost_center, m01..m12 units of service of a scenario."""
+    drivers = {
+        "target": {c: t.drivers for c, t in inputs.targets.by_cost_center.items()},
+        "submission": {c: b.drivers for c, b in inputs.bottom_up.items()},
+        "plan": inputs.basis,
+    }[scenario]
+    return pd.DataFrame([{"cost_center": c} | {f"m{i:02d}": v for i, v in enumerate(d.volume, 1)}
+                         for c, d in drivers.items()],
+                        columns=["cost_center", *MONEY_KEYS[1:]])  # fmt: skip
+
+
+def export_powerbi(
+    control: Path | ControlBook, out: Path, progress: Progress = silent
+) -> ExportResult:
+    """Write the star schema for Power BI into `out` (the control workbook is only read)."""
+    book = open_control(control)
+    progress(f"reading {book.file}")
+    inputs = monitor_inputs(book)
+    tables = _dimensions(inputs) | _facts(inputs)
+    actions = read_actions(book)
+    tables["actions"] = actions.assign(due=pd.to_datetime(actions.due).dt.date) if len(actions) \
+        else actions  # fmt: skip
+    totals = {name: f"{sum_cents(tables[name].amount):,.2f}" for name in AMOUNT_FACTS}
+    lineage = [
+        f"control workbook: {book.file}",
+        f"plan: {inputs.sheet}, SHA-256 {inputs.sha256}",
+        "actuals: " + (", ".join(f"{r.month} {r.kind} {r.sha256}"
+                                 for r in inputs.actuals.imports.itertuples()) or "none imported"),
+        f"exported: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+    ]  # fmt: skip
+    progress(f"writing {len(tables)} tables to {out}")
+    files = write_tables(Path(out), tables, readme(tables, lineage, totals))
+    return ExportResult(Path(out), tables, files)

@@ -1,0 +1,240 @@
+"""Fast template writing: one template built by openpyxl, every other one stamped from its XML.
+
+Every cost center's template has the same layout, styles, names, validations and protection; only
+the values of the contract names and header fields, the volume cap of one validation rule, the
+page footer and the Meta sheet differ (`writer.SheetValues`, `writer.template_meta`). The stamper
+builds one prototype with `writer.assemble_template`, giving each of those a unique sentinel,
+saves it, and cuts its parts at the sentinels. A template is then the prototype's parts with each
+hole filled exactly as openpyxl writes that value (`_number_cell`, `_text_cell`), and the
+fingerprint is taken over the same locked lines `fingerprint.locked_lines` would read. The result
+holds the same parts as `writer.write_template` produces (tests compare them part by part); only
+the timestamps in docProps/core.xml differ, as they do between any two saves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import math
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+from openpyxl.compat import safe_string
+from openpyxl.utils import get_column_letter
+
+from ..fileio import atomic_save
+from ..sources import Reference
+from ..targets import CostCenterTarget
+from .contract import META_KEYS
+from .fingerprint import locked_lines, normalise
+from .writer import SheetValues, assemble_template, sheet_values, template_meta
+
+BUDGET_PART = "xl/worksheets/sheet1.xml"
+META_PART = "xl/worksheets/sheet2.xml"
+CORE_PART = "docProps/core.xml"
+CAP = 987_654_321_012_345  # sentinel volume cap: renders as itself and with thousands separators
+FIRST_NUMBER = 7_000_000_000_000_000  # sentinel numbers: 16 digits, exact as floats
+TIMESTAMP = re.compile(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*(</dcterms:)")
+
+
+class StampError(RuntimeError):
+    """The prototype does not cut cleanly at its sentinels (the caller writes the slow way)."""
+
+
+def _coordinate(rc: tuple[int, int]) -> str:
+    return f"{get_column_letter(rc[1])}{rc[0]}"
+
+
+def _escape(text: str) -> str:
+    """Text escaped as lxml writes an element's text."""
+    el = etree.Element("t")
+    el.text = text
+    return etree.tostring(el, encoding="unicode")[3:-4]
+
+
+def _number_cell(start: str, value: object) -> str:
+    """A number cell as openpyxl writes it (`start` is its start tag, from the prototype)."""
+    return f"{start}<v>{safe_string(value)}</v></c>"
+
+
+def _text_cell(start: str, value: str) -> str:
+    """An inline string cell as openpyxl writes it."""
+    if value == "":
+        return f"{start}</c>"
+    space = ' xml:space="preserve"' if value != value.strip() else ""
+    return f"{start}<is><t{space}>{_escape(value)}</t></is></c>"
+
+
+@dataclass(frozen=True)
+class _Hole:
+    """A place in a part to fill: a whole cell (by coordinate) or a literal sentinel."""
+
+    key: object
+    start: int
+    end: int
+    tag: str = ""  # a cell's start tag
+
+
+class _Cut:
+    """A part cut at its holes: render by joining the static pieces with the filled holes."""
+
+    def __init__(self, xml: str, cells: dict[str, object], tokens: dict[str, object]) -> None:
+        holes: list[_Hole] = []
+        for coord, key in cells.items():
+            start = _unique(xml, f'<c r="{coord}"')
+            end = xml.index("</c>", start) + len("</c>")
+            holes.append(_Hole(key, start, end, xml[start : xml.index(">", start) + 1]))
+        for token, key in tokens.items():
+            start = _unique(xml, token)
+            holes.append(_Hole(key, start, start + len(token)))
+        holes.sort(key=lambda h: h.start)
+        self.pieces: list[str] = []
+        self.holes: list[_Hole] = holes
+        at = 0
+        for h in holes:
+            if h.start < at:
+                raise StampError("overlapping sentinels")
+            self.pieces.append(xml[at : h.start])
+            at = h.end
+        self.pieces.append(xml[at:])
+
+    def render(self, fill: Callable[[_Hole], str]) -> bytes:
+        out = [self.pieces[0]]
+        for hole, piece in zip(self.holes, self.pieces[1:], strict=True):
+            out.append(fill(hole))
+            out.append(piece)
+        return "".join(out).encode("utf-8")
+
+
+def _kinds(content: SheetValues) -> dict[tuple[int, int], type]:
+    """Which cells hold text and which numbers (a non-finite number fits no prototype)."""
+    out: dict[tuple[int, int], type] = {}
+    for rc, value in content.cells.items():
+        if isinstance(value, str):
+            out[rc] = str
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            out[rc] = float if math.isfinite(value) else type(None)
+        else:
+            out[rc] = type(value)
+    return out
+
+
+def _unique(xml: str, token: str) -> int:
+    if xml.count(token) != 1:
+        raise StampError(f"sentinel {token!r} found {xml.count(token)} times")
+    return xml.index(token)
+
+
+class TemplateStamper:
+    """Writes any cost center's template of one control workbook by stamping a prototype.
+
+    `sample` is any cost center's target: it tells which cells hold numbers and which text.
+    """
+
+    def __init__(self, ref: Reference, sample: CostCenterTarget) -> None:
+        self.ref = ref
+        self.password = ref.config.templates.password
+        self._kinds = _kinds(sheet_values(sample, ref))
+        if not set(self._kinds.values()) <= {str, float}:
+            raise StampError("the sample cost center has values no prototype can hold")
+        cells: dict[tuple[int, int], object] = {}
+        for i, (rc, kind) in enumerate(self._kinds.items()):
+            cells[rc] = FIRST_NUMBER + 1000 * i if kind is float else f"HBSTAMP{i}X"
+        footer = "HBSTAMPFOOTERX"
+        meta = {key: f"HBSTAMPMETA{i}X" for i, key in enumerate(META_KEYS) if key != "fingerprint"}
+        wb, meta = assemble_template(SheetValues(cells, CAP, footer), meta, self.password)
+        self._locked = self._locked_plan(locked_lines(wb.worksheets[0]), cells)
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        with zipfile.ZipFile(buffer) as z:
+            self._parts = {i.filename: z.read(i) for i in z.infolist()}
+        self._budget = _Cut(
+            self._parts[BUDGET_PART].decode("utf-8"),
+            {_coordinate(rc): rc for rc in cells},
+            {f"{CAP:.15g}": "cap", f"{CAP:,.15g}": "cap_text", footer: "footer"},
+        )
+        self._meta = _Cut(
+            self._parts[META_PART].decode("utf-8"),
+            {f"B{i}": key for i, key in enumerate(META_KEYS, start=2)},
+            {},
+        )
+
+    @staticmethod
+    def _locked_plan(
+        lines: list[str], cells: dict[tuple[int, int], object]
+    ) -> list[tuple[str, tuple[int, int] | None, str]]:
+        """The fingerprint's lines: (coordinate, dynamic cell or None, static normalised text)."""
+        dynamic = {_coordinate(rc): rc for rc in cells}
+        plan = []
+        for line in lines:
+            coord, text = line.split("=", 1)
+            plan.append((coord, dynamic.get(coord), text))
+        return plan
+
+    def _fingerprint(self, content: SheetValues) -> str:
+        lines = []
+        for coord, rc, text in self._locked:
+            if rc is not None:
+                text = normalise(content.cells.get(rc))
+                if text is None:
+                    continue
+            lines.append(f"{coord}={text}")
+        return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+    def stamp(
+        self,
+        t: CostCenterTarget,
+        template_id: str | None = None,
+        generated_at: dt.datetime | None = None,
+    ) -> tuple[dict[str, bytes], dict[str, str]]:
+        """One cost center's template parts (in package order) and its metadata."""
+        content = sheet_values(t, self.ref)
+        if _kinds(content) != self._kinds:
+            raise StampError(f"{t.cost_center.cost_center_code}: values do not fit the prototype")
+        meta = template_meta(t, self.ref, template_id, generated_at)
+        meta["fingerprint"] = self._fingerprint(content)
+
+        def budget(hole: _Hole) -> str:
+            if hole.key == "cap":
+                return f"{content.cap:.15g}"
+            if hole.key == "cap_text":
+                return f"{content.cap:,.15g}"
+            if hole.key == "footer":
+                return _escape(content.footer)
+            value = content.cells[hole.key]
+            if isinstance(value, str):
+                return _text_cell(hole.tag, value)
+            return _number_cell(hole.tag, value)
+
+        def meta_cell(hole: _Hole) -> str:
+            return _text_cell(hole.tag, meta[hole.key])
+
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+        parts = dict(self._parts)  # package order kept
+        parts[BUDGET_PART] = self._budget.render(budget)
+        parts[META_PART] = self._meta.render(meta_cell)
+        parts[CORE_PART] = TIMESTAMP.sub(rb"\g<1>" + now + rb"\g<2>", parts[CORE_PART])
+        return parts, meta
+
+    def write(
+        self,
+        path: Path,
+        t: CostCenterTarget,
+        template_id: str | None = None,
+        generated_at: dt.datetime | None = None,
+    ) -> dict[str, str]:
+        """Write one template atomically (as `writer.write_template` does); returns its metadata."""
+        parts, meta = self.stamp(t, template_id, generated_at)
+
+        def save(tmp: str) -> None:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+                for name, data in parts.items():
+                    z.writestr(name, data)
+
+        atomic_save(path, save)
+        return meta

@@ -1,0 +1,210 @@
+"""Monthly variance triggers: Decision Guide thresholds turn variances into action items.
+
+A line item of a cost center triggers in a month when its unfavourable variance against the
+flexible budget (cost over it, revenue under it) reaches both thresholds of Decision Guide level 1
+(`divergence.escalation`, the same `>=` rule as the workshop). An action opens at the level the
+breach reaches, owned by the cost center's manager and due 30 days after the month end. Open
+actions carry from month to month until someone closes them on the Actions sheet; a new breach of
+the same cost center and line item in a later month while its action is open escalates it to the
+next Decision Guide level. Re-running a month never escalates twice.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .control.book import ControlBook
+from .divergence import escalation
+from .errors import HybridBudgetError
+from .findings import Finding, Severity
+from .model import EscalationLevel
+from .model.line_items import LINE_ITEM_NAMES
+from .workbook.read import read_block
+from .workbook.spec import Block, Column, Sheet
+
+ACTIONS_SHEET = "Actions"
+ACTIONS_BLOCK = "Action items (open items carry over until closed)"
+OPEN, CLOSED = "open", "closed"
+STATUSES = (OPEN, CLOSED)
+DUE_DAYS = 30
+ACTION_COLUMNS = (
+    Column("Action", "id", width=10),
+    Column("Opened", "opened", width=9),
+    Column("Cost center", "cost_center", width=12),
+    Column("Cost center name", "cost_center_name", width=24),
+    Column("Owner", "owner", width=18),
+    Column("Line item", "line_item", width=9),
+    Column("What crossed which threshold", "trigger", width=60),
+    Column("Variance $", "variance", "money", width=13),
+    Column("Variance %", "variance_pct", "pct", width=9),
+    Column("Level", "level", "int", width=6),
+    Column("Escalated to", "escalated_to", width=20),
+    Column("Due", "due", "date", width=11),
+    Column("Status", "status", width=9, editable=True, choices=STATUSES),
+    Column("Closed on", "closed_on", "date", width=11, editable=True),
+    Column("Note", "note", width=34, editable=True),
+    Column("Breaches", "breaches", "int", width=8),
+    Column("Last breach", "last_breach", width=10),
+    Column("History", "history", width=60),
+)
+ACTION_KEYS = [c.key for c in ACTION_COLUMNS]
+
+
+@dataclass(frozen=True)
+class Breach:
+    """An unfavourable variance against the flexible budget that reached level 1."""
+
+    cost_center: str
+    line_item: str
+    month: str
+    flex: float
+    actual: float
+    level: int  # the highest Decision Guide level both of whose thresholds it reaches
+
+    @property
+    def variance(self) -> float:
+        return round(self.actual - self.flex, 2)
+
+    @property
+    def share(self) -> float | None:
+        return self.variance / abs(self.flex) if self.flex else None
+
+
+def level_reached(variance: float, flex: float, levels: Sequence[EscalationLevel]) -> int:
+    """0 below level 1, else the Decision Guide level (1-based position) both thresholds reach."""
+    role = escalation(variance, flex, levels)
+    return next((i for i, lv in enumerate(levels, 1) if lv.role == role), 0) if role else 0
+
+
+def find_breaches(
+    rows: pd.DataFrame, month: str, levels: Sequence[EscalationLevel]
+) -> list[Breach]:
+    """Breaches among rows of cost_center, line_item, flex, actual (dollars) of one month."""
+    out = []
+    for r in rows.itertuples(index=False):
+        variance = round(r.actual - r.flex, 2)
+        unfavourable = variance < 0 if r.line_item == "REV" else variance > 0
+        level = level_reached(variance, r.flex, levels) if unfavourable else 0
+        if level:
+            out.append(Breach(r.cost_center, r.line_item, month, r.flex, r.actual, level))
+    return out
+
+
+def describe(b: Breach, first: EscalationLevel) -> str:
+    """e.g. 'Supplies 12.4% and $61,200 over flexible budget; threshold 5% and $50,000'."""
+    side = "under" if b.variance < 0 else "over"
+    pct = f"{abs(b.share):.1%} and " if b.share is not None else ""
+    budget = "flexible budget" if b.share is not None else "a flexible budget of $0"
+    return (
+        f"{LINE_ITEM_NAMES[b.line_item]} {pct}${abs(b.variance):,.0f} {side} {budget} in "
+        f"{b.month}; threshold {first.pct:.0%} and ${first.amount:,.0f}"
+    )
+
+
+def due_date(month: str) -> dt.date:
+    """30 days after the month end."""
+    year, m = int(month[:4]), int(month[5:7])
+    return dt.date(year, m, calendar.monthrange(year, m)[1]) + dt.timedelta(days=DUE_DAYS)
+
+
+def read_actions(book: ControlBook) -> pd.DataFrame:
+    """The Actions sheet as it stands (typed status, closed on and notes kept); a status that is
+    neither open nor closed is refused with its cell."""
+    if ACTIONS_SHEET not in book.sheet_names:
+        return pd.DataFrame(columns=ACTION_KEYS)
+    table = read_block(book.rows(ACTIONS_SHEET), ACTIONS_SHEET, book.file, ACTIONS_BLOCK,
+                       ACTION_COLUMNS)  # fmt: skip
+    bad = []
+    for i, row in enumerate(table.rows):
+        status = str(row["status"] or OPEN).strip().lower()
+        if status not in STATUSES:
+            bad.append(Finding(code="BAD_ACTION_STATUS", severity=Severity.ERROR,
+                               message=f"action {row['id']}: status {row['status']!r} is not "
+                               "open or closed", file=book.file, sheet=ACTIONS_SHEET,
+                               cell=table.cell(i, "status"), value=str(row["status"])))  # fmt: skip
+        row["status"] = status
+    if bad:
+        raise HybridBudgetError.from_findings(bad, "Some actions cannot be read")
+    frame = pd.DataFrame(table.rows, columns=ACTION_KEYS)
+    text = [c.key for c in ACTION_COLUMNS if c.kind == "text"]
+    frame[text] = frame[text].astype(object).where(frame[text].notna(), "")
+    for key in ("level", "breaches"):
+        frame[key] = pd.to_numeric(frame[key]).fillna(0).astype(int)
+    return frame
+
+
+def _next_id(actions: pd.DataFrame) -> int:
+    numbers = [int(str(i)[4:]) for i in actions["id"] if str(i).startswith("ACT-")
+               and str(i)[4:].isdigit()]  # fmt: skip
+    return max(numbers, default=0) + 1
+
+
+def update_actions(
+    actions: pd.DataFrame,
+    breaches: Sequence[Breach],
+    levels: Sequence[EscalationLevel],
+    names: Mapping[str, tuple[str, str]],
+) -> tuple[pd.DataFrame, list[str]]:
+    """Actions after a month's breaches: new ones opened, open ones breached again escalated.
+
+    `names`: cost center -> (cost center name, manager). Returns the actions and what changed.
+    """
+    rows: list[dict[str, Any]] = [dict(r) for r in actions.to_dict("records")]
+    is_open = {(r["cost_center"], r["line_item"]): r for r in rows if r["status"] == OPEN}
+    counted: dict[tuple[str, str], str] = {}  # newest month already counted, open or closed
+    for r in rows:
+        key = (r["cost_center"], r["line_item"])
+        counted[key] = max(counted.get(key, ""), str(r["last_breach"] or ""))
+    top = len(levels)
+    changes: list[str] = []
+    seq = _next_id(actions)
+    for b in breaches:
+        text = describe(b, levels[0])
+        row = is_open.get((b.cost_center, b.line_item))
+        if counted.get((b.cost_center, b.line_item), "") >= b.month:
+            continue  # this month (or a later one) was already counted: re-runs change nothing
+        if row is None:
+            name, owner = names.get(b.cost_center, ("", ""))
+            row = {"id": f"ACT-{seq:04d}", "opened": b.month, "cost_center": b.cost_center,
+                   "cost_center_name": name, "owner": owner, "line_item": b.line_item,
+                   "level": b.level, "status": OPEN, "closed_on": None, "note": None,
+                   "breaches": 0, "last_breach": "", "history": ""}  # fmt: skip
+            seq += 1
+            rows.append(row)
+            event = f"{b.month}: opened at level {b.level} ({levels[b.level - 1].role})"
+        else:
+            level = min(top, max(int(row["level"] or 1) + 1, b.level))
+            event = (
+                f"{b.month}: breached again, escalated to level {level} ({levels[level - 1].role})"
+            )
+            row["level"] = level
+        row |= {"trigger": text, "variance": b.variance, "variance_pct": b.share,
+                "escalated_to": levels[int(row["level"]) - 1].role, "due": due_date(b.month),
+                "breaches": int(row["breaches"] or 0) + 1, "last_breach": b.month,
+                "history": "; ".join(h for h in (row["history"], event) if h)}  # fmt: skip
+        changes.append(f"{row['id']} {b.cost_center} {b.line_item} {event}")
+    return pd.DataFrame(rows, columns=ACTION_KEYS), changes
+
+
+def actions_sheet(actions: pd.DataFrame, month: str, levels: Sequence[EscalationLevel]) -> Sheet:
+    first = levels[0]
+    n_open = int((actions["status"] == OPEN).sum()) if len(actions) else 0
+    return Sheet(
+        ACTIONS_SHEET,
+        f"Actions: variance triggers through {month}",
+        (Block(ACTIONS_BLOCK, ACTION_COLUMNS, actions),),
+        notes=(
+            f"{n_open} open of {len(actions)}. A cost or revenue line triggers when its "
+            f"unfavourable variance against the flexible budget reaches {first.pct:.0%} and "
+            f"${first.amount:,.0f} in a month (Decision Guide level 1); due {DUE_DAYS} days "
+            "after the month end.",
+            "Type the Status (closed), Closed on and Note; they are kept. A new breach of an "
+            "open item in a later month escalates it one Decision Guide level.",
+        ),
+    )

@@ -1,0 +1,264 @@
+"""Data rows rendered straight to XML, for sheets of tens of thousands of rows.
+
+openpyxl's write-only writer spends about 20 microseconds per cell (a cell object, then its XML
+through lxml). `xlsx.write_sheet` hands a block's data rows to a `DeferredRows` instead: openpyxl
+writes an empty placeholder row for each, and everything else as before (titles, headers,
+totals, widths, filters, validations, hyperlinks, styles). This module does for the data rows
+exactly what openpyxl would have done, cell by cell:
+
+- styles: the same prototype StyleArray objects registered in the workbook in the same order
+  (the first link of a column switches that column's prototype to the link font, as
+  `cell.font = ...` on a shared style array does), so styles.xml and every style id match;
+- values: openpyxl's typing (numbers, booleans, text, error codes, "=" text kept as text),
+  `check_string` (32,767 characters, illegal characters refused) and `safe_string`;
+- hyperlinks: registered with the sheet in the order openpyxl writes them.
+
+The rows are then rendered as XML text and spliced over the placeholders, in the form the sheet
+has in the end: openpyxl's own (`raw`) for a new workbook, or as `package.transplant` re-serialises
+it with lxml for an update. Values openpyxl would turn into dates (or refuse) raise `Unrenderable`:
+the caller writes that workbook the slow way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.compat import safe_string
+from openpyxl.compat.numbers import NUMERIC_TYPES
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import IllegalCharacterError
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+
+from . import styles
+from .spec import Block, _missing, _plain
+
+MAX_TEXT = 32767  # openpyxl's check_string truncates text to this length
+
+
+class Unrenderable(Exception):
+    """A value the fast renderer does not reproduce exactly (dates, objects): write the slow way."""
+
+
+def escape(text: str) -> str:
+    """Element text escaped as lxml serialises it."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+def _text(value: str) -> str:
+    """openpyxl's check_string for a str value."""
+    value = value[:MAX_TEXT]
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
+    return value
+
+
+def cell_xml(ref: str, style: str, value: Any, raw: bool) -> str:
+    """One cell as openpyxl's lxml_write_cell writes it (`style`: ' s="n"' or '')."""
+    kind = type(value)
+    # numbers exactly as openpyxl's safe_string formats them ("%.16g", "" for NaN and infinity)
+    if kind is float:
+        number = "" if value != value or value in (math.inf, -math.inf) else "%.16g" % value  # noqa: UP031
+    elif kind is int:
+        number = "%.16g" % value  # noqa: UP031
+    elif value is None:
+        return f'<c r="{ref}"{style} t="n"></c>' if raw else f'<c r="{ref}"{style} t="n"/>'
+    elif kind is str:
+        return _text_cell(ref, style, value, raw)
+    elif isinstance(value, bool):
+        return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>'
+    elif isinstance(value, NUMERIC_TYPES):
+        number = safe_string(value)
+    elif isinstance(value, str):
+        return _text_cell(ref, style, str(value), raw)
+    else:
+        raise Unrenderable(f"{kind.__name__} value")
+    if not number:
+        return (
+            f'<c r="{ref}"{style} t="n"><v></v></c>'
+            if raw
+            else f'<c r="{ref}"{style} t="n"><v/></c>'
+        )
+    return f'<c r="{ref}"{style} t="n"><v>{number}</v></c>'
+
+
+def _text_cell(ref: str, style: str, value: str, raw: bool) -> str:
+    """A text cell: inline string, or an error code (openpyxl types "#N/A" as an error)."""
+    value = _text(value)
+    if value in ERROR_CODES:
+        return f'<c r="{ref}"{style} t="e"><v>{value}</v></c>'
+    if value == "":
+        empty = f'<c r="{ref}"{style} t="inlineStr"'
+        return empty + ("></c>" if raw else "/>")
+    space = ' xml:space="preserve"' if value != value.strip() else ""
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
+
+
+def block_values(block: Block) -> list[list[Any]]:
+    """Block.values(), column by column: whole numeric columns converted at once."""
+    frame, n = block.rows, len(block.rows)
+    cols: list[list[Any]] = []
+    for c in block.columns:
+        if c.key not in frame.columns:
+            cols.append([None] * n)
+            continue
+        series = frame[c.key]
+        kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else ""
+        if kind in "iub" and kind:
+            cols.append(series.to_numpy().tolist())
+        elif kind == "f":
+            array = series.to_numpy()
+            values = array.tolist()
+            for i in np.flatnonzero(np.isnan(array)).tolist():
+                values[i] = None
+            cols.append(values)
+        else:
+            cols.append([None if _missing(v) else _plain(v) for v in series.tolist()])
+    return [list(r) for r in zip(*cols, strict=True)] if cols else []
+
+
+@dataclass
+class _Run:
+    """One block's data rows: where they start, their values and each cell's style id."""
+
+    first_row: int
+    values: list[list[Any]]
+    styles: list[int | None]  # scratch style id per column (None: written without a style)
+    varying: dict[int, list[int | None]]  # per-row style ids of columns whose style varies
+
+    def row_styles(self, r: int) -> list[int | None]:
+        if not self.varying:
+            return self.styles
+        ids = list(self.styles)
+        for i, column in self.varying.items():
+            ids[i] = column[r]
+        return ids
+
+
+@dataclass
+class DeferredRows:
+    """Data rows held back from openpyxl, by sheet, to be rendered and spliced in later."""
+
+    runs: dict[str, list[_Run]] = field(default_factory=dict)
+
+    def block(
+        self,
+        ws: Worksheet,
+        append: Callable[[list[object]], None],
+        first_row: int,
+        block: Block,
+        proto: Callable[[int, str], WriteOnlyCell],
+        kinds: Sequence[str],
+        per_row: dict[int, list[str]],
+        links: dict[int, list[object]],
+    ) -> None:
+        """Register the block's data rows as openpyxl would write them; write placeholders.
+
+        Only columns with per-row kinds or links can change style after the first row, so only
+        they are looked at again on later rows.
+        """
+        registry = ws.parent._cell_styles
+        seen: dict[int, tuple[int, int]] = {}  # id(style array) -> (its font when added, id)
+
+        def style_id(array: StyleArray) -> int | None:
+            if not any(array):
+                return None
+            known = seen.get(id(array))
+            if known is None or known[0] != array.fontId:
+                known = (array.fontId, registry.add(array))
+                seen[id(array)] = known
+            return known[1]
+
+        values = block_values(block)
+        varying = sorted(set(per_row) | set(links))
+        run = _Run(first_row, values, [], {i: [] for i in varying})
+        arrays: list[StyleArray] = []
+        for r, row in enumerate(values):
+            columns = range(len(row)) if r == 0 else varying
+            for i in columns:
+                array = proto(i, per_row[i][r] if i in per_row else kinds[i])._style
+                if r == 0:
+                    arrays.append(array)
+                else:
+                    arrays[i] = array
+            for i, targets in links.items():
+                target = targets[r]
+                if not target:
+                    continue
+                if type(target) is not str:
+                    raise Unrenderable("a hyperlink that is not text")
+                if row[i] is None:
+                    row[i] = target
+                ref = f"{get_column_letter(i + 1)}{first_row + r}"
+                ws._hyperlinks.append(Hyperlink(ref=ref, target=target))
+                link = WriteOnlyCell(ws)
+                link._style = arrays[i]  # shared with the prototype, as in openpyxl
+                link.font = styles.LINK_FONT
+            ids = [style_id(arrays[i]) for i in columns]
+            if r == 0:
+                run.styles = ids
+            for i, sid in zip(columns, ids, strict=True):
+                if i in run.varying:
+                    run.varying[i].append(sid)
+            append([])
+        self.runs.setdefault(ws.title, []).append(run)
+
+    def render(
+        self, sheet: str, xf_map: Callable[[int], int], raw: bool
+    ) -> list[tuple[int, int, str]]:
+        """Each block's rows as XML: (first row, last row, text), with final style ids."""
+        out = []
+        empty_row = '<row r="{}"></row>' if raw else '<row r="{}"/>'
+        for run in self.runs.get(sheet, []):
+            parts: list[str] = []
+            width = max(map(len, run.values), default=0)
+            letters = [get_column_letter(i + 1) for i in range(width)]
+            style_text: dict[int | None, str] = {None: ""}
+            for r, row in enumerate(run.values):
+                n = str(run.first_row + r)
+                cells = []
+                for i, (value, sid) in enumerate(zip(row, run.row_styles(r), strict=True)):
+                    if sid is None and value is None:
+                        continue  # empty and unstyled: openpyxl does not write it
+                    style = style_text.get(sid)
+                    if style is None:
+                        style = style_text[sid] = f' s="{xf_map(sid)}"'
+                    cells.append(cell_xml(letters[i] + n, style, value, raw))
+                parts.append(
+                    f'<row r="{n}">{"".join(cells)}</row>' if cells else empty_row.format(n)
+                )
+            last = run.first_row + len(run.values) - 1
+            out.append((run.first_row, last, "".join(parts)))
+        return out
+
+    def splice(self, sheet: str, xml: bytes, xf_map: Callable[[int], int], raw: bool) -> bytes:
+        """The sheet's XML with each placeholder run replaced by its rendered rows."""
+        empty = '<row r="{}"></row>' if raw else '<row r="{}"/>'
+        pieces: list[bytes] = []
+        at = 0
+        for first, last, text in self.render(sheet, xf_map, raw):
+            if last < first:
+                continue
+            placeholder = "".join(empty.format(n) for n in range(first, last + 1)).encode()
+            start = xml.find(placeholder, at)
+            if start < 0:
+                raise Unrenderable(f"{sheet}: placeholder rows {first}-{last} not found")
+            pieces += [xml[at:start], text.encode("utf-8")]
+            at = start + len(placeholder)
+        pieces.append(xml[at:])
+        return b"".join(pieces)
