@@ -7,9 +7,10 @@ totals written anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .drivers import Drivers, Figures, StaffDrivers, compute
@@ -117,15 +118,38 @@ def hierarchy(ref: Reference) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def phase_lines(amounts: Sequence[float], weights: Sequence[float]) -> list[list[float]]:
+    """[money.phase(a, weights) for a in amounts], the largest-remainder split done for all
+    amounts at once (same arithmetic, element by element)."""
+    unit = 100
+    w = np.asarray(weights, dtype=float)
+    if len(w) == 0:
+        return [[] for _ in amounts]
+    if w.sum() <= 0:
+        w = np.ones_like(w)
+    whole = np.array([round(a * unit) for a in amounts], dtype=np.int64)
+    raw = whole[:, None] * w[None, :] / w.sum()
+    base = np.floor(raw).astype(np.int64)
+    short = whole - base.sum(axis=1)
+    order = np.argsort(-(raw - base), axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(len(w))[None, :], axis=1)
+    # phase adds 1 to order[:short]: a negative short (float noise) leaves out the last |short|
+    first = np.where(short >= 0, short, np.maximum(len(w) + short, 0))
+    base += rank < first[:, None]
+    return [[int(b) / unit for b in row] for row in base.tolist()]
+
+
 def monthly_lines(figures: Mapping[str, Figures]) -> pd.DataFrame:
     """cost_center, line_item, annual, m01..m12 for every cost center's figures."""
     rows = []
     for code, fig in figures.items():
-        months = fig.monthly()
-        for li in LINE_ITEM_CODES:
+        amounts = [fig.lines[li] for li in LINE_ITEM_CODES]
+        months = phase_lines(amounts, fig.monthly_volume or (1.0,) * 12)
+        for li, amount, split in zip(LINE_ITEM_CODES, amounts, months, strict=True):
             rows.append(
-                {"cost_center": code, "line_item": li, "annual": fig.lines[li]}
-                | {f"m{i:02d}": v for i, v in enumerate(months[li], 1)}
+                {"cost_center": code, "line_item": li, "annual": amount}
+                | dict(zip(MONTH_KEYS, split, strict=True))
             )
     return pd.DataFrame(rows, columns=["cost_center", "line_item", "annual", *MONTH_KEYS])
 
@@ -153,7 +177,7 @@ def rollup(lines: pd.DataFrame, ref: Reference, included: Iterable[str]) -> pd.D
     zero = [0] * len(MONEY_KEYS)
     out: list[dict] = []
 
-    def emit(level: str, key: str, code: str, label: str, members: pd.Series) -> None:
+    def emit(level: str, key: str, code: str, label: str, members: list[str]) -> None:
         got = sum(1 for c in members if c in inc)
         table = sums[key]
         for li in LINE_ITEM_CODES:
@@ -164,22 +188,25 @@ def rollup(lines: pd.DataFrame, ref: Reference, included: Iterable[str]) -> pd.D
                 | {k: int(v) / 100 for k, v in zip(MONEY_KEYS, vals, strict=True)}
             )  # fmt: skip
 
-    emit("System", "system", "", ref.config.system_name, h.cost_center)
-    for ent, eh in h.groupby("entity_code", sort=False):
-        emit("Entity", "entity_code", ent, eh.entity_name.iloc[0], eh.cost_center)
-        for sl, sh in eh.groupby("service_line_code", sort=False):
-            emit(
-                "Service line",
-                "service_line_code",
-                sl,
-                sh.service_line_name.iloc[0],
-                sh.cost_center,
-            )
-            for row in sh.itertuples(index=False):
-                if row.cost_center in inc:
-                    emit("Cost center", "cost_center", row.cost_center, row.cost_center_name,
-                         pd.Series([row.cost_center]))  # fmt: skip
+    outline = list(zip(h.cost_center, h.cost_center_name, h.service_line_code,
+                       h.service_line_name, h.entity_code, h.entity_name, strict=True))  # fmt: skip
+    emit("System", "system", "", ref.config.system_name, [r[0] for r in outline])
+    for ent, erows in _groups(outline, 4).items():
+        emit("Entity", "entity_code", ent, erows[0][5], [r[0] for r in erows])
+        for sl, srows in _groups(erows, 2).items():
+            emit("Service line", "service_line_code", sl, srows[0][3], [r[0] for r in srows])
+            for code, name, *_ in srows:
+                if code in inc:
+                    emit("Cost center", "cost_center", code, name, [code])
     return pd.DataFrame(out)
+
+
+def _groups(rows: list[tuple], key: int) -> dict[object, list[tuple]]:
+    """Rows grouped by one field, groups and rows in order of appearance (groupby sort=False)."""
+    out: dict[object, list[tuple]] = {}
+    for row in rows:
+        out.setdefault(row[key], []).append(row)
+    return out
 
 
 def total(figures: Iterable[Figures], line: str) -> float:

@@ -42,8 +42,13 @@ def _staff(d: Drivers, **changes: Mapping[str, dict[str, float]]) -> Drivers:
     return dataclasses.replace(d, staffing=staffing)
 
 
-def explain_gap(top_down: Drivers, bottom_up: Drivers) -> dict[str, float]:
-    """Expense gap (bottom-up minus top-down) split into EFFECTS; the values add up to the gap."""
+def explain_gap(
+    top_down: Drivers, bottom_up: Drivers, expenses: tuple[float, float] | None = None
+) -> dict[str, float]:
+    """Expense gap (bottom-up minus top-down) split into EFFECTS; the values add up to the gap.
+
+    `expenses`: compute(top_down).expense and compute(bottom_up).expense when already known.
+    """
     td, bu = top_down, bottom_up
     ratio = bu.annual_volume / td.annual_volume if td.annual_volume else 1.0
     flexed = {j: (1.0 if j in FIXED_JOB_CLASSES else ratio) for j in JOB_CLASSES}
@@ -66,7 +71,8 @@ def explain_gap(top_down: Drivers, bottom_up: Drivers) -> dict[str, float]:
     d4 = dataclasses.replace(
         d3, supplies_per_uos=bu.supplies_per_uos, drugs_per_uos=bu.drugs_per_uos
     )
-    chain = [compute(d).expense for d in (td, d1, d2, d3, d4, bu)]
+    first, last = expenses or (compute(td).expense, compute(bu).expense)
+    chain = [first, *(compute(d).expense for d in (d1, d2, d3, d4)), last]
     cents = [round(x * 100) for x in chain]
     return {key: (cents[i + 1] - cents[i]) / 100 for i, (key, _) in enumerate(EFFECTS)}
 

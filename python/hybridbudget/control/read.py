@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,7 +37,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class FileControlBook:
-    """The control workbook's sheets as rows of values, read on demand (python-calamine: fast)."""
+    """The control workbook's sheets as rows of values, read on demand (python-calamine: fast).
+
+    `read_ahead` parses sheets a step is about to read in background threads (python-calamine
+    releases the GIL, so two big sheets parse at once on two cores).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -48,6 +53,7 @@ class FileControlBook:
         except (CalamineError, OSError, ValueError) as exc:
             raise HybridBudgetError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
         self._rows: dict[str, list[tuple[Any, ...]]] = {}
+        self._pending: dict[str, Future[list[tuple[Any, ...]]]] = {}
 
     @property
     def sheet_names(self) -> list[str]:
@@ -61,16 +67,50 @@ class FileControlBook:
         from .store import update_control
 
         update_control(self.path, sheets, step)
-        self._rows = {n: r for n, r in self._rows.items() if n not in {s.name for s in sheets}}
+        written = {s.name for s in sheets}
+        self._rows = {n: r for n, r in self._rows.items() if n not in written}
+        self._pending = {n: f for n, f in self._pending.items() if n not in written}
         self._book = CalamineWorkbook.from_path(str(self.path))
+
+    def read_ahead(self, sheets: Iterable[str]) -> None:
+        """Start parsing these sheets in the background; rows() then waits for them."""
+        for name in sheets:
+            if (
+                name in self._book.sheet_names
+                and name not in self._rows
+                and name not in self._pending
+            ):
+                self._pending[name] = _READERS.submit(_parse_sheet, self.path, name)
 
     def rows(self, sheet: str) -> list[tuple[Any, ...]]:
         if sheet not in self._book.sheet_names:
             raise HybridBudgetError(f"{self.file}: the sheet '{sheet}' is missing")
         if sheet not in self._rows:
-            raw = self._book.get_sheet_by_name(sheet).to_python()
-            self._rows[sheet] = [tuple(None if v == "" else v for v in r) for r in raw]
+            pending = self._pending.pop(sheet, None)
+            self._rows[sheet] = (
+                pending.result() if pending is not None else _rows(self._book, sheet)
+            )
         return self._rows[sheet]
+
+
+_READERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hb-read")
+
+
+def _rows(book: CalamineWorkbook, sheet: str) -> list[tuple[Any, ...]]:
+    raw = book.get_sheet_by_name(sheet).to_python()
+    return [tuple(None if v == "" else v for v in r) for r in raw]
+
+
+def _parse_sheet(path: Path, sheet: str) -> list[tuple[Any, ...]]:
+    """One sheet's rows, parsed in a worker thread with its own reader."""
+    return _rows(CalamineWorkbook.from_path(str(path)), sheet)
+
+
+def read_ahead(book: ControlBook, sheets: Iterable[str]) -> None:
+    """Tell a backend which sheets a step will read next (the file backend parses them at once)."""
+    ahead = getattr(book, "read_ahead", None)
+    if ahead is not None:
+        ahead(sheets)
 
 
 def _block(
@@ -255,14 +295,20 @@ def read_reference(book: ControlBook) -> Reference:
     )
 
 
+def _is_number(v: Any) -> bool:
+    """A number (not a boolean) or an empty cell."""
+    kind = type(v)
+    if kind is float or kind is int or v is None:
+        return True
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
 def _numbers(table: TableRead, keys: Sequence[str]) -> tuple[pd.DataFrame, list[Finding]]:
     findings: list[Finding] = []
     frame = pd.DataFrame(table.rows)
     for key in keys:
         col = frame[key] if key in frame.columns else pd.Series(dtype=object)
-        ok = col.map(
-            lambda v: (isinstance(v, int | float) and not isinstance(v, bool)) or v is None
-        )
+        ok = pd.Series([_is_number(v) for v in col.tolist()], index=col.index, dtype=bool)
         for i in col.index[~ok]:
             findings.append(
                 Finding(
@@ -314,8 +360,14 @@ def read_history(book: ControlBook, ref: Reference) -> History:
     return History(year=year, monthly=monthly.reset_index(), staffing=staffing.reset_index())
 
 
+# every sheet load_control reads (read ahead, and all read before it returns)
+CONTROL_SHEETS = (L.HISTORY, L.STAFFING_HISTORY, L.ORGANIZATION, L.GUARDRAILS, L.DECISION_GUIDE,
+                  L.JOB_CLASSES_SHEET, L.ACCOUNT_MAP)  # fmt: skip
+
+
 def load_control(control: Path | str | ControlBook) -> tuple[Reference, History]:
     """Everything later steps need from the control workbook, validated."""
     book = open_control(control)
+    read_ahead(book, CONTROL_SHEETS)
     ref = read_reference(book)
     return ref, read_history(book, ref)

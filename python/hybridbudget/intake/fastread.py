@@ -12,6 +12,9 @@ that file with openpyxl instead. How it stays exact:
   WorkSheetParser does (numbers, shared and inline strings, booleans, errors, formula text; merged
   cells hide all but their first cell). Shared or array formulas, dates, unknown cell types, a DTD,
   a part beyond what a template holds, or any parse error raise `Unsupported`.
+- docProps are checked with openpyxl's own readers. The one place it is more lenient than
+  openpyxl: worksheet elements intake does not use (page setup, views, validations, formats) are
+  not parsed, so a malformed one there does not make the file unreadable.
 """
 
 from __future__ import annotations
@@ -28,14 +31,19 @@ from typing import Any
 
 from lxml import etree
 from openpyxl.cell.text import Text
+from openpyxl.packaging.core import DocumentProperties
+from openpyxl.packaging.custom import CustomPropertyList
 from openpyxl.reader.excel import SUPPORTED_FORMATS, ExcelReader
 from openpyxl.reader.strings import read_string_table
+from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.xml.constants import SHARED_STRINGS
+from openpyxl.xml.functions import fromstring
 
 from ..templates.contract import BUDGET_SHEET, META_SHEET, NAMES
 from ..templates.fingerprint import expected_formulas, normalise
+from ..templates.layout import layout
 from ..templates.values import NameRange, name_ranges
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -56,6 +64,8 @@ EMPTY_STRINGS = f'<sst xmlns="{MAIN}"/>'.encode()
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                          remove_comments=True, remove_pis=True, huge_tree=False)  # fmt: skip
 CELL_TYPES = frozenset({"n", "s", "str", "b", "e", "inlineStr"})
+DOCUMENT_PROPERTIES = (("docProps/core.xml", DocumentProperties),
+                       ("docProps/custom.xml", CustomPropertyList))  # fmt: skip
 CACHE_SIZE = 64
 CACHE_COORDINATES = 50_000
 
@@ -73,10 +83,13 @@ class _Static:
     names: dict[str, list[NameRange] | None]  # contract name -> where it points
     locked: tuple[bool, ...]  # per cell format: is the cell locked
     dates: frozenset[int]  # cell formats openpyxl turns numbers into dates with
+    plain: frozenset[int]  # cell formats of the template's own number formats (never dates)
 
 
 _STATIC: OrderedDict[tuple, _Static | None] = OrderedDict()
 _COORDINATES: dict[str, tuple[int, int]] = {}  # "B14" -> (14, 2), shared by every file
+_SHARED: dict[str, str] = {}
+SHARED_TEXTS = 100_000
 
 
 def _static(z: zipfile.ZipFile, names: list[str]) -> _Static:
@@ -123,13 +136,26 @@ def _interpret(z: zipfile.ZipFile, names: list[str]) -> _Static | None:
         return None
     strings = reader.package.find(SHARED_STRINGS)
     locked = tuple(wb._protections[s.protectionId].locked for s in wb._cell_styles)
+    codes = [
+        BUILTIN_FORMATS.get(s.numFmtId, "")
+        if s.numFmtId < BUILTIN_FORMATS_MAX_SIZE
+        else wb._number_formats[s.numFmtId - BUILTIN_FORMATS_MAX_SIZE]
+        for s in wb._cell_styles
+    ]
     return _Static(
         sheets={ws.title: part for ws, part in zip(wb.worksheets, parts, strict=True)},
         strings=strings.PartName[1:] if strings is not None else None,
         names={n.name: name_ranges(wb, n.name) for n in NAMES},
         locked=locked,
         dates=frozenset(wb._date_formats),
+        plain=frozenset(i for i, code in enumerate(codes) if code in _plain_formats()),
     )
+
+
+@cache
+def _plain_formats() -> frozenset[str]:
+    """Number formats no reader takes for dates: General and those of the template's numbers."""
+    return frozenset({"General"} | {s.style.fmt for s in layout().cells.values()} - {"@"})
 
 
 def _xml(z: zipfile.ZipFile, part: str) -> etree._Element:
@@ -142,10 +168,11 @@ def _xml(z: zipfile.ZipFile, part: str) -> etree._Element:
         raise Unsupported(f"{part}: {exc}") from exc
 
 
-def _strings(z: zipfile.ZipFile, part: str | None) -> list[str]:
-    """The shared strings as openpyxl's read_string_table reads them."""
+def _strings(z: zipfile.ZipFile, part: str | None) -> tuple[list[str], bool]:
+    """The shared strings as openpyxl's read_string_table reads them, and whether every one is
+    plain text (one <t>, nothing another reader could read differently)."""
     if part is None:
-        return []
+        return [], True
     root = _xml(z, part)
     items = root.findall(STRING_ITEM)
     if sum(1 for _ in root.iter(STRING_ITEM)) != len(items):
@@ -154,9 +181,9 @@ def _strings(z: zipfile.ZipFile, part: str | None) -> list[str]:
     for si in items:
         text = _plain(si)
         if text is None:  # runs, phonetics: openpyxl's own reading
-            return read_string_table(io.BytesIO(z.read(part)))
+            return read_string_table(io.BytesIO(z.read(part))), False
         out.append(text.replace("x005F_", ""))
-    return out
+    return out, True
 
 
 def _plain(node: etree._Element) -> str | None:
@@ -181,6 +208,7 @@ class _Sheet:
     values: dict[tuple[int, int], Any]
     styles: dict[tuple[int, int], int]
     protected: bool
+    stored: dict[tuple[int, int], Any]  # what a reader of stored results sees (ASK: unsure)
 
     def get(self, row: int, col: int) -> Any:
         return self.values.get((row, col))
@@ -199,6 +227,8 @@ def _protected(root: etree._Element) -> bool:
     for el in root.iter(PROTECTION):
         raw = el.get("sheet")
         value = False if raw is None or raw in ("false", "f", "0") else bool(raw)
+        if el.get("password") is not None:  # openpyxl sets the password, which protects
+            value = True
     return value
 
 
@@ -215,16 +245,18 @@ def _merged(root: etree._Element) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def _sheet(z: zipfile.ZipFile, part: str, strings: list[str], static: _Static) -> _Sheet:
+def _sheet(z: zipfile.ZipFile, part: str, strings: _Strings, static: _Static) -> _Sheet:
     root = _xml(z, part)
     values: dict[tuple[int, int], Any] = {}
     styles: dict[tuple[int, int], int] = {}
+    stored: dict[tuple[int, int], Any] = {}
     count = len(static.locked)
     for row in root.iter(ROW):
         for c in row:
             if c.tag != CELL:
                 raise Unsupported("a row holding something other than cells")
-            rc, value, style = _cell(c, strings, static, count)
+            rc, value, style, result = _cell(c, strings, static, count)
+            stored[rc] = ASK if rc in values else result  # a repeated cell: unsure
             values[rc] = value
             styles[rc] = style
     for min_row, min_col, max_row, max_col in _merged(root):
@@ -237,13 +269,47 @@ def _sheet(z: zipfile.ZipFile, part: str, strings: list[str], static: _Static) -
         for rc in inside:
             if rc != (min_row, min_col) and rc in values:
                 values[rc] = None
-    return _Sheet(values, styles, _protected(root))
+    return _Sheet(values, styles, _protected(root), stored)
+
+
+_Strings = tuple[list[str], bool]  # shared strings, and whether all are plain
+ASK = object()  # a stored result only python-calamine itself can say
+NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
+
+
+def _stored_text(text: str | None) -> Any:
+    """Text as python-calamine returns it, where that is certain ("" reads as None)."""
+    if text is None or "_x" in text or text != text.strip() or "\r" in text:
+        return ASK  # unescaping and trimming rules another reader may apply
+    return text or None
+
+
+def _stored(kind: str, text: str | None, inline: etree._Element | None, style: int,
+            strings: _Strings, static: _Static) -> Any:  # fmt: skip
+    """A cell's stored result as python-calamine reads it (intake's `_cached`), or ASK."""
+    if kind == "inlineStr":
+        return _stored_text(_plain(inline) if inline is not None else None)
+    if not text:
+        return None  # no stored result: a formula never calculated, an empty cell
+    if kind == "n":
+        return float(text) if style in static.plain and NUMBER.fullmatch(text) else ASK
+    if kind == "b":
+        return {"0": False, "1": True}.get(text, ASK)
+    if kind == "e":
+        return None
+    if kind == "str":
+        return _stored_text(text)
+    items, plain = strings
+    if kind == "s" and plain and text.isdigit() and int(text) < len(items):
+        return _stored_text(items[int(text)])
+    return ASK
 
 
 def _cell(
-    c: etree._Element, strings: list[str], static: _Static, count: int
-) -> tuple[tuple[int, int], Any, int]:
-    """One cell, as WorkSheetParser.parse_cell reads it with data_only=False."""
+    c: etree._Element, strings: _Strings, static: _Static, count: int
+) -> tuple[tuple[int, int], Any, int, Any]:
+    """One cell, as WorkSheetParser.parse_cell reads it with data_only=False, and its stored
+    result."""
     get = c.get
     kind = get("t", "n")
     coord = get("r")
@@ -269,26 +335,27 @@ def _cell(
                 formula = child
         elif tag == INLINE and inline is None:
             inline = child
+    result = _stored(kind, text, inline, style, strings, static)
     if formula is not None:
         if formula.get("t") not in (None, "normal"):
             raise Unsupported("a shared, array or data table formula")
-        return rc, "=" + (formula.text or ""), style
+        return rc, _share("=" + (formula.text or "")), style, result
     if kind == "inlineStr":
-        return rc, (_inline(inline) if inline is not None else None), style
+        return rc, (_inline(inline) if inline is not None else None), style, result
     if not text:
-        return rc, None, style
+        return rc, None, style, result
     try:
         if kind == "n":
             if style in static.dates:
                 raise Unsupported("a date")
-            return rc, _number(text), style
+            return rc, _number(text), style, result
         if kind == "s":
-            return rc, strings[int(text)], style
+            return rc, strings[0][int(text)], style, result
         if kind == "b":
-            return rc, bool(int(text)), style
+            return rc, bool(int(text)), style, result
     except (ValueError, IndexError) as exc:
         raise Unsupported("a value openpyxl may not read") from exc
-    return rc, text, style  # str, e: the text as stored
+    return rc, text, style, result  # str, e: the text as stored
 
 
 @dataclass(frozen=True)
@@ -301,6 +368,7 @@ class PackageRead:
     protected: bool
     fingerprint: str
     locked: dict[str, str]
+    cached: dict[str, list[Any]] | None  # stored results, None where python-calamine must say
 
 
 def _meta(sheet: _Sheet) -> dict[str, str]:
@@ -309,7 +377,7 @@ def _meta(sheet: _Sheet) -> dict[str, str]:
     for r in sorted({r for r, c in sheet.values if r >= 2 and c <= 2}):
         key, value = sheet.get(r, 1), sheet.get(r, 2)
         if key is not None:
-            meta[str(key).strip()] = "" if value is None else str(value).strip()
+            meta[_share(str(key).strip())] = _share("" if value is None else str(value).strip())
     return meta
 
 
@@ -332,12 +400,26 @@ def _locked_lines(sheet: _Sheet, static: _Static) -> Iterator[tuple[str, str]]:
             text = normalise(value)
             if text is None:
                 continue
-        yield f"{_letter(c)}{r}", text
+        yield _reference(r, c), _share(text)
 
 
 @cache
-def _letter(column: int) -> str:
-    return get_column_letter(column)
+def _reference(row: int, column: int) -> str:
+    return f"{get_column_letter(column)}{row}"
+
+
+def _share(text: str) -> str:
+    """One str object for equal texts met in many files (labels, formulas, coordinates).
+
+    A chunk of submissions then pickles each such text once on its way back from a worker, and
+    the parent holds one copy instead of one per file.
+    """
+    found = _SHARED.get(text)
+    if found is None:
+        if len(_SHARED) >= SHARED_TEXTS:
+            return text
+        found = _SHARED[text] = text
+    return found
 
 
 def read_package(path_name: str, data: bytes) -> PackageRead:
@@ -347,16 +429,18 @@ def read_package(path_name: str, data: bytes) -> PackageRead:
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         names = z.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise Unsupported("not a readable package") from exc
-    if len(set(names)) != len(names) or not all(KNOWN_PART.fullmatch(n) for n in names):
-        raise Unsupported("parts beyond a template's")
-    try:
+        if len(set(names)) != len(names) or not all(KNOWN_PART.fullmatch(n) for n in names):
+            raise Unsupported("parts beyond a template's")
+        for part, model in DOCUMENT_PROPERTIES:  # openpyxl reads these too, and may refuse them
+            if part in names:
+                model.from_tree(fromstring(z.read(part)))
         static = _static(z, names)
         strings = _strings(z, static.strings)
         sheets = {name: _sheet(z, part, strings, static) for name, part in static.sheets.items()}
-    except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise Unsupported(f"a damaged part: {exc!r}") from exc
+    except Unsupported:
+        raise
+    except Exception as exc:  # whatever fails here, openpyxl reports it its own way
+        raise Unsupported(f"a damaged package: {exc!r}") from exc
     values: dict[str, list[Any]] = {}
     for name, ranges in static.names.items():
         if ranges is None:
@@ -370,8 +454,25 @@ def read_package(path_name: str, data: bytes) -> PackageRead:
     meta = _meta(sheets[META_SHEET]) if META_SHEET in sheets else {}
     budget = sheets.get(BUDGET_SHEET)
     if budget is None:
-        return PackageRead(meta, values, {}, False, "", {})
+        return PackageRead(meta, values, {}, False, "", {}, {})
     cells = {coord: budget.get(*coordinate_to_tuple(coord)) for coord in expected_formulas()}
     lines = list(_locked_lines(budget, static))
     digest = hashlib.sha256("\n".join(f"{c}={t}" for c, t in lines).encode("utf-8")).hexdigest()
-    return PackageRead(meta, values, cells, bool(budget.protected), digest, dict(lines))
+    return PackageRead(
+        meta, values, cells, bool(budget.protected), digest, dict(lines), _cached(budget)
+    )
+
+
+def _cached(sheet: _Sheet) -> dict[str, list[Any]] | None:
+    """submission._cached without python-calamine: every contract cell's stored result, read
+    from a grid that starts at A1 (the title is there), or None when any of them is unsure."""
+    title = sheet.stored.get((1, 1))
+    if title is ASK or not isinstance(title, str):
+        return None
+    out: dict[str, list[Any]] = {}
+    for n in NAMES:
+        cells = [sheet.stored.get(rc) for rc in layout().names[n.name].cells()]
+        if any(v is ASK for v in cells):
+            return None
+        out[n.name] = cells
+    return out

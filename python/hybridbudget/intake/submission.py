@@ -101,7 +101,7 @@ def read_submission(candidate: Candidate) -> Submission | Finding:
         modified=dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC),
         meta=got.meta,
         values=got.values,
-        cached=_cached(data),
+        cached=got.cached if got.cached is not None else _cached(data),
         cells=got.cells,
         protected=got.protected,
         fingerprint=got.fingerprint,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..batch import batch_step
 from ..bottomup import BottomUp, driver_columns, drivers_row, monthly_lines, rollup
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
@@ -153,6 +154,7 @@ def _capital(result: ValidationResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[c.key for c in CAPITAL_COLUMNS])
 
 
+@batch_step
 def consolidate(
     control: Path | ControlBook, folder: Path, progress: Progress = silent
 ) -> ConsolidationResult:

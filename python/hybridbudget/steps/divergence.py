@@ -9,10 +9,11 @@ from typing import Any
 
 import pandas as pd
 
+from ..batch import batch_step
 from ..bottomup import BottomUp, driver_columns, hierarchy, row_drivers
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
-from ..control.read import load_control
+from ..control.read import CONTROL_SHEETS, load_control, read_ahead
 from ..divergence import DECISIONS, EFFECTS, escalation, explain_gap, line_gaps, rationale_for
 from ..errors import HybridBudgetError
 from ..model.line_items import LINE_ITEM_NAMES
@@ -119,6 +120,8 @@ def divergence_frames(
 ) -> DivergenceResult:
     g = ref.config.guardrails
     h = hierarchy(ref).set_index("cost_center")
+    names = dict(zip(h.index, h.cost_center_name, strict=True))
+    service_lines = dict(zip(h.index, h.service_line_code, strict=True))
     levels = ref.config.escalation
     decisions = decisions or {}
     agenda, effects = [], []
@@ -131,8 +134,8 @@ def divergence_frames(
             agenda.append(
                 {
                     "cost_center": cc,
-                    "cost_center_name": h.loc[cc, "cost_center_name"],
-                    "service_line_code": h.loc[cc, "service_line_code"],
+                    "cost_center_name": names[cc],
+                    "service_line_code": service_lines[cc],
                     "line_item": line,
                     "line_item_name": LINE_ITEM_NAMES[line],
                     "top_down": target,
@@ -145,11 +148,11 @@ def divergence_frames(
                 }
                 | {k: kept.get(k) for k in DECISION_KEYS}
             )
-        fx = explain_gap(td.drivers, bu.drivers)
+        fx = explain_gap(td.drivers, bu.drivers, (td.figures.expense, bu.figures.expense))
         effects.append(
             {
                 "cost_center": cc,
-                "cost_center_name": h.loc[cc, "cost_center_name"],
+                "cost_center_name": names[cc],
                 "td_expense": td.figures.expense,
                 "bu_expense": bu.figures.expense,
                 "expense_gap": sum_cents([bu.figures.expense, -td.figures.expense]),
@@ -229,6 +232,7 @@ def divergence_sheets(result: DivergenceResult, ref: Reference) -> list[Sheet]:
     ]
 
 
+@batch_step
 def divergence(
     control: Path | ControlBook,
     progress: Progress = silent,
@@ -241,6 +245,7 @@ def divergence(
     """
     book = open_control(control)
     progress(f"reading {book.file}")
+    read_ahead(book, (*CONTROL_SHEETS, DRIVERS_SHEET, DIVERGENCE_SHEET))
     ref, history = load_control(book)
     targets = build_targets(ref, history)
     bus = read_bottom_up(book)

@@ -11,19 +11,21 @@ from typing import Any
 
 import pandas as pd
 
-from ..bottomup import MONEY_KEYS, hierarchy
+from ..batch import batch_step
+from ..bottomup import MONEY_KEYS, hierarchy, phase_lines
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
-from ..control.read import load_control
+from ..control.read import CONTROL_SHEETS, load_control, read_ahead
 from ..divergence import ACCEPT, AGREED, DECISIONS, KEEP, line_gaps
 from ..errors import HybridBudgetError
 from ..findings import Finding, Severity
 from ..model.line_items import LINE_ITEM_CODES, LINE_ITEM_NAMES, MONTHS
-from ..money import cents, phase, sum_cents
+from ..money import cents, sum_cents
 from ..progress import Progress, silent
 from ..targets import build_targets
 from ..workbook.read import read_block
 from ..workbook.spec import Block, Column, Sheet
+from .consolidate import DRIVERS_SHEET
 from .divergence import DIVERGENCE_SHEET, read_bottom_up, read_decisions
 
 PLAN_SHEET = "Plan"
@@ -64,8 +66,10 @@ def _bad(table: Any, i: int, key: str, message: str, value: Any) -> Finding:
                    sheet=DIVERGENCE_SHEET, cell=table.cell(i, key), value=str(value))  # fmt: skip
 
 
+@batch_step
 def build_plan(book: ControlBook) -> PlanResult:
     """The plan the decisions on the Divergence sheet imply, recomputed from drivers (no writing)."""
+    read_ahead(book, (*CONTROL_SHEETS, DRIVERS_SHEET, DIVERGENCE_SHEET))
     ref, history = load_control(book)
     targets = build_targets(ref, history)
     bus = read_bottom_up(book)
@@ -75,6 +79,12 @@ def build_plan(book: ControlBook) -> PlanResult:
     g = ref.config.guardrails
     bad: list[Finding] = []
     h = hierarchy(ref).set_index("cost_center")
+    where = {
+        cc: (name, line, entity)
+        for cc, name, line, entity in zip(
+            h.index, h.cost_center_name, h.service_line_code, h.entity_code, strict=True
+        )
+    }
     rows, undecided = [], []
     for cc in h.index:
         td = targets.by_cost_center[cc]
@@ -118,12 +128,12 @@ def build_plan(book: ControlBook) -> PlanResult:
                                       "cell": table.cell(i, "decision") if d else ""})  # fmt: skip
                 else:
                     chosen[line] = (value, "bottom-up (within tolerance)")
-        for line, (amount, source) in chosen.items():
-            months = phase(amount, weights)
+        name, service_line, entity = where[cc]
+        splits = phase_lines([amount for amount, _ in chosen.values()], weights)
+        for (line, (amount, source)), months in zip(chosen.items(), splits, strict=True):
             rows.append(
-                {"cost_center": cc, "cost_center_name": h.loc[cc, "cost_center_name"],
-                 "service_line_code": h.loc[cc, "service_line_code"],
-                 "entity_code": h.loc[cc, "entity_code"], "line_item": line,
+                {"cost_center": cc, "cost_center_name": name, "service_line_code": service_line,
+                 "entity_code": entity, "line_item": line,
                  "line_item_name": LINE_ITEM_NAMES[line], "source": source, "annual": amount}
                 | {f"m{k:02d}": v for k, v in enumerate(months, 1)}
             )  # fmt: skip
@@ -213,6 +223,7 @@ def lock(
     if PLAN_SHEET not in book.sheet_names:
         raise HybridBudgetError(f"{book.file}: no {PLAN_SHEET} sheet: run Apply decisions first")
     progress("recomputing the plan from the decisions")
+    read_ahead(book, (*CONTROL_SHEETS, DRIVERS_SHEET, DIVERGENCE_SHEET, PLAN_SHEET))
     result = build_plan(book)
     on_sheet = read_plan_sheet(book, PLAN_SHEET)
     if plan_hash(on_sheet) != plan_hash(result.plan):

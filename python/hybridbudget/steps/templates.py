@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..batch import batch_step
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.read import load_control
@@ -40,6 +41,7 @@ def _stamper(ref: Reference, sample: list[CostCenterTarget]) -> TemplateStamper 
         return None
 
 
+@batch_step
 def generate_templates(
     control: Path | ControlBook,
     out_dir: Path,

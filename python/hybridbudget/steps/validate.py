@@ -15,6 +15,7 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
+from ..batch import batch_step
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.read import load_control
@@ -98,6 +99,7 @@ def _supersede(subs: list[Submission], findings: dict[str, list[Finding]]) -> se
     return older
 
 
+@batch_step
 def validate_submissions(
     control: Path | ControlBook, folder: Path, progress: Progress = silent
 ) -> ValidationResult:

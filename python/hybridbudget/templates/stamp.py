@@ -23,13 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lxml import etree
 from openpyxl.compat import safe_string
 from openpyxl.utils import get_column_letter
 
 from ..fileio import atomic_save
 from ..sources import Reference
 from ..targets import CostCenterTarget
+from ..workbook.deferred import escape
 from .contract import META_KEYS
 from .fingerprint import locked_lines, normalise
 from .writer import SheetValues, assemble_template, sheet_values, template_meta
@@ -51,10 +51,8 @@ def _coordinate(rc: tuple[int, int]) -> str:
 
 
 def _escape(text: str) -> str:
-    """Text escaped as lxml writes an element's text."""
-    el = etree.Element("t")
-    el.text = text
-    return etree.tostring(el, encoding="unicode")[3:-4]
+    """Text escaped as openpyxl's writer writes it (ASCII, character references beyond)."""
+    return escape(text, ascii_only=True)
 
 
 def _number_cell(start: str, value: object) -> str:

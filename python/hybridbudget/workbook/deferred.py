@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.compat import safe_string
@@ -41,14 +42,16 @@ from . import styles
 from .spec import Block, _missing, _plain
 
 MAX_TEXT = 32767  # openpyxl's check_string truncates text to this length
+RENDER_ROWS = 4096
 
 
 class Unrenderable(Exception):
     """A value the fast renderer does not reproduce exactly (dates, objects): write the slow way."""
 
 
-def escape(text: str) -> str:
-    """Element text escaped as lxml serialises it."""
+def escape(text: str, ascii_only: bool = False) -> str:
+    """Element text escaped as lxml serialises it; `ascii_only`: as openpyxl's own writer does,
+    which writes ASCII with character references for everything else."""
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
@@ -57,6 +60,8 @@ def escape(text: str) -> str:
         text = text.replace(">", "&gt;")
     if "\r" in text:
         text = text.replace("\r", "&#13;")
+    if ascii_only and not text.isascii():
+        text = text.encode("ascii", "xmlcharrefreplace").decode("ascii")
     return text
 
 
@@ -106,7 +111,39 @@ def _text_cell(ref: str, style: str, value: str, raw: bool) -> str:
         empty = f'<c r="{ref}"{style} t="inlineStr"'
         return empty + ("></c>" if raw else "/>")
     space = ' xml:space="preserve"' if value != value.strip() else ""
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{escape(value, raw)}</t></is></c>'
+
+
+def _column_xml(
+    run: _Run, i: int, rows: range, xf_map: Callable[[int], int], raw: bool
+) -> list[str]:
+    """Column i of some rows of a run, one cell text per row ("" where openpyxl writes none)."""
+    letter = get_column_letter(i + 1)
+    values = [run.values[r][i] for r in rows]
+    numbers = [str(run.first_row + r) for r in rows]
+    ids = run.varying.get(i)
+    if ids is None:  # one style down the column: whole columns of numbers go in one pass
+        sid = run.styles[i]
+        style = "" if sid is None else f' s="{xf_map(sid)}"'
+        kinds = {type(v) for v in values}
+        if sid is not None and kinds <= {float, int} and all(v - v == 0 for v in values):
+            head, tail = f'<c r="{letter}', f'"{style} t="n"><v>'
+            texts = ["%.16g" % v for v in values]  # noqa: UP031 (openpyxl's safe_string)
+            return [f"{head}{n}{tail}{t}</v></c>" for n, t in zip(numbers, texts, strict=True)]
+        ids = [sid] * len(rows)
+    else:
+        ids = ids[rows.start : rows.stop]
+    styles: dict[int | None, str] = {None: ""}
+    out = []
+    for n, value, sid in zip(numbers, values, ids, strict=True):
+        if sid is None and value is None:
+            out.append("")  # empty and unstyled: openpyxl does not write it
+            continue
+        style = styles.get(sid)
+        if style is None:
+            style = styles[sid] = f' s="{xf_map(sid)}"'
+        out.append(cell_xml(letter + n, style, value, raw))
+    return out
 
 
 def block_values(block: Block) -> list[list[Any]]:
@@ -127,6 +164,10 @@ def block_values(block: Block) -> list[list[Any]]:
             for i in np.flatnonzero(np.isnan(array)).tolist():
                 values[i] = None
             cols.append(values)
+        elif series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+            missing = series.isna().to_numpy().tolist()
+            cols.append([None if m else v if type(v) is str else _plain(v)
+                         for v, m in zip(series.tolist(), missing, strict=True)])  # fmt: skip
         else:
             cols.append([None if _missing(v) else _plain(v) for v in series.tolist()])
     return [list(r) for r in zip(*cols, strict=True)] if cols else []
@@ -140,14 +181,6 @@ class _Run:
     values: list[list[Any]]
     styles: list[int | None]  # scratch style id per column (None: written without a style)
     varying: dict[int, list[int | None]]  # per-row style ids of columns whose style varies
-
-    def row_styles(self, r: int) -> list[int | None]:
-        if not self.varying:
-            return self.styles
-        ids = list(self.styles)
-        for i, column in self.varying.items():
-            ids[i] = column[r]
-        return ids
 
 
 @dataclass
@@ -225,25 +258,16 @@ class DeferredRows:
         out = []
         empty_row = '<row r="{}"></row>' if raw else '<row r="{}"/>'
         for run in self.runs.get(sheet, []):
-            parts: list[str] = []
             width = max(map(len, run.values), default=0)
-            letters = [get_column_letter(i + 1) for i in range(width)]
-            style_text: dict[int | None, str] = {None: ""}
-            for r, row in enumerate(run.values):
-                n = str(run.first_row + r)
-                cells = []
-                for i, (value, sid) in enumerate(zip(row, run.row_styles(r), strict=True)):
-                    if sid is None and value is None:
-                        continue  # empty and unstyled: openpyxl does not write it
-                    style = style_text.get(sid)
-                    if style is None:
-                        style = style_text[sid] = f' s="{xf_map(sid)}"'
-                    cells.append(cell_xml(letters[i] + n, style, value, raw))
-                parts.append(
-                    f'<row r="{n}">{"".join(cells)}</row>' if cells else empty_row.format(n)
-                )
-            last = run.first_row + len(run.values) - 1
-            out.append((run.first_row, last, "".join(parts)))
+            text: list[str] = []
+            for start in range(0, len(run.values), RENDER_ROWS):  # a few thousand rows at a time
+                rows = range(start, min(start + RENDER_ROWS, len(run.values)))
+                columns = [_column_xml(run, i, rows, xf_map, raw) for i in range(width)]
+                for r, cells in zip(rows, zip(*columns, strict=True), strict=True):
+                    n = run.first_row + r
+                    row = "".join(cells)
+                    text.append(f'<row r="{n}">{row}</row>' if row else empty_row.format(n))
+            out.append((run.first_row, run.first_row + len(run.values) - 1, "".join(text)))
         return out
 
     def splice(self, sheet: str, xml: bytes, xf_map: Callable[[int], int], raw: bool) -> bytes:

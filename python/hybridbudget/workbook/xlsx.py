@@ -1,4 +1,9 @@
-"""The file backend: render Sheet specs into an .xlsx with openpyxl (write-only: fast, streamed)."""
+"""The file backend: render Sheet specs into an .xlsx with openpyxl (write-only: fast, streamed).
+
+Blocks' data rows go through `deferred.DeferredRows` (rendered straight to XML, the same bytes
+openpyxl writes) unless a value needs openpyxl itself; then the whole workbook is written cell by
+cell, as `_workbook(sheets, None)` does (the reference the tests compare with).
+"""
 
 from __future__ import annotations
 
@@ -94,18 +99,19 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
         if c.link_from and c.link_from in block.rows.columns
     }
     kinds = [c.kind for c in block.columns]
-    if deferred is not None:
+    if deferred is not None:  # the same cells, rendered to XML by deferred.py
         deferred.block(ws, cur.append, cur.row + 1, block, proto, kinds, per_row, links)
-    for r, values in enumerate(block.values() if deferred is None else ()):
-        cells = [
-            _styled(ws, proto(i, per_row[i][r] if i in per_row else kinds[i]), v)
-            for i, v in enumerate(values)
-        ]
-        for i, targets in links.items():
-            if targets[r]:
-                cells[i].hyperlink = targets[r]
-                cells[i].font = styles.LINK_FONT
-        cur.append(cells)
+    else:
+        for r, values in enumerate(block.values()):
+            cells = [
+                _styled(ws, proto(i, per_row[i][r] if i in per_row else kinds[i]), v)
+                for i, v in enumerate(values)
+            ]
+            for i, targets in links.items():
+                if targets[r]:
+                    cells[i].hyperlink = targets[r]
+                    cells[i].font = styles.LINK_FONT
+            cur.append(cells)
     if block.total_label:
         cur.append(_total_cells(ws, block))
     for i, col in enumerate(block.columns):

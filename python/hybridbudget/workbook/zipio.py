@@ -2,8 +2,9 @@
 
 A step rewrites a few sheets of a control workbook that may hold tens of megabytes of other
 sheets; copying those parts' compressed bytes as they are keeps a step's write proportional to
-what it changes. New parts are deflated like zipfile does (level 6). Archives that would need
-zip64 (4 GB) are out of scope: `copyable` says no, and `Writer.add` refuses them.
+what it changes. New parts are deflated at level 1: about three times faster than zipfile's
+default (6) on sheets of tens of megabytes, for parts about a quarter larger. Archives that would
+need zip64 (4 GB) are out of scope: `copyable` says no, and `Writer.add` refuses them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ LIMIT = 0xFFFFFFFF
 UTF8 = 0x800
 DATA_DESCRIPTOR = 0x08
 ENCRYPTED = 0x01
-LEVEL = 6
+LEVEL = 1
 
 
 def copyable(info: zipfile.ZipInfo) -> bool:
