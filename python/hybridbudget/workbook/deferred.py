@@ -7,8 +7,7 @@ totals, widths, filters, validations, hyperlinks, styles). This module does for 
 exactly what openpyxl would have done, cell by cell:
 
 - styles: the same prototype StyleArray objects registered in the workbook in the same order
-  (the first link of a column switches that column's prototype to the link font, as
-  `cell.font = ...` on a shared style array does), so styles.xml and every style id match;
+  (a link column's prototype carries the link font), so styles.xml and every style id match;
 - values: openpyxl's typing (numbers, booleans, text, error codes, "=" text kept as text),
   `check_string` (32,767 characters, illegal characters refused) and `safe_string`;
 - hyperlinks: registered with the sheet in the order openpyxl writes them.
@@ -38,7 +37,6 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import styles
 from .spec import Block, _missing, _plain
 
 MAX_TEXT = 32767  # openpyxl's check_string truncates text to this length
@@ -239,9 +237,6 @@ class DeferredRows:
                     row[i] = target
                 ref = f"{get_column_letter(i + 1)}{first_row + r}"
                 ws._hyperlinks.append(Hyperlink(ref=ref, target=target))
-                link = WriteOnlyCell(ws)
-                link._style = arrays[i]  # shared with the prototype, as in openpyxl
-                link.font = styles.LINK_FONT
             ids = [style_id(arrays[i]) for i in columns]
             if r == 0:
                 run.styles = ids

@@ -170,6 +170,8 @@ class _StyleMerger:
     """Appends the scratch workbook's cell formats to the target's styles.xml, remapping ids."""
 
     def __init__(self, target: bytes, source: bytes) -> None:
+        self.original = target
+        self.changed = False  # nothing appended: styles.xml is kept byte for byte
         self.dst = _parse(target)
         self.src = _parse(source)
         self.xf_map: dict[int, int] = {}
@@ -199,6 +201,7 @@ class _StyleMerger:
                 return i
         section.append(_parse(etree.tostring(element)))
         section.set("count", str(len(section)))
+        self.changed = True
         return len(section) - 1
 
     def _numfmt(self, fmt_id: int) -> int:
@@ -222,6 +225,7 @@ class _StyleMerger:
         new_id = max([int(n.get("numFmtId")) for n in dst] + [163]) + 1
         etree.SubElement(dst, q("numFmt"), numFmtId=str(new_id), formatCode=code)
         dst.set("count", str(len(dst)))
+        self.changed = True
         return new_id
 
     def _component(self, tag: str, index: int) -> int:
@@ -243,7 +247,7 @@ class _StyleMerger:
             self.dxf_map[i] = self._append("dxfs", dxf)
 
     def styles(self) -> bytes:
-        return _dump(self.dst)
+        return _dump(self.dst) if self.changed else self.original
 
 
 def _shared_strings(pkg: _Package) -> list[str]:

@@ -81,7 +81,8 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
             protos[(i, kind)] = _cell(
                 ws,
                 None,
-                font=styles.BODY_FONT,
+                # a link column looks like links throughout (one style per column, no mutation)
+                font=styles.LINK_FONT if col.link_from else styles.BODY_FONT,
                 number_format=NUMBER_FORMATS[kind],
                 border=styles.GRID,
                 **extra,
@@ -110,7 +111,6 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
             for i, targets in links.items():
                 if targets[r]:
                     cells[i].hyperlink = targets[r]
-                    cells[i].font = styles.LINK_FONT
             cur.append(cells)
     if block.total_label:
         cur.append(_total_cells(ws, block))
