@@ -15,7 +15,6 @@ import pandas as pd
 
 from .drivers import Drivers, Figures, StaffDrivers, compute
 from .model.line_items import JOB_CLASSES, LINE_ITEM_CODES, LINE_ITEM_NAMES, MONTHS
-from .money import sum_cents
 from .sources import Reference
 from .workbook.spec import Column
 
@@ -207,7 +206,3 @@ def _groups(rows: list[tuple], key: int) -> dict[object, list[tuple]]:
     for row in rows:
         out.setdefault(row[key], []).append(row)
     return out
-
-
-def total(figures: Iterable[Figures], line: str) -> float:
-    return sum_cents([f.lines[line] for f in figures])

@@ -25,11 +25,6 @@ def cents(value: float) -> float:
     return round_to(value, 2)
 
 
-def to_cents(value: float) -> int:
-    """A money amount as an integer number of cents."""
-    return int(Decimal(repr(float(value))).scaleb(2).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 def cents_array(values: np.ndarray | Sequence[float]) -> np.ndarray:
     """Vector form of `cents` (half away from zero)."""
     arr = np.asarray(values, dtype=float)

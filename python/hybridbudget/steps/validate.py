@@ -21,7 +21,7 @@ from ..control.book import ControlBook, open_control
 from ..control.read import load_control
 from ..errors import HybridBudgetError
 from ..fileio import atomic_save, atomic_write_text
-from ..findings import Finding, Severity, findings_frame
+from ..findings import Finding, Severity, findings_frame, has_errors
 from ..intake.checks import Context, review
 from ..intake.files import Candidate, discover, finding, sniff
 from ..intake.parallel import map_in_order, worker_count
@@ -58,7 +58,7 @@ class ValidationResult:
 
     @property
     def has_errors(self) -> bool:
-        return any(f.severity is Severity.ERROR for f in self.findings)
+        return has_errors(self.findings)
 
     def summary(self) -> str:
         n = Counter(f.status for f in self.files)
