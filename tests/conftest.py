@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hybridbudget.libreoffice import soffice
 from hybridbudget.paths import BUNDLED_SAMPLE
+from hybridbudget.workbook.libreoffice import soffice
 
 needs_libreoffice = pytest.mark.skipif(
     soffice() is None, reason="LibreOffice headless (soffice) is not installed"
@@ -42,8 +42,8 @@ def sample_copy(tmp_path: Path, sample_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def control_targets(control_path: Path):
     """The control workbook's reference data and top-down targets (read-only)."""
-    from hybridbudget.control.read import load_control
-    from hybridbudget.targets import build_targets
+    from hybridbudget.control.load import load_control
+    from hybridbudget.engine.targets import build_targets
 
     ref, history = load_control(control_path)
     return ref, build_targets(ref, history)

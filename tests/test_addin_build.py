@@ -30,7 +30,7 @@ from hybridbudget.addin import build
 from hybridbudget.addin.buttons import BUTTONS
 from hybridbudget.addin.cfb import compound_file
 from hybridbudget.addin.ovba import Module, compress, decrypt, encrypt
-from hybridbudget.libreoffice import soffice
+from hybridbudget.workbook.libreoffice import soffice
 
 VBA_DIR = build.VBA_DIR
 RIBBON_NS = {"r": build.RIBBON_NS}

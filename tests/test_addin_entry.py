@@ -250,7 +250,7 @@ def only_alert(excel: Excel, mode: str) -> str:
 
 def test_backends_render_the_same_sheet(control_copy: Path) -> None:
     """One spec with every feature, written by the file backend and by the live backend."""
-    from hybridbudget.control.read import FileControlBook
+    from hybridbudget.control.file_book import FileControlBook
     from hybridbudget.workbook.spec import Block, Column, Sheet
     from hybridbudget.workbook.xlwings_book import XlwingsControlBook
 

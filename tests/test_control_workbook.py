@@ -12,14 +12,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from hybridbudget.control import layout as L
-from hybridbudget.control.read import load_control
+from hybridbudget.control import schema as L
+from hybridbudget.control.load import load_control
+from hybridbudget.engine.targets import build_targets
 from hybridbudget.errors import HybridBudgetError
 from hybridbudget.model.line_items import HOURS_PER_FTE, JOB_CLASSES, LINE_ITEM_CODES
 from hybridbudget.sample import write_sample
-from hybridbudget.sources import load_sources
+from hybridbudget.sources.readers import load_sources
 from hybridbudget.steps.init import init_control
-from hybridbudget.targets import build_targets
 from sheets import block_frame, cents
 
 

@@ -9,10 +9,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from hybridbudget.bottomup import MONTH_KEYS
 from hybridbudget.control.audit import AUDIT_BLOCK, AUDIT_COLUMNS, AUDIT_SHEET
-from hybridbudget.divergence import ACCEPT, AGREED, EFFECTS, KEEP
-from hybridbudget.drivers import compute
+from hybridbudget.engine.drivers import compute
+from hybridbudget.engine.gaps import ACCEPT, AGREED, EFFECTS, KEEP
+from hybridbudget.engine.rollup import MONTH_KEYS
 from hybridbudget.errors import HybridBudgetError
 from hybridbudget.intake.files import Candidate
 from hybridbudget.intake.submission import read_submission

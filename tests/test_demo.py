@@ -38,7 +38,7 @@ def test_demo_runs_the_whole_cycle_and_says_where_to_look(tmp_path: Path):
     assert steps[-1] not in ("init", "lock")  # monitoring steps follow the lock
     assert (out / "dashboard.xlsx").is_file()
     assert list((out / "powerbi").glob("*.parquet"))
-    from hybridbudget.control.read import FileControlBook
+    from hybridbudget.control.file_book import FileControlBook
 
     book = FileControlBook(out / "control.xlsx")
     locked = P.read_plan_sheet(book, "Locked Plan v1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hybridbudget.cli import parser
@@ -42,3 +43,14 @@ def test_readme_names_the_two_setup_commands_and_ci_runs_the_test_one():
     test_command = "python3 -m pytest -q -n 2"
     assert f"bash scripts/setup.sh && {test_command}" in readme
     assert "bash scripts/setup.sh" in ci and test_command in ci
+
+
+def test_architecture_names_every_package_folder_and_engine_module():
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    package = ROOT / "python" / "hybridbudget"
+    folders = sorted(p.name for p in package.iterdir() if (p / "__init__.py").is_file())
+    assert [f for f in folders if f"`{f}/`" not in text] == []
+    engine = sorted(p.name for p in (package / "engine").glob("*.py") if p.name != "__init__.py")
+    assert [m for m in engine if f"`{m}`" not in text] == []
+    for path in re.findall(r"`((?:[a-z_]+/)+[a-z_]+\.py)", text):
+        assert (package / path).is_file() or (ROOT / path).is_file(), f"{path} is not in the tree"

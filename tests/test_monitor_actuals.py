@@ -13,12 +13,19 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from hybridbudget import actuals as A
-from hybridbudget import triggers as T
 from hybridbudget.cli import main
+from hybridbudget.control import actions_sheet as AS
+from hybridbudget.control import actuals_sheets as A
 from hybridbudget.control.audit import read_audit
-from hybridbudget.control.read import FileControlBook
-from hybridbudget.drivers import Drivers, StaffDrivers
+from hybridbudget.control.file_book import FileControlBook
+from hybridbudget.engine import triggers as T
+from hybridbudget.engine.drivers import Drivers, StaffDrivers
+from hybridbudget.engine.variance_split import (
+    EFFECT_KEYS,
+    FIXED_LINES,
+    accuracy_share,
+    variance_detail,
+)
 from hybridbudget.errors import HybridBudgetError
 from hybridbudget.model import EscalationLevel
 from hybridbudget.model.line_items import LINE_ITEM_CODES, MONTHS
@@ -31,7 +38,6 @@ from hybridbudget.steps.actuals import import_actuals
 from hybridbudget.steps.consolidate import consolidate
 from hybridbudget.steps.variance import MONTH_BLOCK, VARIANCE_COLUMNS, VARIANCE_SHEET, YTD_BLOCK
 from hybridbudget.steps.variance import variance as run_variance
-from hybridbudget.variance import EFFECT_KEYS, FIXED_LINES, accuracy_share, variance_detail
 from hybridbudget.workbook.package import sheet_xml
 from sheets import block_frame, cents
 
@@ -355,26 +361,26 @@ def test_actions_carry_over_escalate_and_reopen():
 def test_actions_sheet_keeps_typed_status_and_notes(monitored, tmp_path):
     control = tmp_path / "control.xlsx"
     shutil.copyfile(monitored["control"], control)
-    acts = block_frame(control, T.ACTIONS_SHEET, T.ACTIONS_BLOCK, T.ACTION_COLUMNS)
+    acts = block_frame(control, AS.ACTIONS_SHEET, AS.ACTIONS_BLOCK, AS.ACTION_COLUMNS)
     assert len(acts) >= 1 and set(acts.status) == {"open"}
     assert set(acts.opened) <= {"2027-01", "2027-02"}
     book = FileControlBook(control)
 
     def type_on_sheet(**cells: str) -> None:  # as a person would, in the first action's row
-        frame = T.read_actions(book)
+        frame = AS.read_actions(book)
         for key, value in cells.items():
             frame.loc[0, key] = value
-        book.write_sheets([T.actions_sheet(frame, "2027-02", LEVELS)], "test")
+        book.write_sheets([AS.actions_sheet(frame, "2027-02", LEVELS)], "test")
 
     type_on_sheet(note="staffing plan agreed", status="closed")
     run_variance(control, "2027-02")
-    again = block_frame(control, T.ACTIONS_SHEET, T.ACTIONS_BLOCK, T.ACTION_COLUMNS)
+    again = block_frame(control, AS.ACTIONS_SHEET, AS.ACTIONS_BLOCK, AS.ACTION_COLUMNS)
     assert again.note.iloc[0] == "staffing plan agreed" and again.status.iloc[0] == "closed"
     assert len(again) == len(acts)
     type_on_sheet(status="done?")
     with pytest.raises(HybridBudgetError, match="not open or closed") as err:
         run_variance(control, "2027-02")
-    column = next(i for i, c in enumerate(T.ACTION_COLUMNS) if c.key == "status")
+    column = next(i for i, c in enumerate(AS.ACTION_COLUMNS) if c.key == "status")
     assert err.value.findings[0].cell.startswith(openpyxl.utils.get_column_letter(column + 1))
 
 

@@ -10,19 +10,19 @@ import pandas as pd
 import pytest
 
 from conftest import needs_libreoffice
-from hybridbudget import actuals as A
-from hybridbudget.control import layout as L
-from hybridbudget.dashboard import CONTROLLER, DATA, EXECUTIVE, FRONTLINE
-from hybridbudget.libreoffice import convert
+from hybridbudget.control import actuals_sheets as A
+from hybridbudget.control import schema as L
+from hybridbudget.engine.variance_split import EFFECT_KEYS
 from hybridbudget.paths import BUNDLED_SAMPLE
-from hybridbudget.safe_text import csv_safe
 from hybridbudget.sample import write_actuals
 from hybridbudget.steps import plan as P
 from hybridbudget.steps.actuals import import_actuals
 from hybridbudget.steps.dashboard import build_dashboard
 from hybridbudget.steps.export import export_powerbi
 from hybridbudget.steps.variance import variance
-from hybridbudget.variance import EFFECT_KEYS
+from hybridbudget.workbook.dashboard_book import CONTROLLER, DATA, EXECUTIVE, FRONTLINE
+from hybridbudget.workbook.libreoffice import convert
+from hybridbudget.workbook.safe_text import csv_safe
 from sheets import block_frame, cents
 from test_monitor_actuals import locked_control
 
@@ -55,7 +55,7 @@ def test_every_view_has_charts_and_states_its_lineage(outputs):
         assert "refreshed" in text and str(outputs["control"]) in text and sha in text
         assert "2027-01" in text and "2027-02" in text, name
     book_sha = P.plan_hash(P.read_plan_sheet(__import__(
-        "hybridbudget.control.read", fromlist=["FileControlBook"]).FileControlBook(
+        "hybridbudget.control.load", fromlist=["FileControlBook"]).FileControlBook(
         outputs["control"]), "Locked Plan v1"))  # fmt: skip
     assert sha == book_sha
     dv = wb[FRONTLINE].data_validations.dataValidation
@@ -126,7 +126,7 @@ def test_export_tables_load_and_tie_to_the_workbook(outputs):
 
 
 def test_csv_text_that_looks_like_a_formula_is_neutralised(tmp_path):
-    from hybridbudget.export import write_tables
+    from hybridbudget.steps.export import write_tables
 
     frame = pd.DataFrame({"note": ["=HYPERLINK(\"x\")", "+1", "-2", "@cmd", "plain"],
                           "amount": [-1.5, 2.0, -3.0, 4.0, 5.0]})  # fmt: skip

@@ -5,7 +5,10 @@ from __future__ import annotations
 import random
 from itertools import pairwise
 
-from hybridbudget.bottomup import (
+from hybridbudget.engine.drivers import compute
+from hybridbudget.engine.gaps import explain_gap
+from hybridbudget.engine.money import phase
+from hybridbudget.engine.rollup import (
     MONTH_KEYS,
     BottomUp,
     hierarchy,
@@ -13,15 +16,12 @@ from hybridbudget.bottomup import (
     phase_lines,
     rollup,
 )
-from hybridbudget.divergence import explain_gap
-from hybridbudget.drivers import compute
+from hybridbudget.engine.targets import build_targets, prior_drivers, target_drivers
 from hybridbudget.model.line_items import LINE_ITEM_CODES
-from hybridbudget.money import phase
-from hybridbudget.targets import build_targets, prior_drivers, target_drivers
 
 
 def test_build_targets_equals_the_per_cost_center_functions(control_path):
-    from hybridbudget.control.read import load_control
+    from hybridbudget.control.load import load_control
 
     ref, history = load_control(control_path)
     fast = build_targets(ref, history)

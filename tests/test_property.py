@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hybridbudget.bottomup import monthly_lines, rollup
-from hybridbudget.drivers import compute
+from hybridbudget.engine.drivers import compute
+from hybridbudget.engine.rollup import monthly_lines, rollup
 from hybridbudget.intake.files import Candidate
 from hybridbudget.intake.submission import read_submission
 from hybridbudget.model.line_items import LINE_ITEM_CODES

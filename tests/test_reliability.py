@@ -22,15 +22,15 @@ from openpyxl.styles import PatternFill
 
 from conftest import needs_libreoffice
 from hybridbudget.control import store
-from hybridbudget.control.read import load_control
+from hybridbudget.control.load import load_control
 from hybridbudget.errors import HybridBudgetError
-from hybridbudget.libreoffice import convert
 from hybridbudget.sample.fill import fill_submissions
 from hybridbudget.sample.workshop import run_workshop
 from hybridbudget.steps.consolidate import consolidate
 from hybridbudget.steps.plan import apply_decisions, lock
 from hybridbudget.steps.templates import generate_templates
 from hybridbudget.steps.validate import validate, write_findings
+from hybridbudget.workbook.libreoffice import convert
 from hybridbudget.workbook.package import _Package
 
 VBA_REL = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
@@ -138,7 +138,7 @@ KILL_SCRIPT = textwrap.dedent(
 
     def slow_write(self, path):
         import zipfile
-        from hybridbudget.fileio import atomic_save
+        from hybridbudget.workbook.fileio import atomic_save
         def save(tmp):
             with zipfile.ZipFile(tmp, "w") as z:
                 for i, (name, data) in enumerate(self.parts.items()):

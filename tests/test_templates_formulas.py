@@ -15,11 +15,11 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.cell import range_boundaries
 
 from conftest import needs_libreoffice
-from hybridbudget.drivers import compute
-from hybridbudget.libreoffice import convert
+from hybridbudget.engine.drivers import compute
+from hybridbudget.engine.targets import CostCenterTarget
+from hybridbudget.engine.tolerance import beyond_tolerance
 from hybridbudget.model import CostCenterType
 from hybridbudget.model.line_items import JOB_CLASSES
-from hybridbudget.targets import CostCenterTarget
 from hybridbudget.templates.contract import CAPITAL_ROWS, OUTPUT_NAMES, PRIORITIES
 from hybridbudget.templates.values import (
     LINE_OUTPUTS,
@@ -27,7 +27,7 @@ from hybridbudget.templates.values import (
     expected_outputs,
     read_template_values,
 )
-from hybridbudget.tolerance import beyond_tolerance
+from hybridbudget.workbook.libreoffice import convert
 
 pytestmark = needs_libreoffice
 HALF_CENT = 0.005

@@ -6,11 +6,11 @@ import re
 
 import pytest
 
+from hybridbudget.engine.tolerance import beyond_tolerance
 from hybridbudget.model.line_items import HOURS_PER_FTE, JOB_CLASSES, OVERTIME_PREMIUM
 from hybridbudget.templates.contract import CAPITAL_ROWS, NAMES, Role
 from hybridbudget.templates.fingerprint import expected_formulas, normalise
 from hybridbudget.templates.layout import LAST_COL, Area, layout
-from hybridbudget.tolerance import beyond_tolerance
 
 REF = re.compile(r"(?<![A-Z])([A-Z]{1,2})(\d+)(?::([A-Z]{1,2})(\d+))?")
 

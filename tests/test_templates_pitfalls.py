@@ -15,11 +15,11 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.cell import range_boundaries
 
 from conftest import needs_libreoffice
-from hybridbudget.libreoffice import convert
 from hybridbudget.templates.contract import BUDGET_SHEET, INPUT_NAMES, META_SHEET, NAMES, Role
 from hybridbudget.templates.fingerprint import fingerprint
 from hybridbudget.templates.layout import layout
 from hybridbudget.templates.values import read_meta, read_template_values
+from hybridbudget.workbook.libreoffice import convert
 
 CODES = ["RMC-03000", "RMC-09100", "RMC-05000", "RMC-00500"]  # one of each cost center type
 

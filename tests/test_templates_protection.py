@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.cell import range_boundaries
 
 from hybridbudget.cli import main
-from hybridbudget.drivers import compute
+from hybridbudget.engine.drivers import compute
 from hybridbudget.templates.contract import (
     BUDGET_SHEET,
     META_KEYS,

@@ -102,8 +102,8 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .control.read import load_control
-    from .targets import build_targets
+    from .control.load import load_control
+    from .engine.targets import build_targets
 
     ref, history = load_control(args.control)
     rec = build_targets(ref, history).margin_reconciliation()
@@ -118,7 +118,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .libreoffice import render_png
+    from .workbook.libreoffice import render_png
 
     pages = render_png(args.workbook, args.out)
     print(f"Rendered {len(pages)} page(s) of {args.workbook} to {args.out}.")

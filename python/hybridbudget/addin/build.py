@@ -22,8 +22,8 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from ..errors import HybridBudgetError
-from ..fileio import atomic_save
 from ..paths import REPO_ROOT
+from ..workbook.fileio import atomic_save
 from .ovba import Module, vba_project
 
 ADDIN_DIR = REPO_ROOT / "xlwings_addin"

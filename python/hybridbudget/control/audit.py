@@ -8,7 +8,7 @@ import getpass
 import pandas as pd
 
 from ..errors import HybridBudgetError
-from ..workbook.read import read_block
+from ..workbook.blocks import read_block
 from ..workbook.spec import Block, Column, Sheet
 from .book import ControlBook
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from ..workbook.spec import Sheet
+from .file_book import FileControlBook
 
 
 @runtime_checkable
@@ -39,7 +40,5 @@ class ControlBook(Protocol):
 def open_control(control: Path | str | ControlBook) -> ControlBook:
     """A ControlBook for a path (the file backend) or the book itself."""
     if isinstance(control, str | Path):
-        from .read import FileControlBook
-
         return FileControlBook(Path(control))
     return control

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import HybridBudgetError
-from ..fileio import atomic_save, ensure_not_open
+from ..workbook.fileio import atomic_save, ensure_not_open
 from ..workbook.package import replace_sheets
 from ..workbook.spec import Sheet
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from openpyxl.utils.cell import coordinate_to_tuple
 
+from ..engine.targets import CostCenterTarget, Targets
 from ..findings import Finding, run_checks
 from ..model.line_items import JOB_CLASSES
-from ..sources import Reference
-from ..targets import CostCenterTarget, Targets
+from ..model.reference import Reference
 from ..templates.contract import (
     BUDGET_SHEET,
     CAPITAL_ROWS,

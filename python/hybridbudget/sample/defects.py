@@ -27,19 +27,13 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.utils.cell import range_boundaries
 
-from ..control.read import load_control
+from ..control.load import load_control
 from ..errors import HybridBudgetError
-from ..fileio import atomic_save, atomic_write_text
 from ..model.line_items import JOB_CLASSES, MONTHS
-from ..templates.contract import (
-    BUDGET_SHEET,
-    META_SHEET,
-    NAME_BY_ID,
-    OUTPUT_NAMES,
-    SCHEMA_VERSION,
-)
+from ..templates.contract import BUDGET_SHEET, META_SHEET, NAME_BY_ID, OUTPUT_NAMES, SCHEMA_VERSION
 from ..templates.layout import layout
 from ..templates.values import expected_outputs, number, read_meta
+from ..workbook.fileio import atomic_save, atomic_write_text
 from .fill import (
     CAPITAL_CATALOGUE,
     MAIN_NS,

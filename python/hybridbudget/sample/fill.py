@@ -28,15 +28,15 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .. import libreoffice
 from ..errors import HybridBudgetError
-from ..fileio import atomic_save
 from ..model.guardrails import Guardrails
 from ..model.line_items import FIXED_JOB_CLASSES, JOB_CLASSES, MONTHS
+from ..model.reference import Reference
 from ..progress import Progress, silent
-from ..sources import Reference
 from ..templates.contract import BUDGET_SHEET, INPUT_NAMES, META_SHEET, NAME_BY_ID, PRIORITIES
 from ..templates.values import expected_outputs, number, read_meta, read_template_values
+from ..workbook import libreoffice
+from ..workbook.fileio import atomic_save
 
 SECTIONS: tuple[str, ...] = ("volume", "staffing", "nonlabor")
 DEFAULT_BAND = (0.90, 1.10)  # the tightest band of the default job classes (management)
@@ -160,7 +160,7 @@ def load_limits(control: Path | None) -> Limits:
     """The limits of a control workbook; without one, the defaults (Limits())."""
     if control is None:
         return Limits()
-    from ..control.read import load_control
+    from ..control.load import load_control
 
     return limits_from_reference(load_control(control)[0])
 

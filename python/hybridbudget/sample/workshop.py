@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..control.book import ControlBook, open_control
-from ..divergence import ACCEPT, AGREED, KEEP
-from ..money import cents
+from ..engine.gaps import ACCEPT, AGREED, KEEP
+from ..engine.money import cents
 from ..progress import Progress, silent
 from ..steps.divergence import DivergenceResult, divergence, read_decisions
 

@@ -6,14 +6,42 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..actuals import Actuals, MonthImport, actuals_sheets, check_month, map_month, month_files
-from ..actuals import read_actuals as read_actuals
+from ..control.actuals_sheets import actuals_sheets
+from ..control.actuals_sheets import read_actuals as read_actuals
 from ..control.audit import audit_sheet, current_user, entry
 from ..control.book import ControlBook, open_control
-from ..control.read import read_reference
+from ..control.load import read_reference
+from ..engine.actuals_map import Actuals, MonthImport, check_month, map_month
 from ..errors import HybridBudgetError
 from ..findings import Finding
+from ..intake.files import Candidate
+from ..model.reference import EXTRACTS
 from ..progress import Progress, silent
+from ..sources.readers import load_extract
+
+SUFFIXES = (".csv", ".xlsx")
+
+
+def month_files(folder: Path, month: str) -> dict[str, Path]:
+    """The month's three extracts in `folder`: `ehr_volumes_YYYY-MM`, `payroll_YYYY-MM` and
+    `gl_actuals_YYYY-MM`, each as .csv or .xlsx (one of the two)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise HybridBudgetError(f"{folder}: actuals folder not found")
+    out: dict[str, Path] = {}
+    for kind, (stem, _) in EXTRACTS.items():
+        found = [folder / f"{stem}_{month}{s}" for s in SUFFIXES]
+        found = [p for p in found if p.is_file()]
+        if not found:
+            raise HybridBudgetError(
+                f"{folder}: no {kind} extract for {month} (expected {stem}_{month}.csv or .xlsx)"
+            )
+        if len(found) > 1:
+            raise HybridBudgetError(
+                f"{folder}: both {found[0].name} and {found[1].name}: keep one of the two"
+            )
+        out[kind] = found[0]
+    return out
 
 
 @dataclass(frozen=True)
@@ -59,7 +87,9 @@ def import_actuals(
         )
     who = user or current_user()
     progress(f"reading the {month} extracts in {folder}")
-    new = map_month(ref, month, paths, user=who)
+    extracts = {kind: load_extract(kind, path) for kind, path in paths.items()}
+    sha256 = {kind: Candidate(path, path.name).sha256() for kind, path in paths.items()}
+    new = map_month(ref, month, extracts, sha256, user=who)
     actuals = current.replace_month(new)
     rows = int(new.files["imported"].sum())
     was = set(earlier["sha256"]) if len(earlier) else set()

@@ -8,17 +8,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..batch import batch_step
-from ..bottomup import BottomUp, driver_columns, drivers_row, monthly_lines, rollup
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
+from ..control.schema import driver_columns
+from ..engine.rollup import BottomUp, drivers_row, monthly_lines, rollup
 from ..findings import Severity
 from ..model.line_items import MONTHS
 from ..progress import Progress, silent
 from ..templates.contract import CAPITAL_ROWS
 from ..templates.values import drivers_from_values
-from ..workbook.read import read_block
+from ..workbook.blocks import read_block
 from ..workbook.spec import Block, Column, Sheet
+from .batch import batch_step
 from .validate import SUPERSEDED, ValidationResult, validate_submissions, validation_sheet
 
 SUBMISSIONS_SHEET = "Submissions"

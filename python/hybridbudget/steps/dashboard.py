@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..control.actions_sheet import read_actions
 from ..control.book import ControlBook, open_control
-from ..dashboard import write_dashboard
-from ..dashboard_data import DashboardData, dashboard_data
+from ..engine.dashboard_figures import DashboardData, dashboard_data
 from ..errors import HybridBudgetError
 from ..progress import Progress, silent
-from ..triggers import read_actions
+from ..workbook.dashboard_book import write_dashboard
 from .variance import MonitorInputs, compute_variance, monitor_inputs
 
 

@@ -9,20 +9,21 @@ from typing import Any
 
 import pandas as pd
 
-from ..batch import batch_step
-from ..bottomup import BottomUp, driver_columns, hierarchy, row_drivers
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
-from ..control.read import CONTROL_SHEETS, load_control, read_ahead
-from ..divergence import DECISIONS, EFFECTS, escalation, explain_gap, line_gaps, rationale_for
+from ..control.load import CONTROL_SHEETS, load_control, read_ahead
+from ..control.schema import driver_columns
+from ..engine.gaps import DECISIONS, EFFECTS, escalation, explain_gap, line_gaps, rationale_for
+from ..engine.money import sum_cents
+from ..engine.rollup import BottomUp, hierarchy, row_drivers
+from ..engine.targets import Targets, build_targets
 from ..errors import HybridBudgetError
 from ..model.line_items import LINE_ITEM_NAMES
-from ..money import sum_cents
+from ..model.reference import Reference
 from ..progress import Progress, silent
-from ..sources import Reference
-from ..targets import Targets, build_targets
-from ..workbook.read import read_block
+from ..workbook.blocks import read_block
 from ..workbook.spec import Block, Column, Sheet
+from .batch import batch_step
 from .consolidate import DRIVERS_BLOCK, DRIVERS_SHEET
 
 DIVERGENCE_SHEET = "Divergence"

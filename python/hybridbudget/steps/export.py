@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from ..actuals import STAFF_COLUMNS
-from ..bottomup import MONEY_KEYS, hierarchy, monthly_lines
+from ..control.actions_sheet import read_actions
+from ..control.actuals_sheets import STAFF_COLUMNS
 from ..control.book import ControlBook, open_control
-from ..export import long_months, month_dimension, readme, write_tables
+from ..engine.money import sum_cents
+from ..engine.rollup import MONEY_KEYS, hierarchy, monthly_lines
+from ..engine.star_schema import long_months, month_dimension, readme
+from ..engine.variance_split import AMOUNTS, BEHAVIOUR, variance_detail
 from ..model.line_items import FIXED_JOB_CLASSES, LINE_ITEMS
-from ..money import sum_cents
 from ..progress import Progress, silent
-from ..triggers import read_actions
-from ..variance import AMOUNTS, BEHAVIOUR, variance_detail
+from ..workbook.fileio import atomic_save, atomic_write_text
+from ..workbook.safe_text import csv_safe
 from .variance import MonitorInputs, monitor_inputs
 
 AMOUNT_FACTS = ("fact_target", "fact_submission", "fact_plan", "fact_actual")
@@ -100,6 +103,28 @@ def _volumes(inputs: MonitorInputs, scenario: str) -> pd.DataFrame:
     return pd.DataFrame([{"cost_center": c} | {f"m{i:02d}": v for i, v in enumerate(d.volume, 1)}
                          for c, d in drivers.items()],
                         columns=["cost_center", *MONEY_KEYS[1:]])  # fmt: skip
+
+
+def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(csv_safe)
+    return out
+
+
+def write_tables(out: Path, tables: Mapping[str, pd.DataFrame], text: str) -> list[Path]:
+    """Each table as .csv and .parquet, and README.md, in `out` (each file written atomically)."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in tables.items():
+        csv_path, pq_path = out / f"{name}.csv", out / f"{name}.parquet"
+        safe = _csv_ready(frame)
+        atomic_save(csv_path, lambda tmp, f=safe: f.to_csv(tmp, index=False, encoding="utf-8"))
+        atomic_save(pq_path, lambda tmp, f=frame: f.to_parquet(tmp, index=False))
+        written += [csv_path, pq_path]
+    atomic_write_text(out / "README.md", text)
+    return [*written, out / "README.md"]
 
 
 def export_powerbi(

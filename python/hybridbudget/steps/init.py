@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..control.audit import audit_sheet, entry
-from ..control.build import control_sheets
-from ..control.read import FileControlBook
+from ..control.file_book import FileControlBook
+from ..control.sheets import control_sheets
 from ..control.store import backup, control_lock
+from ..engine.history import build_history
+from ..engine.targets import Targets, build_targets
 from ..errors import HybridBudgetError
 from ..findings import Finding
-from ..history import build_history
 from ..progress import Progress, silent
-from ..sources import load_sources
-from ..targets import Targets, build_targets
+from ..sources.readers import load_sources
 from ..workbook.package import replace_sheets
 from ..workbook.xlsx import write_workbook
 

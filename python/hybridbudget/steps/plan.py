@@ -11,20 +11,21 @@ from typing import Any
 
 import pandas as pd
 
-from ..batch import batch_step
-from ..bottomup import MONEY_KEYS, hierarchy, phase_lines
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
-from ..control.read import CONTROL_SHEETS, load_control, read_ahead
-from ..divergence import ACCEPT, AGREED, DECISIONS, KEEP, line_gaps
+from ..control.load import CONTROL_SHEETS, load_control, read_ahead
+from ..engine.gaps import ACCEPT, AGREED, DECISIONS, KEEP, line_gaps
+from ..engine.money import cents, sum_cents
+from ..engine.rollup import MONEY_KEYS, hierarchy, phase_lines
+from ..engine.targets import build_targets
 from ..errors import HybridBudgetError
 from ..findings import Finding, Severity
 from ..model.line_items import LINE_ITEM_CODES, LINE_ITEM_NAMES, MONTHS
-from ..money import cents, sum_cents
+from ..model.reference import Reference
 from ..progress import Progress, silent
-from ..targets import build_targets
-from ..workbook.read import read_block
+from ..workbook.blocks import read_block
 from ..workbook.spec import Block, Column, Sheet
+from .batch import batch_step
 from .consolidate import DRIVERS_SHEET
 from .divergence import DIVERGENCE_SHEET, read_bottom_up, read_decisions
 
@@ -59,6 +60,7 @@ class PlanResult:
     plan: pd.DataFrame
     undecided: pd.DataFrame
     totals: dict[str, float]
+    reference: Reference  # the control workbook's reference data, as read for this plan
 
 
 def _bad(table: Any, i: int, key: str, message: str, value: Any) -> Finding:
@@ -146,7 +148,7 @@ def build_plan(book: ControlBook) -> PlanResult:
     totals["margin_pct"] = totals["margin"] / revenue if revenue else 0.0
     totals["target_margin_pct"] = g.operating_margin_target
     return PlanResult(
-        plan, pd.DataFrame(undecided, columns=[c.key for c in UNDECIDED_COLUMNS]), totals
+        plan, pd.DataFrame(undecided, columns=[c.key for c in UNDECIDED_COLUMNS]), totals, ref
     )
 
 
@@ -244,8 +246,7 @@ def lock(
     who = user or entry("", "")["user"]
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     forced = force_reason.strip() if n and force_reason else ""
-    ref, _ = load_control(book)
-    password = ref.config.templates.password
+    password = result.reference.config.templates.password
     name = f"{LOCKED_PREFIX}{version}"
     notes = (
         f"Version {version} locked by {who} at {when}. SHA-256 of the plan: {digest}.",

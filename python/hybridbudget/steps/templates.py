@@ -7,16 +7,16 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..batch import batch_step
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
-from ..control.read import load_control
+from ..control.load import load_control
+from ..engine.targets import CostCenterTarget, build_targets
 from ..errors import HybridBudgetError
+from ..model.reference import Reference
 from ..progress import Progress, silent
-from ..sources import Reference
-from ..targets import CostCenterTarget, build_targets
 from ..templates.stamp import StampError, TemplateStamper
 from ..templates.writer import write_template
+from .batch import batch_step
 
 
 @dataclass(frozen=True)

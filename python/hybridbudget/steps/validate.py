@@ -15,22 +15,22 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
-from ..batch import batch_step
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
-from ..control.read import load_control
+from ..control.load import load_control
+from ..engine.targets import build_targets
 from ..errors import HybridBudgetError
-from ..fileio import atomic_save, atomic_write_text
 from ..findings import Finding, Severity, findings_frame, has_errors
 from ..intake.checks import Context, review
 from ..intake.files import Candidate, discover, finding, sniff
 from ..intake.parallel import map_in_order, worker_count
 from ..intake.submission import Submission, read_submission
 from ..progress import Progress, silent
-from ..safe_text import csv_safe
-from ..targets import build_targets
 from ..workbook import styles
+from ..workbook.fileio import atomic_save, atomic_write_text
+from ..workbook.safe_text import csv_safe
 from ..workbook.spec import Block, Column, Sheet
+from .batch import batch_step
 
 VALID, WARNINGS, REJECTED, SUPERSEDED = "valid", "valid with warnings", "rejected", "superseded"
 VALIDATION_SHEET = "Validation"

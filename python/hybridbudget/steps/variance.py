@@ -7,21 +7,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..actuals import Actuals, read_actuals
-from ..bottomup import BottomUp, hierarchy
+from ..control.actions_sheet import actions_sheet, read_actions
+from ..control.actuals_sheets import read_actuals
 from ..control.audit import audit_sheet, entry, read_audit
 from ..control.book import ControlBook, open_control
-from ..control.read import load_control
-from ..drivers import Drivers
-from ..errors import HybridBudgetError
-from ..findings import Finding, Severity
-from ..model.line_items import LINE_ITEM_NAMES, periods
-from ..money import phase
-from ..progress import Progress, silent
-from ..sources import Reference
-from ..targets import Targets, build_targets
-from ..triggers import Breach, actions_sheet, find_breaches, read_actions, update_actions
-from ..variance import (
+from ..control.load import load_control
+from ..engine.actuals_map import Actuals
+from ..engine.drivers import Drivers
+from ..engine.money import phase
+from ..engine.rollup import BottomUp, hierarchy
+from ..engine.targets import Targets, build_targets
+from ..engine.triggers import Breach, find_breaches, update_actions
+from ..engine.variance_split import (
     ACCURACY_BAND,
     CORE_ITEMS,
     EFFECTS,
@@ -32,6 +29,11 @@ from ..variance import (
     summed,
     variance_detail,
 )
+from ..errors import HybridBudgetError
+from ..findings import Finding, Severity
+from ..model.line_items import LINE_ITEM_NAMES, periods
+from ..model.reference import Reference
+from ..progress import Progress, silent
 from ..workbook.spec import Block, Column, Sheet
 from .consolidate import DRIVERS_SHEET
 from .divergence import read_bottom_up

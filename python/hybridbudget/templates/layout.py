@@ -17,13 +17,7 @@ from functools import cache
 
 from openpyxl.utils import get_column_letter
 
-from ..model.line_items import (
-    HOURS_PER_FTE,
-    JOB_CLASS_NAMES,
-    JOB_CLASSES,
-    MONTHS,
-    OVERTIME_PREMIUM,
-)
+from ..model.line_items import HOURS_PER_FTE, JOB_CLASS_NAMES, JOB_CLASSES, MONTHS, OVERTIME_PREMIUM
 from .contract import CAPITAL_ROWS, NAMES, PRIORITIES, Role
 
 # Number formats (one per kind of figure, used everywhere on the sheet).

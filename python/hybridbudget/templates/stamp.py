@@ -26,10 +26,10 @@ from pathlib import Path
 from openpyxl.compat import safe_string
 from openpyxl.utils import get_column_letter
 
-from ..fileio import atomic_save
-from ..sources import Reference
-from ..targets import CostCenterTarget
+from ..engine.targets import CostCenterTarget
+from ..model.reference import Reference
 from ..workbook.deferred import escape
+from ..workbook.fileio import atomic_save
 from .contract import META_KEYS
 from .fingerprint import locked_lines, normalise
 from .writer import SheetValues, assemble_template, sheet_values, template_meta

@@ -15,10 +15,10 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.cell import range_boundaries
 
-from ..drivers import Drivers, StaffDrivers, compute
+from ..engine.drivers import Drivers, StaffDrivers, compute
+from ..engine.money import sum_cents
+from ..engine.tolerance import beyond_tolerance
 from ..model.line_items import JOB_CLASSES, salary_line
-from ..money import sum_cents
-from ..tolerance import beyond_tolerance
 from .contract import META_SHEET, NAMES
 
 # Line item code -> (output name, position in it): where each engine line shows on the template.

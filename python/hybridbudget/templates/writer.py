@@ -22,13 +22,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import __version__
-from ..drivers import Drivers
-from ..fileio import atomic_save
+from ..engine.drivers import Drivers
+from ..engine.money import round_to
+from ..engine.targets import CostCenterTarget
 from ..model.line_items import JOB_CLASSES
-from ..money import round_to
-from ..sources import Reference
-from ..targets import CostCenterTarget
+from ..model.reference import Reference
 from ..workbook import styles as S
+from ..workbook.fileio import atomic_save
 from .contract import BUDGET_SHEET, META_KEYS, META_SHEET, PRIORITIES, SCHEMA_VERSION
 from .fingerprint import fingerprint
 from .layout import FREEZE, Area, Layout, Rule, Style, layout

@@ -95,7 +95,7 @@ def column_widths(sheet: Sheet) -> dict[int, float]:
 
 def total_values(block: Block) -> list[object]:
     """The total row: the label, then sums of the money (to the cent), int, FTE and hours columns."""
-    from ..money import sum_cents
+    from ..engine.money import sum_cents
 
     out: list[object] = []
     for i, col in enumerate(block.columns):

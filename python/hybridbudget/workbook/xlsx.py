@@ -18,10 +18,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..fileio import atomic_save
 from . import styles, zipio
 from .deferred import DeferredRows, Unrenderable
+from .fileio import atomic_save
 from .grid import column_widths, header_rows, total_values
+from .parts import _Package
 from .spec import NUMBER_FORMATS, Block, Sheet
 
 
@@ -231,6 +232,4 @@ def _spliced(buffer: io.BytesIO, deferred: DeferredRows) -> dict[str, bytes]:
 
 def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
     """Sheet name -> worksheet part of a workbook openpyxl wrote."""
-    from .package import _Package
-
     return _Package(parts).sheets()

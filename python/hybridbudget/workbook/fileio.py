@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import HybridBudgetError
+from ..errors import HybridBudgetError
 
 
 def excel_lock_file(path: Path) -> Path:

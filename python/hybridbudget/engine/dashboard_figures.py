@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .bottomup import hierarchy
-from .model.line_items import LABOR_LINES, LINE_ITEM_CODES, LINE_ITEM_NAMES
+from ..model.line_items import LABOR_LINES, LINE_ITEM_CODES, LINE_ITEM_NAMES
+from .rollup import hierarchy
 from .triggers import OPEN, find_breaches
-from .variance import EFFECT_KEYS, Indicators, core_items, in_dollars, summed
+from .variance_split import EFFECT_KEYS, Indicators, core_items, in_dollars, summed
 
 # Frontline snapshot rows: label, line items (None = units of service)
 SNAPSHOT_METRICS: tuple[tuple[str, tuple[str, ...] | None], ...] = (

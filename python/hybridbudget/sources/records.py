@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .findings import Finding, Severity
+from ..findings import Finding, Severity
 
 M = TypeVar("M", bound=BaseModel)
 # (row index, field name or "") -> (file, sheet, cell) for the finding's location

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -13,9 +12,9 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 from python_calamine import CalamineError, CalamineWorkbook
 
-from .errors import HybridBudgetError
-from .findings import Finding, Severity
-from .model import (
+from ..errors import HybridBudgetError
+from ..findings import Finding
+from ..model import (
     AccountMapping,
     CostCenter,
     Entity,
@@ -25,41 +24,10 @@ from .model import (
     ServiceLine,
     SystemConfig,
 )
+from ..model.reference import EXTRACTS, Extract, Reference, Sources
 from .records import parse_records
 
 M = TypeVar("M", bound=BaseModel)
-
-EXTRACTS = {
-    "ehr": ("ehr_volumes", ["DEPT_ID", "PERIOD", "STAT_CODE", "STAT_DESC", "VOLUME"]),
-    "payroll": ("payroll", ["PERIOD", "COST_CENTER", "JOB_CODE", "EARN_TYPE", "HOURS", "AMOUNT"]),
-    "gl": ("gl_actuals", ["PERIOD", "COST_CENTER", "ACCOUNT", "AMOUNT"]),
-}
-
-
-@dataclass(frozen=True)
-class Extract:
-    """One raw extract: every cell as text, with the file it came from."""
-
-    kind: str
-    path: Path
-    frame: pd.DataFrame  # columns as in EXTRACTS, dtype str, index = data line number - 2
-
-
-@dataclass(frozen=True)
-class Reference:
-    """The master data every step needs: configuration, organization, staffing, account map."""
-
-    config: SystemConfig
-    organization: Organization
-    job_classes: tuple[JobClass, ...]
-    job_codes: tuple[JobCode, ...]
-    accounts: tuple[AccountMapping, ...]
-
-
-@dataclass(frozen=True)
-class Sources:
-    reference: Reference
-    extracts: dict[str, Extract]
 
 
 def _fail(findings: list[Finding], what: str) -> None:
@@ -205,15 +173,3 @@ def load_sources(folder: Path) -> Sources:
         for kind, (stem, _) in EXTRACTS.items()
     }
     return Sources(reference, extracts)
-
-
-def unmapped(kind: str, path: Path, line: int, column: str, message: str, value: str) -> Finding:
-    """A finding for an extract row the engine cannot map."""
-    return Finding(
-        code=f"UNMAPPED_{kind.upper()}",
-        severity=Severity.WARNING,
-        message=message,
-        file=str(path),
-        cell=f"line {line}, column {column}",
-        value=value,
-    )

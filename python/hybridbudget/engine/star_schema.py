@@ -1,22 +1,19 @@
-"""The Power BI export: tidy star-schema tables (CSV and Parquet) and a README of the model.
+"""The Power BI star schema: tidy tables as DataFrames and the README text of the model.
 
 Facts are long tables at the grain cost center x line item x month (amounts in dollars, revenue
 positive); dimensions carry the hierarchy and the labels. Text cells that a spreadsheet would read
 as a formula get a leading apostrophe in the CSV files only (safe_text.csv_safe); Parquet keeps
-the values as they are.
+the values as they are. steps/export.py writes the files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from pathlib import Path
 
 import pandas as pd
 
-from .fileio import atomic_save, atomic_write_text
-from .model.line_items import MONTHS
-from .safe_text import csv_safe
+from ..model.line_items import MONTHS
 
 RELATIONSHIPS: tuple[tuple[str, str, str], ...] = (
     # fact or dimension column -> dimension key (many to one, single direction)
@@ -65,14 +62,6 @@ def long_months(wide: pd.DataFrame, keys: list[str], year: int, value: str = "am
     out = wide.melt(keys, cols, "month", value)
     out["month"] = f"{year}-" + out["month"].str[1:]
     return out.sort_values([*keys, "month"], kind="stable").reset_index(drop=True)
-
-
-def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(csv_safe)
-    return out
 
 
 def readme(
@@ -128,17 +117,3 @@ def readme(
         "leading apostrophe there (formula injection guard); Parquet holds the values unchanged.",
     ]
     return "\n".join(lines) + "\n"
-
-
-def write_tables(out: Path, tables: Mapping[str, pd.DataFrame], text: str) -> list[Path]:
-    """Each table as .csv and .parquet, and README.md, in `out` (each file written atomically)."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, frame in tables.items():
-        csv_path, pq_path = out / f"{name}.csv", out / f"{name}.parquet"
-        safe = _csv_ready(frame)
-        atomic_save(csv_path, lambda tmp, f=safe: f.to_csv(tmp, index=False, encoding="utf-8"))
-        atomic_save(pq_path, lambda tmp, f=frame: f.to_parquet(tmp, index=False))
-        written += [csv_path, pq_path]
-    atomic_write_text(out / "README.md", text)
-    return [*written, out / "README.md"]

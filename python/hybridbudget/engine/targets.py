@@ -21,18 +21,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .drivers import Drivers, Figures, StaffDrivers, compute
-from .history import History
-from .model import CostCenter, CostCenterType, SystemConfig
-from .model.line_items import (
+from ..model import CostCenter, CostCenterType, SystemConfig
+from ..model.line_items import (
     FIXED_JOB_CLASSES,
     HOURS_PER_FTE,
     JOB_CLASSES,
     LINE_ITEM_CODES,
     salary_line,
 )
+from ..model.reference import Reference
+from .drivers import Drivers, Figures, StaffDrivers, compute
+from .history import History
 from .money import round_to, sum_cents
-from .sources import Reference
 
 
 def _div(a: float, b: float) -> float:

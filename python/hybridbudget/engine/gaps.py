@@ -17,9 +17,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 
+from ..model import EscalationLevel
+from ..model.line_items import FIXED_JOB_CLASSES, JOB_CLASSES, LABOR_LINES, NONLABOR_LINES
 from .drivers import Drivers, Figures, compute
-from .model import EscalationLevel
-from .model.line_items import FIXED_JOB_CLASSES, JOB_CLASSES, LABOR_LINES, NONLABOR_LINES
 from .money import sum_cents
 from .tolerance import beyond_tolerance
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .findings import Finding
-from .model.line_items import EARN_TYPES, JOB_CLASSES, LINE_ITEM_CODES, periods
-from .sources import Extract, Reference, Sources, unmapped
+from ..findings import Finding
+from ..model.line_items import EARN_TYPES, JOB_CLASSES, LINE_ITEM_CODES, periods
+from ..model.reference import Extract, Reference, Sources, unmapped
 
 STAFFING_COLUMNS: tuple[str, ...] = tuple(
     f"{e}_{m}" for m in ("HOURS", "AMOUNT") for e in EARN_TYPES

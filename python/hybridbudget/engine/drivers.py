@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .model.line_items import (
+from ..model.line_items import (
     EXPENSE_LINES,
     HOURS_PER_FTE,
     JOB_CLASSES,

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..model.line_items import JOB_CLASSES, LINE_ITEM_CODES, LINE_ITEM_NAMES
+from ..model.reference import Reference
 from .drivers import Drivers, Figures, StaffDrivers, compute
-from .model.line_items import JOB_CLASSES, LINE_ITEM_CODES, LINE_ITEM_NAMES, MONTHS
-from .sources import Reference
-from .workbook.spec import Column
 
 STAFF_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("fte", "FTEs", "fte"),
@@ -35,25 +34,6 @@ SCALARS: tuple[tuple[str, str, str], ...] = (
     ("other_expense", "Other expense", "money"),
 )
 RATIONALE_KEYS = ("rationale_volume", "rationale_staffing", "rationale_nonlabor")
-
-
-def driver_columns() -> tuple[Column, ...]:
-    """Columns of the Bottom-up Drivers sheet (one row per cost center)."""
-    return (
-        Column("Cost center", "cost_center", width=12),
-        Column("File", "file", width=30),
-        Column("SHA-256", "sha256", width=20),
-        *(Column(f"UOS {m}", f"v{i:02d}", "int", width=8) for i, m in enumerate(MONTHS, 1)),
-        *(Column(label, key, kind) for key, label, kind in SCALARS),
-        *(
-            Column(f"{j} {label}", f"{j}_{key}", kind, width=9)
-            for j in JOB_CLASSES
-            for key, label, kind in STAFF_FIELDS
-        ),
-        Column("Volume rationale", "rationale_volume", width=30),
-        Column("Staffing rationale", "rationale_staffing", width=30),
-        Column("Non-labor rationale", "rationale_nonlabor", width=30),
-    )
 
 
 def drivers_row(d: Drivers) -> dict[str, float]:

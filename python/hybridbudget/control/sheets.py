@@ -7,14 +7,14 @@ from importlib import resources
 
 import pandas as pd
 
+from ..engine.history import History
+from ..engine.targets import Targets, volume_growth
 from ..findings import Finding, findings_frame
-from ..history import History
 from ..model import SystemConfig
 from ..model.line_items import HOURS_PER_FTE, JOB_CLASSES, LINE_ITEMS, OVERTIME_PREMIUM
-from ..sources import Reference
-from ..targets import Targets, volume_growth
+from ..model.reference import Reference
 from ..workbook.spec import Block, Sheet
-from . import layout as L
+from . import schema as L
 
 
 def _frame(models) -> pd.DataFrame:

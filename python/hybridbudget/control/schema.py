@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..model.line_items import LINE_ITEMS, MONTHS
+from ..engine.rollup import SCALARS, STAFF_FIELDS
+from ..model.line_items import JOB_CLASSES, LINE_ITEMS, MONTHS
+from ..workbook.spec import Column
 from ..workbook.spec import Column as C
 
 GUARDRAILS = "Guardrails"
@@ -246,3 +248,22 @@ GUARDRAIL_SETTINGS: tuple[tuple[str, str, str, str, str, str], ...] = (
     ("templates.password", "Templates", "Sheet protection password", "text", "",
      "Protects template layout against accidents; not a security control."),
 )  # fmt: skip
+
+
+def driver_columns() -> tuple[Column, ...]:
+    """Columns of the Bottom-up Drivers sheet (one row per cost center)."""
+    return (
+        Column("Cost center", "cost_center", width=12),
+        Column("File", "file", width=30),
+        Column("SHA-256", "sha256", width=20),
+        *(Column(f"UOS {m}", f"v{i:02d}", "int", width=8) for i, m in enumerate(MONTHS, 1)),
+        *(Column(label, key, kind) for key, label, kind in SCALARS),
+        *(
+            Column(f"{j} {label}", f"{j}_{key}", kind, width=9)
+            for j in JOB_CLASSES
+            for key, label, kind in STAFF_FIELDS
+        ),
+        Column("Volume rationale", "rationale_volume", width=30),
+        Column("Staffing rationale", "rationale_staffing", width=30),
+        Column("Non-labor rationale", "rationale_nonlabor", width=30),
+    )

@@ -28,8 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .drivers import Drivers, compute
-from .model.line_items import (
+from ..model.line_items import (
     FIXED_JOB_CLASSES,
     HOURS_PER_FTE,
     JOB_CLASSES,
@@ -37,6 +36,7 @@ from .model.line_items import (
     LINE_ITEM_CODES,
     salary_line,
 )
+from .drivers import Drivers, compute
 from .money import cents_array
 
 EFFECTS: tuple[tuple[str, str], ...] = (

@@ -20,7 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .dashboard_data import (
+from ..engine.dashboard_figures import (
     MAX_FRONTLINE_ACTIONS,
     SCOPES,
     SNAPSHOT_METRICS,
@@ -28,9 +28,9 @@ from .dashboard_data import (
     DashboardData,
     frontline_actions,
 )
+from ..engine.variance_split import ACCURACY_BAND, EFFECTS
+from . import styles
 from .fileio import atomic_save
-from .variance import ACCURACY_BAND, EFFECTS
-from .workbook import styles
 
 EXECUTIVE, CONTROLLER, FRONTLINE, DATA, LINEAGE = (
     "Executive", "Controller", "Frontline", "Data", "Lineage",
