@@ -1,0 +1,304 @@
+"""Issue 22 item 5: tests written to kill the mutants that survived bench/mutation/run.py.
+
+Every expected value is worked by hand in the test (the arithmetic is in the comment or the
+table), never computed by the code under test. Fast and in memory: mutmut runs these per mutant.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hybridbudget.divergence import escalation, explain_gap, line_gaps, rationale_for
+from hybridbudget.drivers import Drivers, Figures, StaffDrivers, compute, salary
+from hybridbudget.model import EscalationLevel
+from hybridbudget.money import cents, cents_array, phase, round_to, sum_cents
+from hybridbudget.tolerance import beyond_tolerance
+
+# --- money: half away from zero, exact sums, largest remainder ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [
+        (2.675, 2, 2.68),  # stored as 2.67499999...; Excel's ROUND gives 2.68
+        (-0.005, 2, -0.01),  # half away from zero, not to even (-0.0)
+        (0.125, 2, 0.13),  # banker's rounding would give 0.12
+        (0.135, 2, 0.14),
+        (1.5, 0, 2.0),
+        (2.5, 0, 3.0),  # banker's rounding would give 2
+        (-2.5, 0, -3.0),
+        (0.12345, 4, 0.1235),
+        (1234.5678, 1, 1234.6),
+    ],
+)
+def test_round_to_is_half_away_from_zero(value: float, places: int, expected: float) -> None:
+    assert round_to(value, places) == expected
+
+
+def test_cents_scalar_and_vector_agree_on_the_half_cases() -> None:
+    values = [2.675, -0.005, 0.125, 1.004, -1.006, 0.0]
+    expected = [2.68, -0.01, 0.13, 1.0, -1.01, 0.0]
+    assert [cents(v) for v in values] == expected
+    assert cents_array(values).tolist() == expected
+    assert cents_array(np.array([[0.125, -2.675]])).tolist() == [[0.13, -2.68]]
+
+
+def test_sum_cents_is_exact() -> None:
+    assert sum_cents([0.1] * 10) == 1.0  # float sum gives 0.9999999999999999
+    assert sum_cents([1234.56, -0.01, 0.45]) == 1235.0
+    assert sum_cents([]) == 0.0
+    assert sum_cents(np.array([0.29, 0.29, 0.29])) == 0.87
+
+
+@pytest.mark.parametrize(
+    ("total", "weights", "places", "expected"),
+    [
+        # 100 cents over 1:1:1 -> 33.33 each; floors 33+33+33 = 99; the 1 left goes to the first
+        (1.00, [1, 1, 1], 2, [0.34, 0.33, 0.33]),
+        # 100 cents over 1:2:4 -> 14.29, 28.57, 57.14; floors 14+28+57 = 99; largest remainder
+        # is .57 (second), so it gets the cent
+        (1.00, [1, 2, 4], 2, [0.14, 0.29, 0.57]),
+        # 10.00 over 1:2:3:4 divides exactly
+        (10.00, [1, 2, 3, 4], 2, [1.0, 2.0, 3.0, 4.0]),
+        # zero weights: equal split, 5 cents -> 2.5 + 2.5 -> 3 + 2
+        (0.05, [0, 0], 2, [0.03, 0.02]),
+        # -100 cents over 1:1:1 -> -33.33 each; floors -34 x 3 = -102; 2 cents back to the first two
+        (-1.00, [1, 1, 1], 2, [-0.33, -0.33, -0.34]),
+        # whole units: 1 over three equal weights
+        (1, [1, 1, 1], 0, [1.0, 0.0, 0.0]),
+        # 7 cents over 3:1 -> 5.25 and 1.75; floors 5 + 1; the .75 remainder (second) wins
+        (0.07, [3, 1], 2, [0.05, 0.02]),
+        (12.34, [], 2, []),
+    ],
+)
+def test_phase_largest_remainder(total, weights, places, expected) -> None:
+    assert phase(total, weights, places) == expected
+
+
+def test_phase_default_is_cents() -> None:
+    assert phase(0.10, [1, 1, 1]) == [0.04, 0.03, 0.03]
+
+
+# --- tolerance: both thresholds, strictly beyond ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("gap", "target", "expected"),
+    [
+        # pct 5%, amount $100: both must be exceeded
+        (100.01, 1000.0, True),  # > $100 and > 5% of 1,000 = 50
+        (100.00, 1000.0, False),  # at the dollar threshold: not beyond
+        (-100.01, 1000.0, True),  # the size of the gap counts, not its sign
+        (150.00, 10000.0, False),  # > $100 but not > 5% of 10,000 = 500
+        (500.01, -10000.0, True),  # the size of the target counts
+        (500.00, -10000.0, False),  # at the percentage threshold: not beyond
+        (99.99, 0.0, False),
+    ],
+)
+def test_beyond_tolerance(gap: float, target: float, expected: bool) -> None:
+    assert beyond_tolerance(gap, target, 0.05, 100.0) is expected
+
+
+# --- drivers: one cost center's budget, every line worked by hand -------------------------------
+#
+# Volume 100 UOS a month for six months, 50 for six: 900 UOS. Productive ratio 0.9.
+# | line     | inputs                                         | arithmetic                            | expected     |
+# | REV      | 900 UOS x $250.00                              |                                       | 225,000.00   |
+# | SAL_RN   | 2 FTE x 2,080 h = 4,160 h at $40.00; OT 5%      | 4,160 x 40 + 4,160 x .9 x .05 x 40 x .5 | 170,144.00   |
+# | SAL_CLER | 1 FTE x 2,080 h at $20.00                      | 2,080 x 20                            | 41,600.00    |
+# | AGY      | 0.5 agency FTE x 2,080 h at $80.00             | 1,040 x 80                            | 83,200.00    |
+# | BEN      | 25% of salaries 211,744.00                     |                                       | 52,936.00    |
+# | SUP      | 900 x $12.34                                   |                                       | 11,106.00    |
+# | DRG      | 900 x $3.33                                    |                                       | 2,997.00     |
+# | PUR      | 1,000.005 (half a cent rounds away from zero)   |                                       | 1,000.01     |
+# | OTH      | 2,500.00                                       |                                       | 2,500.00     |
+# Labor 347,880.00; non-labor 17,603.01; expense 365,483.01; margin -140,483.01.
+# FTEs 2 + 0.5 + 1 = 3.5; worked hours 4,160 x .9 + 1,040 + 2,080 x .9 = 6,656.
+
+
+SEASONAL = (100.0,) * 6 + (50.0,) * 6
+
+
+def cost_center(**changes) -> Drivers:
+    d = Drivers(
+        volume=SEASONAL,
+        revenue_per_uos=250.0,
+        productive_ratio=0.9,
+        benefits_load=0.25,
+        staffing={
+            "RN": StaffDrivers(
+                fte=2.0, wage_rate=40.0, overtime_pct=0.05, agency_fte=0.5, agency_rate=80.0
+            ),
+            "CLER": StaffDrivers(fte=1.0, wage_rate=20.0),
+        },
+        supplies_per_uos=12.34,
+        drugs_per_uos=3.33,
+        purchased_services=1000.005,
+        other_expense=2500.0,
+    )
+    return Drivers(**{**d.__dict__, **changes})
+
+
+def test_compute_every_line_by_hand() -> None:
+    fig = compute(cost_center())
+    assert fig.lines == {
+        "REV": 225000.0, "SAL_RN": 170144.0, "SAL_LPN": 0.0, "SAL_CNA": 0.0, "SAL_TECH": 0.0,
+        "SAL_CLER": 41600.0, "SAL_MGMT": 0.0, "AGY": 83200.0, "BEN": 52936.0, "SUP": 11106.0,
+        "DRG": 2997.0, "PUR": 1000.01, "OTH": 2500.0,
+    }  # fmt: skip
+    assert fig.volume == 900.0
+    assert fig.fte == 3.5
+    assert fig.worked_hours == 6656.0
+    assert fig.monthly_volume == SEASONAL
+    assert fig.revenue == 225000.0
+    assert fig.labor_cost == 347880.0
+    assert fig.nonlabor_cost == 17603.01
+    assert fig.expense == 365483.01
+    assert fig.margin == -140483.01
+    assert fig.worked_hours_per_uos == pytest.approx(6656 / 900)
+
+
+def test_compute_rounds_fte_and_hours_to_two_places() -> None:
+    # agency 0.333 FTE: FTEs 2 + 0.333 + 1 = 3.333 -> 3.33; RN 2.0005 FTE: worked
+    # 2.0005 x 2,080 x .9 = 3,744.936 + 0.333 x 2,080 = 692.64 + 1,872 = 6,309.576 -> 6,309.58
+    staff = {"RN": StaffDrivers(fte=2.0005, agency_fte=0.333), "CLER": StaffDrivers(fte=1.0)}
+    fig = compute(cost_center(staffing=staff))
+    assert fig.fte == 3.33
+    assert fig.worked_hours == 6309.58
+
+
+def test_salary_overtime_premium_uses_worked_hours() -> None:
+    # 1 FTE = 2,080 paid h at $30; worked 2,080 x .8 = 1,664 h; OT 10% = 166.4 h at 30 x .5
+    s = StaffDrivers(fte=1.0, wage_rate=30.0, overtime_pct=0.1)
+    assert salary(s, 0.8) == 62400.0 + 2496.0
+    assert salary(StaffDrivers(), 0.9) == 0.0
+
+
+def test_drivers_defaults_and_annual_volume() -> None:
+    d = cost_center()
+    assert d.annual_volume == 900.0
+    assert d.staff("MGMT") == StaffDrivers(0.0, 0.0, 0.0, 0.0, 0.0)
+    assert d.staff("RN").agency_rate == 80.0
+
+
+def test_monthly_phases_each_line_by_volume() -> None:
+    months = compute(cost_center()).monthly()
+    assert months["REV"] == [25000.0] * 6 + [12500.0] * 6  # 225,000 x 100/900 and x 50/900
+    # 100,001 cents: 11,111.22 x 6 and 5,555.61 x 6 floor to 99,996; the 5 cents left go to the
+    # largest remainders, .61 (July to November in order), so December keeps 55.55
+    assert months["PUR"] == [111.11] * 6 + [55.56] * 5 + [55.55]
+    assert sum(round(x * 100) for x in months["PUR"]) == 100001
+
+
+def test_monthly_without_seasonality_is_even() -> None:
+    fig = Figures(lines={"OTH": 12.06}, volume=0.0, fte=0.0, worked_hours=10.0)
+    # 1,206 cents / 12 = 100.5: floors 100 x 12 = 1,200; 6 cents to the first six months
+    assert fig.monthly() == {"OTH": [1.01] * 6 + [1.0] * 6}
+    assert fig.worked_hours_per_uos == 0.0
+
+
+# --- divergence: the gap by driver, worked by hand ----------------------------------------------
+#
+# Top-down: 100 UOS a month (1,200); RN 10 FTE at $40, CLER 2 FTE at $20, no OT, no agency;
+# productive ratio .9, benefits 20%, supplies $10/UOS, purchased services $1,000.
+#   SAL_RN 832,000 + SAL_CLER 83,200 + BEN 183,040 + SUP 12,000 + PUR 1,000 = 1,111,240.00
+# Bottom-up: 110 UOS a month (1,320, ratio 1.1); RN 12 FTE at $42, OT 10%, 1 agency FTE at $90;
+# CLER 2 FTE at $21; benefits 21%; supplies $9.50, drugs $1; purchased $1,500, other $200.
+# | step       | what changes                         | expense       | effect      |
+# | volume     | 1,320 UOS, RN 10 x 1.1 = 11 FTE      | 1,212,280.00  | 101,040.00  |
+# |            | (CLER fixed); SUP 13,200             |               |             |
+# | intensity  | RN 12 FTE, agency 1 FTE (at $0)      | 1,312,120.00  | 99,840.00   |
+# | wage_rate  | RN 24,960 h x 42 + 2,246.4 OT h x 21  | 1,620,825.28  | 308,705.28  |
+# |            | = 1,095,494.40; CLER 87,360; AGY     |               |             |
+# |            | 187,200; BEN 236,570.88              |               |             |
+# | supplies   | SUP 12,540, DRG 1,320                | 1,621,485.28  | 660.00      |
+# | other      | BEN at 21% 248,399.42, PUR, OTH      | 1,634,013.82  | 12,528.54   |
+# The effects add to the gap 1,634,013.82 - 1,111,240.00 = 522,773.82.
+
+
+TOP_DOWN = Drivers(
+    volume=(100.0,) * 12, revenue_per_uos=0.0, productive_ratio=0.9, benefits_load=0.2,
+    staffing={"RN": StaffDrivers(fte=10.0, wage_rate=40.0), "CLER": StaffDrivers(2.0, 20.0)},
+    supplies_per_uos=10.0, drugs_per_uos=0.0, purchased_services=1000.0, other_expense=0.0,
+)  # fmt: skip
+BOTTOM_UP = Drivers(
+    volume=(110.0,) * 12, revenue_per_uos=0.0, productive_ratio=0.9, benefits_load=0.21,
+    staffing={"RN": StaffDrivers(12.0, 42.0, 0.1, 1.0, 90.0), "CLER": StaffDrivers(2.0, 21.0)},
+    supplies_per_uos=9.5, drugs_per_uos=1.0, purchased_services=1500.0, other_expense=200.0,
+)  # fmt: skip
+
+
+def test_explain_gap_each_effect_by_hand() -> None:
+    assert compute(TOP_DOWN).expense == 1111240.0
+    assert compute(BOTTOM_UP).expense == 1634013.82
+    assert explain_gap(TOP_DOWN, BOTTOM_UP) == {
+        "volume": 101040.0,
+        "intensity": 99840.0,
+        "wage_rate": 308705.28,
+        "supplies": 660.0,
+        "other": 12528.54,
+    }
+
+
+def test_explain_gap_uses_the_expenses_given() -> None:
+    # first and last of the chain are taken as given: volume = 1,212,280 - 1,000,000
+    got = explain_gap(TOP_DOWN, BOTTOM_UP, (1000000.0, 1700000.0))
+    assert got["volume"] == 212280.0
+    assert got["other"] == 78514.72  # 1,700,000 - 1,621,485.28
+
+
+def test_explain_gap_without_top_down_volume_flexes_nothing() -> None:
+    # no top-down volume: ratio 1, so the volume step changes only supplies (1,320 x $10):
+    # 1,099,240 -> 1,112,440; then RN 12 FTE and agency give 1,312,120 as before
+    td = Drivers(**{**TOP_DOWN.__dict__, "volume": (0.0,) * 12})
+    got = explain_gap(td, BOTTOM_UP)
+    assert got["volume"] == 13200.0
+    assert got["intensity"] == 199680.0
+
+
+LEVELS = (
+    EscalationLevel(level=1, role="Controller", pct=0.05, amount=50000.0),
+    EscalationLevel(level=2, role="CFO", pct=0.10, amount=250000.0),
+    EscalationLevel(level=3, role="Board", pct=0.20, amount=1000000.0),
+)
+
+
+@pytest.mark.parametrize(
+    ("gap", "target", "role"),
+    [
+        (49999.99, 100000.0, ""),  # below $50,000
+        (50000.0, 1000000.0, "Controller"),  # at both: $50,000 and 5% of 1,000,000
+        (49999.99, 1000000.0, ""),  # a cent below the dollar threshold
+        (50000.0, 1000000.02, ""),  # 5% of 1,000,000.02 is 50,000.001: below the share
+        (-250000.0, -2500000.0, "CFO"),  # sizes count; at both of level 2
+        (249999.99, 2000000.0, "Controller"),
+        (300000.0, 4000000.0, "Controller"),  # $ of level 2 but 7.5% < 10%
+        (1000000.0, 5000000.0, "Board"),
+        (999999.99, 1000.0, "CFO"),
+    ],
+)
+def test_escalation_at_and_around_each_level(gap: float, target: float, role: str) -> None:
+    assert escalation(gap, target, LEVELS) == role
+
+
+def test_rationale_for_each_line_kind() -> None:
+    words = {"rationale_volume": "V", "rationale_staffing": "S", "rationale_nonlabor": "N"}
+    assert [rationale_for(li, words) for li in ("REV", "SAL_RN", "AGY", "BEN", "SUP", "OTH")] == [
+        "V", "S", "S", "S", "N", "N",
+    ]  # fmt: skip
+    assert rationale_for("XYZ", words) == ""
+    assert [rationale_for(li, {}) for li in ("REV", "SAL_RN", "SUP")] == ["", "", ""]
+
+
+def test_line_gaps_by_hand() -> None:
+    td = Figures(lines={"REV": 1000.0, "SUP": 0.0, "OTH": 2000.0}, volume=1, fte=0, worked_hours=0)
+    bu = Figures(
+        lines={"REV": 1100.01, "SUP": 5.0, "OTH": 1999.99}, volume=1, fte=0, worked_hours=0
+    )
+    got = line_gaps(td, bu, 0.05, 100.0)
+    assert got == [
+        ("REV", 1000.0, 1100.01, 100.01, pytest.approx(0.10001), True),  # > $100 and > 5%
+        ("SUP", 0.0, 5.0, 5.0, None, False),  # no target: no share
+        ("OTH", 2000.0, 1999.99, -0.01, pytest.approx(-0.000005), False),
+    ]
