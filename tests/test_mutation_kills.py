@@ -302,3 +302,319 @@ def test_line_gaps_by_hand() -> None:
         ("SUP", 0.0, 5.0, 5.0, None, False),  # no target: no share
         ("OTH", 2000.0, 1999.99, -0.01, pytest.approx(-0.000005), False),
     ]
+
+
+# --- targets: prior-year drivers and the top-down move, worked by hand ---------------------------
+#
+# Prior year: 100 UOS a month (1,200). Payroll: RN 3,810 regular + 200 OT + 160 PTO hours,
+# 530 agency hours; $152,400 regular + $6,400 PTO, $46,800 agency. CLER 2,000 regular + 80 PTO,
+# $40,000 + $1,600. GL: revenue 300,000; RN salaries 100,000; benefits 25,000; supplies 12,345;
+# drugs 600; purchased 5,000; other 1,000.
+# | driver            | arithmetic                         | expected |
+# | RN FTE            | 4,170 paid h / 2,080 = 2.0048       | 2.00     |
+# | RN wage           | 158,800 / 3,970 h                   | 40.00    |
+# | RN OT share       | 200 / 4,010 = 0.049875              | 0.0499   |
+# | RN agency FTE     | 530 / 2,080 = 0.2548                | 0.25     |
+# | RN agency rate    | 46,800 / 530 = 88.3019              | 88.30    |
+# | CLER FTE, wage    | 2,080 / 2,080; 41,600 / 2,080       | 1.00, 20.00 |
+# | productive ratio  | worked 6,010 / paid 6,250           | 0.9616   |
+# | revenue / UOS     | 300,000 / 1,200                     | 250.00   |
+# | benefits load     | 25,000 / 100,000                    | 0.25     |
+# | supplies / UOS    | 12,345 / 1,200 = 10.2875 (half up)  | 10.29    |
+# | drugs / UOS       | 600 / 1,200                         | 0.50     |
+
+from types import SimpleNamespace  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from hybridbudget.model import CostCenterType  # noqa: E402
+from hybridbudget.targets import (  # noqa: E402
+    Targets,
+    prior_drivers,
+    target_drivers,
+    volume_growth,
+    whole_units,
+)
+
+PAYROLL = pd.DataFrame(
+    [
+        ("RN", 3810.0, 200.0, 160.0, 530.0, 152400.0, 6400.0, 46800.0),
+        ("CLER", 2000.0, 0.0, 80.0, 0.0, 40000.0, 1600.0, 0.0),
+        ("LPN", 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    ],
+    columns=["job_class", "REG_HOURS", "OT_HOURS", "PTO_HOURS", "AGY_HOURS", "REG_AMOUNT",
+             "PTO_AMOUNT", "AGY_AMOUNT"],
+)  # fmt: skip
+GL_YEAR = {"REV": 300000.0, "SAL_RN": 100000.0, "BEN": 25000.0, "SUP": 12345.0, "DRG": 600.0,
+           "PUR": 5000.0, "OTH": 1000.0}  # fmt: skip
+
+
+def gl_months() -> pd.DataFrame:
+    """The GL year, booked in January; 100 UOS every month."""
+    codes = ["REV", "SAL_RN", "SAL_LPN", "SAL_CNA", "SAL_TECH", "SAL_CLER", "SAL_MGMT", "AGY",
+             "BEN", "SUP", "DRG", "PUR", "OTH"]  # fmt: skip
+    return pd.DataFrame(
+        [
+            {"UOS": 100.0} | {c: GL_YEAR.get(c, 0.0) if m == 0 else 0.0 for c in codes}
+            for m in range(12)
+        ]
+    )
+
+
+def test_prior_drivers_by_hand() -> None:
+    cc = SimpleNamespace(cost_center_type=CostCenterType.INPATIENT)
+    d, gl = prior_drivers(cc, gl_months(), PAYROLL)
+    assert gl["REV"] == 300000.0 and gl["SUP"] == 12345.0 and gl["AGY"] == 0.0
+    assert d.volume == (100.0,) * 12
+    assert d.staff("RN") == StaffDrivers(2.0, 40.0, 0.0499, 0.25, 88.3)
+    assert d.staff("CLER") == StaffDrivers(1.0, 20.0, 0.0, 0.0, 0.0)
+    assert d.staff("LPN") == StaffDrivers(0.0, 0.0, 0.0, 0.0, 0.0)  # no hours: no division
+    assert (d.productive_ratio, d.revenue_per_uos, d.benefits_load) == (0.9616, 250.0, 0.25)
+    assert (d.supplies_per_uos, d.drugs_per_uos) == (10.29, 0.5)
+    assert (d.purchased_services, d.other_expense) == (5000.0, 1000.0)
+
+
+def test_prior_drivers_without_hours_or_volume() -> None:
+    months = gl_months().assign(UOS=0.0)
+    d, _ = prior_drivers(None, months, PAYROLL[PAYROLL.job_class == "LPN"])
+    assert d.productive_ratio == 1.0  # no paid hours: worked = paid
+    assert (d.revenue_per_uos, d.supplies_per_uos, d.drugs_per_uos) == (0.0, 0.0, 0.0)
+
+
+GUARDRAILS = SimpleNamespace(
+    guardrails=SimpleNamespace(
+        inpatient_admissions_growth=0.02, outpatient_utilization_growth=0.04,
+        labor_intensity_change=-0.01, net_revenue_rate_change=0.03, operating_margin_target=0.05,
+    ),
+    inflation=SimpleNamespace(wages=0.03, benefits=0.05, supplies=0.04, drugs=0.06,
+                              purchased_services=0.025, other=0.02),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "growth"),
+    [
+        (CostCenterType.INPATIENT, 0.02),
+        (CostCenterType.SUPPORT, 0.02),  # support follows inpatient admissions
+        (CostCenterType.OUTPATIENT, 0.04),
+        (CostCenterType.ANCILLARY, 0.03),  # the average of 2% and 4%
+    ],
+)
+def test_volume_growth_by_cost_center_type(kind, growth) -> None:
+    assert volume_growth(SimpleNamespace(cost_center_type=kind), GUARDRAILS) == pytest.approx(
+        growth
+    )
+
+
+def test_whole_units_round_half_up() -> None:
+    assert whole_units(np.array([100.5, 101.49, 2.5, 0.0])) == (101.0, 101.0, 3.0, 0.0)
+
+
+def test_target_drivers_by_hand() -> None:
+    # Inpatient: volume 100 x 1.02 = 102 a month (1,224), flex 1.02.
+    # RN worked 4,010 h / 1,200 UOS x 0.99 x 1,224 = 4,049.298 h / 0.9616 / 2,080 = 2.0245 -> 2.02
+    # wage 40 x 1.03 = 41.20; agency FTE 0.25 x 1.02 = 0.255 -> 0.26 (half up); agency rate
+    # 88.30 x 1.03 = 90.949 -> 90.95. CLER is fixed: 1.00 FTE, wage 20.60.
+    # Revenue/UOS 250 x 1.03 = 257.50; benefits 0.25 x 1.05 / 1.03 = 0.254854 -> 0.2549;
+    # supplies 10.29 x 1.04 = 10.7016 -> 10.70; drugs 0.50 x 1.06 = 0.53;
+    # purchased 5,000 x 1.025 = 5,125; other 1,000 x 1.02 = 1,020.
+    cc = SimpleNamespace(cost_center_type=CostCenterType.INPATIENT)
+    prior, _ = prior_drivers(cc, gl_months(), PAYROLL)
+    t = target_drivers(cc, prior, PAYROLL, GUARDRAILS)
+    assert t.volume == (102.0,) * 12
+    assert t.staff("RN") == StaffDrivers(2.02, 41.2, 0.0499, 0.26, 90.95)
+    assert t.staff("CLER") == StaffDrivers(1.0, 20.6, 0.0, 0.0, 0.0)
+    assert t.staff("MGMT") == StaffDrivers(0.0, 0.0, 0.0, 0.0, 0.0)
+    assert (t.revenue_per_uos, t.productive_ratio, t.benefits_load) == (257.5, 0.9616, 0.2549)
+    assert (t.supplies_per_uos, t.drugs_per_uos) == (10.7, 0.53)
+    assert (t.purchased_services, t.other_expense) == (5125.0, 1020.0)
+
+
+def test_target_drivers_without_prior_volume_keep_prior_ftes() -> None:
+    cc = SimpleNamespace(cost_center_type=CostCenterType.OUTPATIENT)
+    prior, _ = prior_drivers(cc, gl_months(), PAYROLL)
+    prior = Drivers(**{**prior.__dict__, "volume": (0.0,) * 12})
+    t = target_drivers(cc, prior, PAYROLL, GUARDRAILS)
+    assert t.volume == (0.0,) * 12
+    # no prior volume: FTEs as prior, agency flex 1
+    assert t.staff("RN") == StaffDrivers(2.0, 41.2, 0.0499, 0.25, 90.95)
+    no_ratio = Drivers(**{**prior.__dict__, "volume": (10.0,) * 12, "productive_ratio": 0.0})
+    assert target_drivers(cc, no_ratio, PAYROLL, GUARDRAILS).staff("RN").fte == 2.0
+
+
+def test_targets_totals_and_margin_reconciliation() -> None:
+    a = Figures(lines={"REV": 1000.0, "SUP": 600.0}, volume=1, fte=0, worked_hours=0)
+    b = Figures(lines={"REV": 500.55, "OTH": 300.10}, volume=1, fte=0, worked_hours=0)
+    for f in (a, b):  # the other expense lines are zero
+        f.lines.update({c: 0.0 for c in ("SAL_RN", "SAL_LPN", "SAL_CNA", "SAL_TECH", "SAL_CLER",
+                                         "SAL_MGMT", "AGY", "BEN", "SUP", "DRG", "PUR", "OTH")
+                        if c not in f.lines})  # fmt: skip
+    t = Targets(GUARDRAILS, {"A": SimpleNamespace(figures=a), "B": SimpleNamespace(figures=b)})
+    assert t.totals() == {"revenue": 1500.55, "expense": 900.1, "margin": 600.45}
+    assert t.totals(["B"]) == {"revenue": 500.55, "expense": 300.1, "margin": 200.45}
+    rec = t.margin_reconciliation()
+    # required margin 1,500.55 x 5% = 75.0275 -> 75.03; gap 600.45 - 75.03 = 525.42
+    assert rec["target_margin"] == 75.03 and rec["gap"] == 525.42
+    assert rec["target_margin_pct"] == 0.05
+    assert rec["margin_pct"] == pytest.approx(0.400153277)  # 600.45 / 1,500.55
+    assert rec["revenue"] == 1500.55
+
+
+# --- bottomup: drivers rows, phasing and the roll-up ---------------------------------------------
+
+from hybridbudget.bottomup import (  # noqa: E402
+    BottomUp,
+    driver_columns,
+    drivers_row,
+    hierarchy,
+    monthly_lines,
+    phase_lines,
+    rollup,
+    row_drivers,
+)
+
+JOBS = ("RN", "LPN", "CNA", "TECH", "CLER", "MGMT")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def test_driver_columns_headers_keys_kinds_widths() -> None:
+    cols = driver_columns()
+    head = [(c.header, c.key, c.kind, c.width) for c in cols[:3]]
+    assert head == [("Cost center", "cost_center", "text", 12), ("File", "file", "text", 30),
+                    ("SHA-256", "sha256", "text", 20)]  # fmt: skip
+    months = [(c.header, c.key, c.kind, c.width) for c in cols[3:15]]
+    assert months[0] == ("UOS Jan", "v01", "int", 8) and months[11] == ("UOS Dec", "v12", "int", 8)
+    assert [c.header for c in cols[3:15]] == [f"UOS {m}" for m in MONTH_NAMES]
+    scalars = [(c.header, c.key, c.kind, c.width) for c in cols[15:22]]
+    assert scalars == [
+        ("Net revenue / UOS", "revenue_per_uos", "rate", None),
+        ("Productive ratio", "productive_ratio", "ratio", None),
+        ("Benefits load", "benefits_load", "ratio", None),
+        ("Supplies / UOS", "supplies_per_uos", "rate", None),
+        ("Drugs / UOS", "drugs_per_uos", "rate", None),
+        ("Purchased services", "purchased_services", "money", None),
+        ("Other expense", "other_expense", "money", None),
+    ]
+    rn = [(c.header, c.key, c.kind, c.width) for c in cols[22:27]]
+    assert rn == [("RN FTEs", "RN_fte", "fte", 9), ("RN wage", "RN_wage_rate", "rate", 9),
+                  ("RN OT %", "RN_overtime_pct", "pct2", 9),
+                  ("RN agency FTEs", "RN_agency_fte", "fte", 9),
+                  ("RN agency rate", "RN_agency_rate", "rate", 9)]  # fmt: skip
+    assert [c.key for c in cols[22:52:5]] == [f"{j}_fte" for j in JOBS]
+    tail = [(c.header, c.key, c.width) for c in cols[52:]]
+    assert tail == [("Volume rationale", "rationale_volume", 30),
+                    ("Staffing rationale", "rationale_staffing", 30),
+                    ("Non-labor rationale", "rationale_nonlabor", 30)]  # fmt: skip
+    assert len(cols) == 55
+
+
+def test_drivers_row_and_back() -> None:
+    d = cost_center()
+    row = drivers_row(d)
+    assert len(row) == 12 + 7 + 30
+    assert (row["v01"], row["v12"], row["revenue_per_uos"], row["RN_overtime_pct"]) == (
+        100.0, 50.0, 250.0, 0.05,
+    )  # fmt: skip
+    assert (row["RN_agency_rate"], row["CLER_wage_rate"], row["MGMT_fte"]) == (80.0, 20.0, 0.0)
+    back = row_drivers(row)
+    assert back.volume == SEASONAL and back.staff("RN") == d.staff("RN")
+    assert (back.benefits_load, back.other_expense) == (0.25, 2500.0)
+    # text, booleans and blanks read as zero
+    odd = row_drivers({"v01": "12", "v02": True, "v03": 7, "RN_fte": None, "productive_ratio": 0.9})
+    assert odd.volume[:3] == (0.0, 0.0, 7.0) and odd.staff("RN").fte == 0.0
+    assert odd.productive_ratio == 0.9
+
+
+def test_bottom_up_of_recomputes_figures() -> None:
+    bu = BottomUp.of("A", cost_center(), {"rationale_volume": "more beds"}, "a.xlsx", "abc")
+    assert bu.figures.expense == 365483.01
+    assert (bu.cost_center, bu.rationale, bu.file, bu.sha256) == (
+        "A", {"rationale_volume": "more beds"}, "a.xlsx", "abc",
+    )  # fmt: skip
+
+
+def test_phase_lines_by_hand() -> None:
+    assert phase_lines([1.00, -1.00, 0.02], [1, 1, 1]) == [
+        [0.34, 0.33, 0.33],  # 100 cents: 33 each, the cent left to the first
+        [-0.33, -0.33, -0.34],  # -100: floors -34 each, 2 cents back to the first two
+        [0.01, 0.01, 0.0],
+    ]
+    assert phase_lines([1.00], [1, 2, 4]) == [[0.14, 0.29, 0.57]]
+    assert phase_lines([0.05], [0, 0]) == [[0.03, 0.02]]
+    assert phase_lines([1.0, 2.0], []) == [[], []]
+
+
+def test_monthly_lines_by_hand() -> None:
+    fig = compute(cost_center())
+    table = monthly_lines({"A": fig})
+    assert list(table.columns) == ["cost_center", "line_item", "annual"] + [
+        f"m{i:02d}" for i in range(1, 13)
+    ]
+    assert len(table) == 13
+    pur = table[table.line_item == "PUR"].iloc[0]
+    assert pur.cost_center == "A" and pur.annual == 1000.01
+    assert [pur[f"m{i:02d}"] for i in range(1, 13)] == [111.11] * 6 + [55.56] * 5 + [55.55]
+    flat = Figures(lines=dict(fig.lines), volume=0, fte=0, worked_hours=0)  # no seasonality
+    rev = monthly_lines({"B": flat}).iloc[0]
+    assert rev.line_item == "REV" and rev.m01 == 18750.0 and rev.m12 == 18750.0
+
+
+def org() -> SimpleNamespace:
+    """Entity E1 (service lines S1: A, B; S2: C) and E2 (S3: D)."""
+    cc = [SimpleNamespace(cost_center_code=c, cost_center_name=f"Center {c}", service_line_code=s)
+          for c, s in (("A", "S1"), ("B", "S1"), ("C", "S2"), ("D", "S3"))]  # fmt: skip
+    sls = {s: SimpleNamespace(service_line_code=s, service_line_name=f"Line {s}", entity_code=e)
+           for s, e in (("S1", "E1"), ("S2", "E1"), ("S3", "E2"))}  # fmt: skip
+    ents = {e: SimpleNamespace(entity_code=e, entity_name=f"Entity {e}") for e in ("E1", "E2")}
+    organization = SimpleNamespace(cost_centers=cc, service_line_by_code=sls, entity_by_code=ents)
+    return SimpleNamespace(organization=organization, config=SimpleNamespace(system_name="Test"))
+
+
+def test_hierarchy() -> None:
+    h = hierarchy(org())
+    assert h.values.tolist() == [
+        ["A", "Center A", "S1", "Line S1", "E1", "Entity E1"],
+        ["B", "Center B", "S1", "Line S1", "E1", "Entity E1"],
+        ["C", "Center C", "S2", "Line S2", "E1", "Entity E1"],
+        ["D", "Center D", "S3", "Line S3", "E2", "Entity E2"],
+    ]
+    assert list(h.columns) == ["cost_center", "cost_center_name", "service_line_code",
+                               "service_line_name", "entity_code", "entity_name"]  # fmt: skip
+
+
+def test_rollup_month_by_month_at_every_level() -> None:
+    # A: revenue 100.00 a month; B: 200.06 in January, 200.00 after; D: 10.00 a month.
+    # C sent nothing. Supplies: A 1.01 a month.
+    def row(cc, li, months):
+        return {"cost_center": cc, "line_item": li, "annual": round(sum(months), 2)} | {
+            f"m{i:02d}": v for i, v in enumerate(months, 1)
+        }
+
+    lines = pd.DataFrame([
+        row("A", "REV", [100.0] * 12), row("A", "SUP", [1.01] * 12),
+        row("B", "REV", [200.06] + [200.0] * 11), row("D", "REV", [10.0] * 12),
+    ])  # fmt: skip
+    out = rollup(lines, org(), ["A", "B", "D"])
+    nodes = list(dict.fromkeys(zip(out.level, out.code, strict=True)))
+    assert nodes == [("System", ""), ("Entity", "E1"), ("Service line", "S1"),
+                     ("Cost center", "A"), ("Cost center", "B"), ("Service line", "S2"),
+                     ("Entity", "E2"), ("Service line", "S3"), ("Cost center", "D")]  # fmt: skip
+    assert len(out) == 9 * 13
+    rev = out[out.line_item == "REV"].set_index(["level", "code"])
+    # | node | members included | annual | Jan | Feb |
+    expected = {
+        ("System", ""): ("Test", "3 of 4", 3720.06, 310.06, 310.0),
+        ("Entity", "E1"): ("Entity E1", "2 of 3", 3600.06, 300.06, 300.0),
+        ("Service line", "S1"): ("Line S1", "2 of 2", 3600.06, 300.06, 300.0),
+        ("Cost center", "A"): ("Center A", "1 of 1", 1200.0, 100.0, 100.0),
+        ("Cost center", "B"): ("Center B", "1 of 1", 2400.06, 200.06, 200.0),
+        ("Service line", "S2"): ("Line S2", "0 of 1", 0.0, 0.0, 0.0),
+        ("Entity", "E2"): ("Entity E2", "1 of 1", 120.0, 10.0, 10.0),
+        ("Service line", "S3"): ("Line S3", "1 of 1", 120.0, 10.0, 10.0),
+        ("Cost center", "D"): ("Center D", "1 of 1", 120.0, 10.0, 10.0),
+    }
+    got = {k: (r["name"], r.included, r.annual, r.m01, r.m02) for k, r in rev.iterrows()}
+    assert got == expected
+    assert set(rev.line_item_name) == {"Net patient revenue"}
+    sup = out[(out.line_item == "SUP") & (out.level == "System")].iloc[0]
+    assert (sup.annual, sup.m12, sup.line_item_name) == (12.12, 1.01, "Supplies")
