@@ -618,3 +618,173 @@ def test_rollup_month_by_month_at_every_level() -> None:
     assert set(rev.line_item_name) == {"Net patient revenue"}
     sup = out[(out.line_item == "SUP") & (out.level == "System")].iloc[0]
     assert (sup.annual, sup.m12, sup.line_item_name) == (12.12, 1.01, "Supplies")
+
+
+# --- triggers: breaches, their wording, due dates and escalation ---------------------------------
+
+import datetime as dt  # noqa: E402
+
+from hybridbudget.triggers import (  # noqa: E402
+    ACTION_KEYS,
+    Breach,
+    _next_id,
+    actions_sheet,
+    describe,
+    due_date,
+    find_breaches,
+    level_reached,
+    update_actions,
+)
+
+
+def test_level_reached_is_the_position_of_the_role() -> None:
+    assert level_reached(49999.99, 100000.0, LEVELS) == 0
+    assert level_reached(50000.0, 1000000.0, LEVELS) == 1
+    assert level_reached(-300000.0, 2000000.0, LEVELS) == 2  # 15% and $300,000 reach level 2
+    assert level_reached(1000000.0, 1000000.0, LEVELS) == 3
+
+
+def test_find_breaches_only_unfavourable_beyond_level_1() -> None:
+    rows = pd.DataFrame(
+        [
+            ("A", "SUP", 1000000.0, 1050000.0),  # cost 50,000 (5%) over: level 1
+            ("A", "REV", 1000000.0, 950000.0),  # revenue 50,000 under: level 1
+            ("A", "DRG", 1000000.0, 950000.0),  # cost under: favourable
+            ("B", "REV", 1000000.0, 1050000.0),  # revenue over: favourable
+            ("B", "OTH", 2000000.0, 2300000.0),  # 300,000 (15%) over: level 2
+            ("C", "SUP", 1000000.0, 1049999.99),  # a cent short of $50,000
+        ],
+        columns=["cost_center", "line_item", "flex", "actual"],
+    )
+    assert find_breaches(rows, "2027-03", LEVELS) == [
+        Breach("A", "SUP", "2027-03", 1000000.0, 1050000.0, 1),
+        Breach("A", "REV", "2027-03", 1000000.0, 950000.0, 1),
+        Breach("B", "OTH", "2027-03", 2000000.0, 2300000.0, 2),
+    ]
+
+
+def test_breach_variance_share_and_wording() -> None:
+    over = Breach("A", "SUP", "2027-03", 1000000.0, 1124000.004, 2)
+    assert over.variance == 124000.0 and over.share == 0.124
+    assert describe(over, LEVELS[0]) == (
+        "Supplies 12.4% and $124,000 over flexible budget in 2027-03; threshold 5% and $50,000"
+    )
+    under = Breach("A", "REV", "2027-03", -800000.0, -900000.0, 1)
+    assert under.share == -0.125  # -100,000 / |-800,000|
+    assert describe(under, LEVELS[0]) == (
+        "Net patient revenue 12.5% and $100,000 under flexible budget in 2027-03; threshold 5% "
+        "and $50,000"
+    )
+    none = Breach("B", "OTH", "2027-04", 0.0, 60000.0, 1)
+    assert none.share is None
+    assert describe(none, LEVELS[0]) == (
+        "Other expense $60,000 over a flexible budget of $0 in 2027-04; threshold 5% and $50,000"
+    )
+
+
+@pytest.mark.parametrize(
+    ("month", "due"),
+    [
+        ("2027-01", dt.date(2027, 3, 2)),  # January 31 + 30 days
+        ("2027-02", dt.date(2027, 3, 30)),  # February 28 + 30
+        ("2028-02", dt.date(2028, 3, 30)),  # February 29 (leap year) + 30
+        ("2027-12", dt.date(2028, 1, 30)),  # December 31 + 30
+    ],
+)
+def test_due_date_is_30_days_after_month_end(month: str, due: dt.date) -> None:
+    assert due_date(month) == due
+
+
+def test_next_action_number() -> None:
+    ids = pd.DataFrame({"id": ["ACT-0003", "ACT-0010", "X-0099", "ACT-abc", None]})
+    assert _next_id(ids) == 11
+    assert _next_id(pd.DataFrame({"id": []})) == 1
+
+
+NAMES = {"A": ("Center A", "Pat Lee")}
+
+
+def test_update_actions_opens_escalates_and_never_twice() -> None:
+    jan = Breach("A", "SUP", "2027-01", 1000000.0, 1050000.0, 1)
+    actions, changes = update_actions(pd.DataFrame(columns=ACTION_KEYS), [jan], LEVELS, NAMES)
+    assert changes == ["ACT-0001 A SUP 2027-01: opened at level 1 (Controller)"]
+    assert list(actions.columns) == ACTION_KEYS
+    first = actions.iloc[0].to_dict()
+    assert first == {
+        "id": "ACT-0001", "opened": "2027-01", "cost_center": "A",
+        "cost_center_name": "Center A", "owner": "Pat Lee", "line_item": "SUP",
+        "trigger": "Supplies 5.0% and $50,000 over flexible budget in 2027-01; threshold 5% "
+        "and $50,000", "variance": 50000.0, "variance_pct": 0.05, "level": 1,
+        "escalated_to": "Controller", "due": dt.date(2027, 3, 2), "status": "open",
+        "closed_on": None, "note": None, "breaches": 1, "last_breach": "2027-01",
+        "history": "2027-01: opened at level 1 (Controller)",
+    }  # fmt: skip
+    feb = Breach("A", "SUP", "2027-02", 1000000.0, 1060000.0, 1)
+    actions, changes = update_actions(actions, [feb], LEVELS, NAMES)
+    assert changes == ["ACT-0001 A SUP 2027-02: breached again, escalated to level 2 (CFO)"]
+    row = actions.iloc[0]
+    assert (row.level, row.escalated_to, row.breaches, row.last_breach) == (2, "CFO", 2, "2027-02")
+    assert row.due == dt.date(2027, 3, 30) and row.variance == 60000.0
+    assert row.history == (
+        "2027-01: opened at level 1 (Controller); 2027-02: breached again, escalated to level 2 "
+        "(CFO)"
+    )
+    again, changes = update_actions(actions, [feb], LEVELS, NAMES)  # February re-run
+    assert changes == [] and again.iloc[0].level == 2 and again.iloc[0].breaches == 2
+    jan_late, changes = update_actions(actions, [jan], LEVELS, NAMES)  # an older month
+    assert changes == [] and len(jan_late) == 1
+
+
+def test_update_actions_escalation_is_capped_and_jumps_to_the_breach_level() -> None:
+    start = pd.DataFrame([{k: None for k in ACTION_KEYS} | {
+        "id": "ACT-0007", "cost_center": "A", "line_item": "SUP", "level": 3, "status": "open",
+        "breaches": 4, "last_breach": "2027-01", "history": "",
+    }, {k: None for k in ACTION_KEYS} | {
+        "id": "ACT-0008", "cost_center": "A", "line_item": "DRG", "level": 1, "status": "open",
+        "breaches": 0, "last_breach": "", "history": "",  # as read_actions gives blanks
+    }])  # fmt: skip
+    breaches = [
+        Breach("A", "SUP", "2027-02", 1000000.0, 1060000.0, 1),  # at the top already: stays 3
+        Breach("A", "DRG", "2027-02", 1000000.0, 1300000.0, 3),  # level 1 + 1 < 3: jumps to 3
+    ]
+    actions, changes = update_actions(start, breaches, LEVELS, NAMES)
+    assert actions.level.tolist() == [3, 3]
+    assert actions.escalated_to.tolist() == ["Board", "Board"]
+    assert actions.breaches.tolist() == [5, 1]
+    assert changes == [
+        "ACT-0007 A SUP 2027-02: breached again, escalated to level 3 (Board)",
+        "ACT-0008 A DRG 2027-02: breached again, escalated to level 3 (Board)",
+    ]
+    assert actions.history.tolist()[1] == "2027-02: breached again, escalated to level 3 (Board)"
+
+
+def test_update_actions_reopens_after_a_close() -> None:
+    closed = pd.DataFrame([{k: None for k in ACTION_KEYS} | {
+        "id": "ACT-0002", "cost_center": "B", "line_item": "OTH", "level": 2, "status": "closed",
+        "breaches": 1, "last_breach": "2027-01", "history": "h",
+    }])  # fmt: skip
+    mar = Breach("B", "OTH", "2027-03", 0.0, 70000.0, 1)
+    actions, changes = update_actions(closed, [mar], LEVELS, {})
+    assert changes == ["ACT-0003 B OTH 2027-03: opened at level 1 (Controller)"]
+    new = actions.iloc[1]
+    assert (new.cost_center_name, new.owner, new.level, new.variance_pct) == ("", "", 1, None)
+    assert new.trigger.startswith("Other expense $70,000 over a flexible budget of $0")
+    assert actions.iloc[0].status == "closed"
+
+
+def test_actions_sheet_title_and_notes() -> None:
+    actions = pd.DataFrame([{k: None for k in ACTION_KEYS} | {"status": s}
+                            for s in ("open", "closed", "open")])  # fmt: skip
+    sheet = actions_sheet(actions, "2027-02", LEVELS)
+    assert (sheet.name, sheet.title) == ("Actions", "Actions: variance triggers through 2027-02")
+    assert sheet.blocks[0].title == "Action items (open items carry over until closed)"
+    assert sheet.blocks[0].rows is actions
+    assert sheet.notes == (
+        "2 open of 3. A cost or revenue line triggers when its unfavourable variance against the "
+        "flexible budget reaches 5% and $50,000 in a month (Decision Guide level 1); due 30 days "
+        "after the month end.",
+        "Type the Status (closed), Closed on and Note; they are kept. A new breach of an open "
+        "item in a later month escalates it one Decision Guide level.",
+    )
+    empty = actions_sheet(pd.DataFrame(columns=ACTION_KEYS), "2027-02", LEVELS)
+    assert empty.notes[0].startswith("0 open of 0. ")
