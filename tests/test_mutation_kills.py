@@ -788,3 +788,16 @@ def test_actions_sheet_title_and_notes() -> None:
     )
     empty = actions_sheet(pd.DataFrame(columns=ACTION_KEYS), "2027-02", LEVELS)
     assert empty.notes[0].startswith("0 open of 0. ")
+
+
+def test_phase_single_weight_and_weights_below_one() -> None:
+    assert phase(1.23, [5]) == [1.23]
+    assert phase(1.00, [0.25, 0.75]) == [0.25, 0.75]  # weights summing to 1 are kept
+
+
+def test_explain_gap_flexes_top_down_agency_with_volume() -> None:
+    # top-down RN also has 1 agency FTE at $50 (104,000): the volume step flexes it by 1.1 to
+    # 1.1 x 2,080 x 50 = 114,400, so the volume effect grows by 10,400 to 111,440
+    staff = dict(TOP_DOWN.staffing) | {"RN": StaffDrivers(10.0, 40.0, 0.0, 1.0, 50.0)}
+    td = Drivers(**{**TOP_DOWN.__dict__, "staffing": staff})
+    assert explain_gap(td, BOTTOM_UP)["volume"] == 111440.0
