@@ -23,7 +23,7 @@ import pytest
 
 from hybridbudget.addin import buttons
 from hybridbudget.addin.settings import ACTUALS_MONTH, AddinSettings
-from hybridbudget.control.read import FileControlBook
+from hybridbudget.control.file_book import FileControlBook
 from hybridbudget.paths import BUNDLED_SAMPLE, REPO_ROOT
 from hybridbudget.sample import write_actuals
 from hybridbudget.sample.fill import fill_submissions

@@ -6,14 +6,46 @@ table), never computed by the code under test. Fast and in memory: mutmut runs t
 
 from __future__ import annotations
 
+import datetime as dt
+from types import SimpleNamespace
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from hybridbudget.divergence import escalation, explain_gap, line_gaps, rationale_for
-from hybridbudget.drivers import Drivers, Figures, StaffDrivers, compute, salary
-from hybridbudget.model import EscalationLevel
-from hybridbudget.money import cents, cents_array, phase, round_to, sum_cents
-from hybridbudget.tolerance import beyond_tolerance
+from hybridbudget.control.actions_sheet import actions_sheet
+from hybridbudget.control.schema import driver_columns
+from hybridbudget.engine.drivers import Drivers, Figures, StaffDrivers, compute, salary
+from hybridbudget.engine.gaps import escalation, explain_gap, line_gaps, rationale_for
+from hybridbudget.engine.money import cents, cents_array, phase, round_to, sum_cents
+from hybridbudget.engine.rollup import (
+    BottomUp,
+    drivers_row,
+    hierarchy,
+    monthly_lines,
+    phase_lines,
+    rollup,
+    row_drivers,
+)
+from hybridbudget.engine.targets import (
+    Targets,
+    prior_drivers,
+    target_drivers,
+    volume_growth,
+    whole_units,
+)
+from hybridbudget.engine.tolerance import beyond_tolerance
+from hybridbudget.engine.triggers import (
+    ACTION_KEYS,
+    Breach,
+    _next_id,
+    describe,
+    due_date,
+    find_breaches,
+    level_reached,
+    update_actions,
+)
+from hybridbudget.model import CostCenterType, EscalationLevel
 
 # --- money: half away from zero, exact sums, largest remainder ----------------------------------
 
@@ -323,18 +355,6 @@ def test_line_gaps_by_hand() -> None:
 # | supplies / UOS    | 12,345 / 1,200 = 10.2875 (half up)  | 10.29    |
 # | drugs / UOS       | 600 / 1,200                         | 0.50     |
 
-from types import SimpleNamespace  # noqa: E402
-
-import pandas as pd  # noqa: E402
-
-from hybridbudget.model import CostCenterType  # noqa: E402
-from hybridbudget.targets import (  # noqa: E402
-    Targets,
-    prior_drivers,
-    target_drivers,
-    volume_growth,
-    whole_units,
-)
 
 PAYROLL = pd.DataFrame(
     [
@@ -462,16 +482,6 @@ def test_targets_totals_and_margin_reconciliation() -> None:
 
 # --- bottomup: drivers rows, phasing and the roll-up ---------------------------------------------
 
-from hybridbudget.bottomup import (  # noqa: E402
-    BottomUp,
-    driver_columns,
-    drivers_row,
-    hierarchy,
-    monthly_lines,
-    phase_lines,
-    rollup,
-    row_drivers,
-)
 
 JOBS = ("RN", "LPN", "CNA", "TECH", "CLER", "MGMT")
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -621,20 +631,6 @@ def test_rollup_month_by_month_at_every_level() -> None:
 
 
 # --- triggers: breaches, their wording, due dates and escalation ---------------------------------
-
-import datetime as dt  # noqa: E402
-
-from hybridbudget.triggers import (  # noqa: E402
-    ACTION_KEYS,
-    Breach,
-    _next_id,
-    actions_sheet,
-    describe,
-    due_date,
-    find_breaches,
-    level_reached,
-    update_actions,
-)
 
 
 def test_level_reached_is_the_position_of_the_role() -> None:

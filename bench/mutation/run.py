@@ -30,16 +30,16 @@ HERE = ROOT / "bench" / "mutation"
 WORK = HERE / "work"
 REPORT = HERE / "survivors.md"
 
-# The modules mutated, relative to python/ (edit here when modules move, e.g. to engine/).
+# The modules mutated, relative to python/ (edit here when modules move).
 MODULES = [
-    "hybridbudget/money.py",
-    "hybridbudget/tolerance.py",
-    "hybridbudget/drivers.py",
-    "hybridbudget/targets.py",
-    "hybridbudget/divergence.py",
-    "hybridbudget/variance.py",
-    "hybridbudget/triggers.py",
-    "hybridbudget/bottomup.py",
+    "hybridbudget/engine/money.py",
+    "hybridbudget/engine/tolerance.py",
+    "hybridbudget/engine/drivers.py",
+    "hybridbudget/engine/targets.py",
+    "hybridbudget/engine/gaps.py",
+    "hybridbudget/engine/variance_split.py",
+    "hybridbudget/engine/triggers.py",
+    "hybridbudget/engine/rollup.py",
     "hybridbudget/intake/checks.py",
 ]
 # The fast, unit-level tests run against each mutant (globs relative to the repo; a glob that
