@@ -19,10 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hybridbudget.drivers import Drivers
-from hybridbudget.history import History, build_history
-from hybridbudget.sources import Reference, load_sources
-from hybridbudget.targets import Targets, build_targets
+from hybridbudget.engine.drivers import Drivers
+from hybridbudget.engine.history import History, build_history
+from hybridbudget.engine.targets import Targets, build_targets
+from hybridbudget.model.reference import Reference
+from hybridbudget.sources.readers import load_sources
 
 FIXTURE = Path(__file__).parent / "fixtures" / "handworked"
 MEDSURG, LAUNDRY, IMAGING = "HWH-03000", "HWH-08000", "HWC-04100"

@@ -14,9 +14,9 @@ import dataclasses
 import pytest
 
 from handworked import IMAGING, LAUNDRY, MEDSURG, System, load_system
-from hybridbudget.bottomup import BottomUp, monthly_lines, rollup
-from hybridbudget.divergence import escalation, explain_gap, line_gaps
-from hybridbudget.drivers import Figures, StaffDrivers
+from hybridbudget.engine.drivers import Figures, StaffDrivers
+from hybridbudget.engine.gaps import escalation, explain_gap, line_gaps
+from hybridbudget.engine.rollup import BottomUp, monthly_lines, rollup
 from hybridbudget.model.line_items import LINE_ITEM_CODES
 from hybridbudget.steps.divergence import divergence_frames
 

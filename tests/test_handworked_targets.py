@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from handworked import IMAGING, LAUNDRY, MEDSURG, System, check_table, driver, load_system
-from hybridbudget.bottomup import phase_lines
-from hybridbudget.money import cents, cents_array, phase, round_to, sum_cents
+from hybridbudget.engine.money import cents, cents_array, phase, round_to, sum_cents
+from hybridbudget.engine.rollup import phase_lines
 
 
 @pytest.fixture(scope="module")

@@ -32,10 +32,15 @@ import pandas as pd
 import pytest
 
 from handworked import MEDSURG, load_system
-from hybridbudget.drivers import Drivers, StaffDrivers
+from hybridbudget.engine.drivers import Drivers, StaffDrivers
+from hybridbudget.engine.triggers import ACTION_KEYS, find_breaches, update_actions
+from hybridbudget.engine.variance_split import (
+    accuracy_share,
+    core_items,
+    in_dollars,
+    variance_detail,
+)
 from hybridbudget.model.line_items import JOB_CLASSES, LINE_ITEM_CODES
-from hybridbudget.triggers import ACTION_KEYS, find_breaches, update_actions
-from hybridbudget.variance import accuracy_share, core_items, in_dollars, variance_detail
 
 JAN = "2027-01"
 BASIS = Drivers(

@@ -20,7 +20,7 @@ from lxml import etree
 from openpyxl.workbook.defined_name import DefinedName
 
 from hybridbudget.steps.validate import validate
-from hybridbudget.workbook.package import NS, R_NS, _Package
+from hybridbudget.workbook.parts import NS, R_NS, _Package
 
 OWNED = {"Validation", "Audit Log"}
 # parts every transplant rewrites: they are compared element by element below
