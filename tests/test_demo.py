@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 
+from conftest import CLI
 from hybridbudget.steps import plan as P
 
 
 def test_demo_runs_the_whole_cycle_and_says_where_to_look(tmp_path: Path):
-    exe = shutil.which("hybridbudget")
-    cmd = [exe] if exe else [sys.executable, "-m", "hybridbudget.cli"]
+    cmd = CLI
     out = tmp_path / "demo"
     run = subprocess.run(
         [*cmd, "demo", "--out", str(out)], capture_output=True, text=True, check=False

@@ -20,7 +20,7 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 
-from conftest import needs_libreoffice
+from conftest import CLI, needs_libreoffice
 from hybridbudget.control import store
 from hybridbudget.control.read import load_control
 from hybridbudget.errors import HybridBudgetError
@@ -318,8 +318,7 @@ def test_the_template_password_is_never_printed(tmp_path, control_copy, template
     ref, _ = load_control(control_copy)
     password = ref.config.templates.password
     assert password not in repr(ref.config) and password not in str(ref.config.templates)
-    exe = shutil.which("hybridbudget")
-    cmd = [exe] if exe else [sys.executable, "-m", "hybridbudget.cli"]
+    cmd = CLI
     run = subprocess.run(
         [*cmd, "--debug", "templates", "--control", str(control_copy), "--out", str(tmp_path / "t")],
         capture_output=True, text=True, check=False,
