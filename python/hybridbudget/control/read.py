@@ -48,7 +48,10 @@ class FileControlBook:
         self.file = str(path)
         if not self.path.is_file():
             raise HybridBudgetError(f"{path}: control workbook not found (run hybridbudget init)")
+        from .store import file_stamp
+
         try:
+            self._stamp = file_stamp(self.path)
             self._book = CalamineWorkbook.from_path(str(self.path))
         except (CalamineError, OSError, ValueError) as exc:
             raise HybridBudgetError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
@@ -64,9 +67,10 @@ class FileControlBook:
         return self.path.parent
 
     def write_sheets(self, sheets: Sequence[Sheet], step: str) -> None:
-        from .store import update_control
+        from .store import file_stamp, update_control
 
-        update_control(self.path, sheets, step)
+        update_control(self.path, sheets, step, expected=self._stamp)
+        self._stamp = file_stamp(self.path)
         written = {s.name for s in sheets}
         self._rows = {n: r for n, r in self._rows.items() if n not in written}
         self._pending = {n: f for n, f in self._pending.items() if n not in written}
@@ -87,9 +91,17 @@ class FileControlBook:
             raise HybridBudgetError(f"{self.file}: the sheet '{sheet}' is missing")
         if sheet not in self._rows:
             pending = self._pending.pop(sheet, None)
-            self._rows[sheet] = (
-                pending.result() if pending is not None else _rows(self._book, sheet)
-            )
+            try:
+                self._rows[sheet] = (
+                    pending.result() if pending is not None else _rows(self._book, sheet)
+                )
+            except (CalamineError, OSError, ValueError) as exc:
+                from .store import ensure_unchanged
+
+                ensure_unchanged(self.path, self._stamp)  # deleted or replaced while reading
+                raise HybridBudgetError(
+                    f"{self.file}: the sheet '{sheet}' cannot be read ({exc})"
+                ) from exc
         return self._rows[sheet]
 
 

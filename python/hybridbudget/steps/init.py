@@ -11,6 +11,7 @@ from ..control.build import control_sheets
 from ..control.read import FileControlBook
 from ..control.store import backup, control_lock
 from ..errors import HybridBudgetError
+from ..fileio import ensure_writable
 from ..findings import Finding
 from ..history import build_history
 from ..progress import Progress, silent
@@ -30,6 +31,8 @@ class InitResult:
 
 def init_control(sources: Path, out: Path, progress: Progress = silent) -> InitResult:
     """Read the sources, build history and targets, write the control workbook."""
+    out = Path(out)
+    ensure_writable(out)  # before the work: a folder or a read-only file named as --out
     progress(f"reading sources from {sources}")
     src = load_sources(sources)
     progress("building history from the EHR, payroll and GL extracts")
