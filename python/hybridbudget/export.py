@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .fileio import atomic_save, atomic_write_text
+from .errors import HybridBudgetError
+from .fileio import atomic_save, atomic_write_text, ensure_writable
 from .model.line_items import MONTHS
 from .safe_text import csv_safe
 
@@ -132,6 +133,9 @@ def readme(
 
 def write_tables(out: Path, tables: Mapping[str, pd.DataFrame], text: str) -> list[Path]:
     """Each table as .csv and .parquet, and README.md, in `out` (each file written atomically)."""
+    if out.exists() and not out.is_dir():
+        raise HybridBudgetError(f"{out}: is a file, not a folder; name a folder for the tables")
+    ensure_writable(out / "README.md")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in tables.items():

@@ -61,10 +61,11 @@ def _facts(inputs: MonitorInputs) -> dict[str, pd.DataFrame]:
     plan = inputs.plan.assign(plan_version=inputs.version)
     actual = a.monthly.melt(["cost_center", "period"], [li.code for li in LINE_ITEMS],
                             "line_item", "amount").rename(columns={"period": "month"})  # fmt: skip
-    detail = variance_detail(inputs.plan, inputs.basis, a.monthly, a.staffing, a.months)
-    variance = detail[["cost_center", "line_item", "period", *AMOUNTS]].rename(
-        columns={"period": "month", "flex": "flexible"}
-    )
+    columns = ["cost_center", "line_item", "period", *AMOUNTS]
+    # before the first actuals import there is no variance yet: the table is exported empty
+    detail = (variance_detail(inputs.plan, inputs.basis, a.monthly, a.staffing, a.months)
+              if a.months else pd.DataFrame({c: pd.Series(dtype=float) for c in columns}))  # fmt: skip
+    variance = detail[columns].rename(columns={"period": "month", "flex": "flexible"})
     for col in ("plan", "flexible", "actual", "volume", "efficiency", "rate", "spending"):
         variance[col] = variance[col] / 100
     volume = pd.concat([
