@@ -235,8 +235,8 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
     result = lock(args.control, progress=to_stderr, force_reason=args.force, user=args.user)
     if result.already:
-        print(f"The plan is already locked as version {result.version} ({result.sheet}, "
-              f"SHA-256 {result.sha256}); no new version was made.")  # fmt: skip
+        print(f"{args.control}: the plan is already locked as version {result.version} "
+              f"({result.sheet}, SHA-256 {result.sha256}); no new version was made.")  # fmt: skip
         return 0
     print(f"Locked plan version {result.version} ({result.sheet}), SHA-256 {result.sha256}.")
     return 0

@@ -63,17 +63,18 @@ def ensure_writable(path: Path) -> None:
         )
 
 
-def atomic_save(path: Path, save: Callable[[str], object]) -> None:
+def atomic_save(path: Path, save: Callable[[str], object], mode: int | None = None) -> None:
     """Call save(tmp_path), then rename over `path`: a crash leaves the previous file intact.
 
     The file gets the permissions a normal save gives: an existing file keeps its mode, a new
     one gets 0666 less the umask (mkstemp alone would leave it 0600, unreadable to colleagues on
-    a shared drive).
+    a shared drive), or `mode` when given (a backup keeps its original's).
     """
     path = Path(path)
     ensure_writable(path)
     ensure_not_open(path)
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
+    if mode is None:
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)

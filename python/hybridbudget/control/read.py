@@ -54,7 +54,10 @@ class FileControlBook:
             self._stamp = file_stamp(self.path)
             self._book = CalamineWorkbook.from_path(str(self.path))
         except (CalamineError, OSError, ValueError) as exc:
-            raise HybridBudgetError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+            raise HybridBudgetError(
+                f"{path}: not a readable .xlsx workbook ({exc}); save it from Excel as .xlsx, "
+                "or restore the last backup (hybridbudget undo)"
+            ) from exc
         self._rows: dict[str, list[tuple[Any, ...]]] = {}
         self._pending: dict[str, Future[list[tuple[Any, ...]]]] = {}
 

@@ -75,7 +75,7 @@ def backup(control: Path, step: str) -> Path:
     folder.mkdir(exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     dst = folder / f"{control.stem}.{stamp}.{step}{control.suffix}"
-    atomic_save(dst, lambda tmp: shutil.copy2(control, tmp))
+    atomic_save(dst, lambda tmp: shutil.copy2(control, tmp), mode=control.stat().st_mode & 0o7777)
     return dst
 
 

@@ -286,7 +286,8 @@ def lock(
     if n and not (force_reason and force_reason.strip()):
         first = result.undecided.iloc[0]
         raise HybridBudgetError(
-            f"{n} material items are undecided (first: {first.cost_center} {first.line_item}, "
+            f"{book.file}: {n} material items are undecided (first: {first.cost_center} "
+            f"{first.line_item}, "
             f"{DIVERGENCE_SHEET} cell {first.cell}); decide them or lock with a stated reason "
             "(--force REASON)"
         )
