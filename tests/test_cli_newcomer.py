@@ -205,6 +205,21 @@ def open_in_excel(tmp: Path, fx: dict) -> Case:
                 "the workbook is open in Excel", c, [c])  # fmt: skip
 
 
+def templates_out_is_a_file(tmp: Path, fx: dict) -> Case:
+    c = _copy(fx["locked"], tmp)
+    target = tmp / "templates"
+    target.write_text("a file, not a folder")
+    return Case(["templates", "--control", str(c), "--out", str(target)], EXIT_REFUSED,
+                "not a directory; check that the path names what the command expects", target,
+                [c, target])  # fmt: skip
+
+
+def demo_out_is_a_file(tmp: Path, fx: dict) -> Case:
+    target = tmp / "out"
+    target.write_text("a file, not a folder")
+    return Case(["demo", "--out", str(target)], EXIT_REFUSED, "file exists", target, [target])
+
+
 # the bad input of earlier issues, kept in the same table
 def init_missing_sources(tmp: Path, fx: dict) -> Case:
     return Case(["init", "--sources", str(tmp / "nope"), "--out", str(tmp / "c.xlsx")],
@@ -269,7 +284,8 @@ CASES = [lock_again, consolidate_nothing_valid, validate_empty_folder, control_d
          control_replaced_mid_step, read_only_control, read_only_folder, read_only_folder_new_file,
          init_out_is_a_folder, sample_zero_cost_centers, sample_fill_flag_without_fill,
          export_before_actuals, export_into_a_file, render_missing, variance_before_actuals,
-         dashboard_before_actuals, open_in_excel, init_missing_sources, check_missing_control,
+         dashboard_before_actuals, open_in_excel, templates_out_is_a_file, demo_out_is_a_file,
+         init_missing_sources, check_missing_control,
          check_not_a_workbook, validate_missing_folder, apply_decisions_before_divergence,
          lock_before_plan, lock_undecided, actuals_bad_month, undo_without_backups,
          unknown_command, missing_control_option]  # fmt: skip

@@ -609,18 +609,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hybridbudget {args.command}: {exc.message}", file=sys.stderr)
         _print_list([f.sentence() for f in exc.findings[1:]], 19, file=sys.stderr)
         return EXIT_REFUSED
+    except OSError as exc:
+        if exc.filename is None:  # not about a file of yours: a defect, reported below
+            return _internal(args, exc)
+        if args.debug:
+            traceback.print_exc()
+        reason = (exc.strerror or str(exc)).lower()
+        print(f"hybridbudget {args.command}: {exc.filename}: {reason}; check that the path names "
+              "what the command expects (a file or a folder) and that you may write there",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_REFUSED
     except KeyboardInterrupt:
         print("hybridbudget: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(
-            f"hybridbudget {args.command}: internal error {exc!r}; this is a defect in "
-            "hybridbudget: run again with --debug and report the output",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
+        return _internal(args, exc)
+
+
+def _internal(args: argparse.Namespace, exc: Exception) -> int:
+    if args.debug:
+        traceback.print_exc()
+    print(
+        f"hybridbudget {args.command}: internal error {exc!r}; this is a defect in "
+        "hybridbudget: run again with --debug and report the output",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
