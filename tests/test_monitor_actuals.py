@@ -358,6 +358,7 @@ def test_actions_sheet_keeps_typed_status_and_notes(monitored, tmp_path):
     acts = block_frame(control, T.ACTIONS_SHEET, T.ACTIONS_BLOCK, T.ACTION_COLUMNS)
     assert len(acts) >= 1 and set(acts.status) == {"open"}
     assert set(acts.opened) <= {"2027-01", "2027-02"}
+
     def type_on_sheet(**cells: str) -> None:  # as a person would, in the first action's row
         book = FileControlBook(control)  # as saved by the last step (a stale one is refused)
         frame = T.read_actions(book)
