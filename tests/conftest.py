@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 from hybridbudget.paths import BUNDLED_SAMPLE
 from hybridbudget.workbook.libreoffice import soffice
+
+# The command as a fresh clone runs it: the interpreter running the tests, no activated environment
+# and no `hybridbudget` on PATH needed (an older install on PATH would test the wrong code).
+CLI = (sys.executable, "-m", "hybridbudget")
 
 needs_libreoffice = pytest.mark.skipif(
     soffice() is None, reason="LibreOffice headless (soffice) is not installed"

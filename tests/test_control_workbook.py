@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from conftest import CLI
 from hybridbudget.control import schema as L
 from hybridbudget.control.load import load_control
 from hybridbudget.engine.targets import build_targets
@@ -235,7 +234,7 @@ def test_bad_edits_are_rejected_with_sheet_and_cell(control_path, tmp_path, edit
 def test_cli_reports_a_bad_edit_in_one_sentence_without_traceback(control_path, tmp_path):
     path = edited(control_path, tmp_path, _duplicate_cost_center)
     run = subprocess.run(
-        [sys.executable, "-m", "hybridbudget.cli", "check", str(path)],
+        [*CLI, "check", str(path)],
         capture_output=True,
         text=True,
         check=False,
@@ -245,7 +244,7 @@ def test_cli_reports_a_bad_edit_in_one_sentence_without_traceback(control_path, 
     first = run.stderr.strip().splitlines()[0]
     assert "sheet Organization" in first and "duplicate cost center" in first
     ok = subprocess.run(
-        [sys.executable, "-m", "hybridbudget.cli", "check", str(control_path)],
+        [*CLI, "check", str(control_path)],
         capture_output=True,
         text=True,
         check=False,
@@ -331,8 +330,7 @@ def test_a_2000_cost_center_system_builds(tmp_path):
 
 
 def test_sample_and_init_commands_from_the_cli(tmp_path):
-    exe = shutil.which("hybridbudget")
-    cmd = [exe] if exe else [sys.executable, "-m", "hybridbudget.cli"]
+    cmd = CLI
     run = subprocess.run(
         [*cmd, "sample", "--cost-centers", "12", "--seed", "3", "--out", str(tmp_path / "s")],
         capture_output=True, text=True, check=False,

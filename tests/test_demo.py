@@ -1,20 +1,35 @@
-"""Issue 5: the whole cycle on the bundled sample, as `hybridbudget demo` runs it."""
+"""Issues 5 and 14: the whole cycle on the bundled sample, as `hybridbudget demo` runs it; twice."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 
+from conftest import CLI
 from hybridbudget.steps import plan as P
+
+# Sheets whose every value must be the same after a second run into the same folder. Left out:
+# Audit Log (it grows), and the lineage sheets (Validation, Submissions, Bottom-up Drivers,
+# Actuals Imports), which record when the re-simulated files were saved and their new SHA-256.
+SAME_SHEETS = ("Guardrails", "Organization", "History", "Targets", "Target Drivers",
+               "Consolidated", "Capital Requests", "Divergence", "Divergence Summary", "Plan",
+               "Locked Plan v1", "Actuals", "Actuals Staffing", "Variance", "Variance Summary",
+               "Actions")  # fmt: skip
+
+
+def values(path: Path) -> dict[str, list[list[object]]]:
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    return {n: book.get_sheet_by_name(n).to_python() for n in book.sheet_names}
 
 
 def test_demo_runs_the_whole_cycle_and_says_where_to_look(tmp_path: Path):
-    exe = shutil.which("hybridbudget")
-    cmd = [exe] if exe else [sys.executable, "-m", "hybridbudget.cli"]
+    cmd = CLI
     out = tmp_path / "demo"
     run = subprocess.run(
         [*cmd, "demo", "--out", str(out)], capture_output=True, text=True, check=False
@@ -44,3 +59,25 @@ def test_demo_runs_the_whole_cycle_and_says_where_to_look(tmp_path: Path):
     locked = P.read_plan_sheet(book, "Locked Plan v1")
     assert len(locked) == 54 * 13
     assert f"SHA-256 {P.plan_hash(locked)[:16]}" in run.stdout
+    # a second run into the same folder: succeeds, same results, no second locked version
+    first = tmp_path / "first"
+    shutil.copytree(out, first)
+    again = subprocess.run(
+        [*cmd, "demo", "--out", str(out)], capture_output=True, text=True, check=False
+    )
+    assert again.returncode == 0, again.stderr
+    assert "already locked as Locked Plan v1" in again.stdout
+    assert again.stdout.replace("already locked", "locked") == run.stdout
+    before, after = values(first / "control.xlsx"), values(out / "control.xlsx")
+    assert list(after) == list(before)  # no Locked Plan v2
+    for sheet in SAME_SHEETS:
+        assert after[sheet] == before[sheet], sheet
+    audit = [r for r in after["Audit Log"] if r[1] == "lock"]
+    assert len(audit) == 2 and "no new version" in audit[-1][3]
+    tables = sorted(p.name for p in (first / "powerbi").iterdir())
+    assert sorted(p.name for p in (out / "powerbi").iterdir()) == tables
+    for name in (t for t in tables if t.endswith(".csv")):
+        a, b = pd.read_csv(first / "powerbi" / name), pd.read_csv(out / "powerbi" / name)
+        lineage = [c for c in ("sha256",) if c in a.columns]  # the re-saved submissions' hashes
+        pd.testing.assert_frame_equal(a.drop(columns=lineage), b.drop(columns=lineage))
+    assert len(list((out / "submissions").rglob("*.xlsx"))) == 54

@@ -36,13 +36,26 @@ def test_every_finding_code_is_documented():
         assert f"`{code}`" in text
 
 
+README_COMMANDS = (
+    "bash scripts/setup.sh && .venv/bin/hybridbudget demo --out out",
+    "bash scripts/setup.sh && .venv/bin/python -m pytest -q -n 2",
+)
+
+
 def test_readme_names_the_two_setup_commands_and_ci_runs_the_test_one():
     readme = (ROOT / "README.md").read_text()
-    ci = (ROOT / ".ci" / "run").read_text()
-    assert "bash scripts/setup.sh && hybridbudget demo --out out" in readme
-    test_command = "python3 -m pytest -q -n 2"
-    assert f"bash scripts/setup.sh && {test_command}" in readme
-    assert "bash scripts/setup.sh" in ci and test_command in ci
+    for command in README_COMMANDS:
+        assert f"\n{command}\n" in readme, command
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.strip()]
+    assert ci[-1] == README_COMMANDS[1]  # exactly the README's test command, nothing after it
+
+
+def test_setup_uses_its_own_virtual_environment():
+    setup = (ROOT / "scripts" / "setup.sh").read_text()
+    assert '"$PYTHON" -m venv .venv' in setup and "apt_install python3-venv" in setup
+    assert '.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"' in setup
+    assert "libreoffice-calc poppler-utils" in setup
+    assert "python3 -m pip" not in setup  # never the system Python (externally managed)
 
 
 def test_architecture_names_every_package_folder_and_engine_module():

@@ -364,9 +364,9 @@ def test_actions_sheet_keeps_typed_status_and_notes(monitored, tmp_path):
     acts = block_frame(control, AS.ACTIONS_SHEET, AS.ACTIONS_BLOCK, AS.ACTION_COLUMNS)
     assert len(acts) >= 1 and set(acts.status) == {"open"}
     assert set(acts.opened) <= {"2027-01", "2027-02"}
-    book = FileControlBook(control)
 
     def type_on_sheet(**cells: str) -> None:  # as a person would, in the first action's row
+        book = FileControlBook(control)  # as saved by the last step (a stale one is refused)
         frame = AS.read_actions(book)
         for key, value in cells.items():
             frame.loc[0, key] = value

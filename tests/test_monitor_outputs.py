@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import openpyxl
 import pandas as pd
 import pytest
 
-from conftest import needs_libreoffice
+from conftest import CLI, needs_libreoffice
 from hybridbudget.control import actuals_sheets as A
 from hybridbudget.control import schema as L
 from hybridbudget.engine.variance_split import EFFECT_KEYS
@@ -139,13 +138,11 @@ def test_csv_text_that_looks_like_a_formula_is_neutralised(tmp_path):
 
 
 def test_cli_dashboard_and_export(outputs, tmp_path):
-    exe = shutil.which("hybridbudget")
-    assert exe
     control = outputs["control"]
-    run = subprocess.run([exe, "dashboard", "--control", str(control), "--out",
+    run = subprocess.run([*CLI, "dashboard", "--control", str(control), "--out",
                           str(tmp_path / "d.xlsx")], capture_output=True, text=True)  # fmt: skip
     assert run.returncode == 0 and (tmp_path / "d.xlsx").is_file(), run.stderr
-    run = subprocess.run([exe, "export", "powerbi", str(tmp_path / "pbi"), "--control",
+    run = subprocess.run([*CLI, "export", "powerbi", str(tmp_path / "pbi"), "--control",
                           str(control)], capture_output=True, text=True)  # fmt: skip
     assert run.returncode == 0 and (tmp_path / "pbi" / "fact_plan.parquet").is_file(), run.stderr
     assert "README.md" in run.stdout

@@ -463,16 +463,19 @@ def test_cli_sample_fill(
     assert main([*args, "--control", str(control_path), "--seed", "5"]) == 0
     assert "Filled 3 submission(s)" in capsys.readouterr().out
     assert len(list(out.rglob("*.xlsx"))) == 3
-    for bad in (
-        ["sample", "--out", str(out), "--templates", str(three_templates)],
-        ["sample", "fill", "--out", str(out)],
-        [*args, "--defects"],
-        [*args, "--cost-centers", "5"],
+    for bad, says in (
+        (
+            ["sample", "--out", str(out), "--templates", str(three_templates)],
+            "only with 'sample fill'",
+        ),
+        (["sample", "fill", "--out", str(out)], "required: --templates"),
+        ([*args, "--defects"], "--defects needs --control"),
+        ([*args, "--cost-centers", "5"], "unrecognized arguments: --cost-centers"),
     ):
         with pytest.raises(SystemExit) as exc:
             main(bad)
         assert exc.value.code == 2
-    assert "only with 'sample fill'" in capsys.readouterr().err
+        assert says in capsys.readouterr().err
 
 
 @needs_libreoffice

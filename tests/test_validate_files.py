@@ -7,13 +7,13 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from conftest import CLI
 from hybridbudget.intake.files import MAX_UNCOMPRESSED
 from hybridbudget.steps.validate import VALIDATION_SHEET, validate, validate_submissions
 
@@ -125,8 +125,7 @@ def test_superseded_file_loses_to_the_newer_version(tmp_path, templates_dir, con
 
 def test_cli_exit_code_summary_and_json(submissions, templates_dir, control_copy, tmp_path):
     fuzz(submissions, templates_dir)
-    exe = shutil.which("hybridbudget")
-    cmd = [exe] if exe else [sys.executable, "-m", "hybridbudget.cli"]
+    cmd = CLI
     out = tmp_path / "findings.json"
     run = subprocess.run(
         [*cmd, "validate", str(submissions), "--control", str(control_copy), "--findings", str(out)],

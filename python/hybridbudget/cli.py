@@ -5,30 +5,49 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import textwrap
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TextIO
 
 from . import __version__
 from .errors import HybridBudgetError
+from .findings import shortened
 from .paths import BUNDLED_SAMPLE
 from .progress import to_stderr
 
 Handler = Callable[[argparse.Namespace], int]
 
+# Exit codes (README "Exit codes"): one scheme for every command.
+EXIT_OK = 0
+EXIT_REFUSED = (
+    1  # a problem in your files or folders: the step said why and changed nothing it refused
+)
+EXIT_USAGE = 2  # the command line itself is wrong (argparse's own code)
+EXIT_INTERNAL = 3  # a defect in hybridbudget: report it with the --debug output
+EXIT_INTERRUPTED = 130
+
+
+def _print_list(
+    lines: Sequence[str], limit: int, where: str = "", file: TextIO | None = None
+) -> None:
+    """Up to `limit` lines as a bulleted list; the rest are counted, never silently left out."""
+    shown = shortened(lines, limit, where)
+    for line in shown[:limit]:
+        print(f"  - {line}", file=file)
+    for line in shown[limit:]:
+        print(f"  {line}", file=file)
+
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    if args.action == "fill":
-        return _sample_fill(args)
-    fill_only = {
-        "--templates": args.templates,
-        "--control": args.control,
-        "--defects": args.defects,
-        "--recalc": args.recalc,
-    }
-    used = [flag for flag, value in fill_only.items() if value]
-    if used:
-        args.usage_error(f"{', '.join(used)}: only with 'sample fill'")
+    fill_only = [
+        f"--{k}" for k in ("templates", "control", "defects", "recalc") if getattr(args, k)
+    ]
+    if fill_only:
+        args.usage_error(f"{', '.join(fill_only)}: only with 'sample fill'")
+    if args.out is None:
+        args.usage_error("the following arguments are required: --out")
     from .sample import write_sample
 
     counts = write_sample(
@@ -40,10 +59,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _sample_fill(args: argparse.Namespace) -> int:
-    if args.templates is None:
-        args.usage_error("sample fill needs --templates DIR")
-    if args.cost_centers is not None:
-        args.usage_error("--cost-centers: not with 'sample fill'")
     if args.defects and args.control is None:
         args.usage_error("--defects needs --control (the control workbook)")
     from .sample.defects import make_defects, read_manifest, reserved_cost_centers
@@ -82,8 +97,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     )
     if result.unmapped:
         print(f"{len(result.unmapped)} extract rows could not be mapped (sheet Import Issues):")
-        for f in result.unmapped[:10]:
-            print(f"  - {f.sentence()}")
+        _print_list([f.sentence() for f in result.unmapped], 10, "sheet Import Issues")
     return 0
 
 
@@ -210,10 +224,9 @@ def cmd_apply_decisions(args: argparse.Namespace) -> int:
     print(f"Plan written: margin {t['margin']:,.2f} ({t['margin_pct']:.2%}).")
     if len(result.undecided):
         print(f"{len(result.undecided)} material items still undecided:")
-        for row in result.undecided.head(20).itertuples():
-            print(
-                f"  - {row.cost_center} {row.line_item}: gap {row.gap:,.2f} (Divergence {row.cell})"
-            )
+        items = [f"{r.cost_center} {r.line_item}: gap {r.gap:,.2f} (Divergence {r.cell})"
+                 for r in result.undecided.itertuples()]  # fmt: skip
+        _print_list(items, 20, "all of them below the plan on sheet Plan")
     return 0
 
 
@@ -221,13 +234,17 @@ def cmd_lock(args: argparse.Namespace) -> int:
     from .steps.plan import lock
 
     result = lock(args.control, progress=to_stderr, force_reason=args.force, user=args.user)
+    if result.already:
+        print(f"{args.control}: the plan is already locked as version {result.version} "
+              f"({result.sheet}, SHA-256 {result.sha256}); no new version was made.")  # fmt: skip
+        return 0
     print(f"Locked plan version {result.version} ({result.sheet}), SHA-256 {result.sha256}.")
     return 0
 
 
 def _control_step(sub: argparse._SubParsersAction, name: str, handler: Handler, help_: str,
-                  description: str) -> argparse.ArgumentParser:  # fmt: skip
-    p = sub.add_parser(name, help=help_, description=description)
+                  description: str, **kwargs: Any) -> argparse.ArgumentParser:  # fmt: skip
+    p = sub.add_parser(name, help=help_, description=description, **kwargs)
     p.add_argument("--control", type=Path, required=True, help="the control workbook (.xlsx)")
     p.set_defaults(handler=handler)
     return p
@@ -308,7 +325,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {label:<28} {path}")
     print(
         "Open the control workbook: Targets, Validation, Submissions, Consolidated, Divergence, Plan, "
-        "Locked Plan v1, Variance, Actions and Audit Log; then dashboard.xlsx."
+        f"{result.locked_sheet}, Variance, Actions and Audit Log; then dashboard.xlsx."
     )
     return 0
 
@@ -330,37 +347,56 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_demo)
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
 def _add_sample(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sample",
         help="write a sample health system, or fill templates as managers would",
-        description="Without an action: write a fictional health system's sources "
-        "(organization, staffing, account map and the prior-year EHR, payroll and GL extracts; "
-        "docs/data-formats.md). 'sample fill': fill generated templates the way managers would "
-        "(realistic variation, capital requests, rationales where required); with --defects also "
-        "write a labelled set of broken submissions and DEFECTS.csv listing the findings expected.",
+        description="Write a fictional health system's sources (organization, staffing, account "
+        "map and the prior-year EHR, payroll and GL extracts; docs/data-formats.md) into --out. "
+        "'sample fill' (its own --help) fills generated templates the way managers would.",
     )
-    p.add_argument("action", nargs="?", choices=["fill"], help="fill: fill generated templates")
-    p.add_argument("--out", type=Path, required=True, help="folder to write")
-    p.add_argument(
-        "--cost-centers", type=int, default=None, help="size (default: the curated bundled system)"
-    )
+    p.add_argument("--out", type=Path, help="folder to write (required)")
+    p.add_argument("--cost-centers", type=_at_least_one, default=None,
+                   help="size, at least 1 (default: the curated bundled system)")  # fmt: skip
     p.add_argument("--seed", type=int, default=2027, help="random seed (default 2027)")
-    p.add_argument("--templates", type=Path, help="fill: folder of generated templates")
-    p.add_argument(
+    for flag in ("--templates", "--control"):  # accepted only to say they belong to 'sample fill'
+        p.add_argument(flag, type=Path, help=argparse.SUPPRESS)
+    for flag in ("--defects", "--recalc"):
+        p.add_argument(flag, action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(handler=cmd_sample, usage_error=p.error)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    f = actions.add_parser(
+        "fill",
+        help="fill generated templates as managers would",
+        description="Fill generated templates the way managers would (realistic variation, "
+        "capital requests, rationales where required); with --defects also write a labelled set "
+        "of broken submissions and DEFECTS.csv listing the findings expected.",
+    )
+    f.add_argument("--templates", type=Path, required=True, help="folder of generated templates")
+    f.add_argument("--out", type=Path, required=True, help="folder to write the submissions into")
+    f.add_argument("--seed", type=int, default=2027, help="random seed (default 2027)")
+    f.add_argument(
         "--control",
         type=Path,
-        help="fill: the control workbook (staffing bands, wage tolerance; needed for --defects)",
+        help="the control workbook (staffing bands, wage tolerance; needed for --defects)",
     )
-    p.add_argument(
-        "--defects", action="store_true", help="fill: also write the labelled defect set"
-    )
-    p.add_argument(
+    f.add_argument("--defects", action="store_true", help="also write the labelled defect set")
+    f.add_argument(
         "--recalc",
         action="store_true",
-        help="fill: recalculate the clean submissions with LibreOffice (cached values, as Excel)",
+        help="recalculate the clean submissions with LibreOffice (cached values, as Excel)",
     )
-    p.set_defaults(handler=cmd_sample, usage_error=p.error)
+    f.set_defaults(handler=_sample_fill, usage_error=f.error)
 
 
 def _add_init(sub: argparse._SubParsersAction) -> None:
@@ -448,8 +484,7 @@ def cmd_actuals(args: argparse.Namespace) -> int:
     print(f"{verb} actuals for {r.month}: {r.rows_imported:,} extract rows from {args.folder}.")
     if r.findings:
         print(f"{len(r.findings)} issues reported, not imported (sheet Actuals Issues):")
-        for f in r.findings[:10]:
-            print(f"  - {f.sentence()}")
+        _print_list([f.sentence() for f in r.findings], 10, "sheet Actuals Issues")
     return 0
 
 
@@ -482,14 +517,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_action(sub: argparse._SubParsersAction, name: str, help_: str, action: str,
+                 description: str, handler: Handler, **kwargs: Any) -> argparse.ArgumentParser:  # fmt: skip
+    """A command whose one action is a subcommand of its own (`actuals import`, `export powerbi`),
+    so that `hybridbudget actuals import --help` is that action's page."""
+    p = sub.add_parser(name, help=help_, description=description, **kwargs)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    return _control_step(actions, action, handler, help_, description, **kwargs)
+
+
 def _add_monitor(sub: argparse._SubParsersAction) -> None:
     """actuals import, variance, dashboard, export powerbi (step 4b/4c)."""
-    p = _control_step(sub, "actuals", cmd_actuals, "import a month's actuals (GL, payroll, EHR)",
-                      "'actuals import FOLDER --month YYYY-MM': read gl_actuals_YYYY-MM, "
-                      "payroll_YYYY-MM and ehr_volumes_YYYY-MM (.csv or .xlsx) from FOLDER into "
-                      "the Actuals sheets; unmapped and duplicate rows are reported, not merged; "
-                      "a month already imported is refused unless --replace.")  # fmt: skip
-    p.add_argument("action", choices=["import"])
+    from .engine.star_schema import DESCRIPTIONS
+
+    p = _with_action(sub, "actuals", "import a month's actuals (GL, payroll, EHR)", "import",
+                     "'actuals import FOLDER --month YYYY-MM': read gl_actuals_YYYY-MM, "
+                     "payroll_YYYY-MM and ehr_volumes_YYYY-MM (.csv or .xlsx) from FOLDER into the "
+                     "Actuals sheets; unmapped and duplicate rows are reported, not merged; a month "
+                     "already imported is refused unless --replace.",
+                     cmd_actuals)  # fmt: skip
     p.add_argument("folder", type=Path, help="folder holding the month's extracts")
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--replace", action="store_true", help="replace a month already imported")
@@ -506,11 +552,20 @@ def _add_monitor(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="default: dashboard.xlsx beside the control workbook")
     p.add_argument("--month", help="YYYY-MM (default: the newest imported)")
     p.add_argument("--cost-center", help="Frontline's cost center at first (default: the first)")
-    p = _control_step(sub, "export", cmd_export, "export tables for Power BI",
-                      "'export powerbi DIR': star-schema tables (facts: target, submission, "
-                      "plan, actual, variance; dimensions: cost center, line item, account, month, "
-                      "job class) as CSV and Parquet, with a README of the model.")  # fmt: skip
-    p.add_argument("format", choices=["powerbi"])
+    intro = textwrap.fill(
+        "'export powerbi DIR': star-schema tables for Power BI, each as CSV and Parquet, with a README.md of the model "
+        "and its control totals, into DIR (the control workbook is only read). Before the first "
+        "actuals import, fact_actual, fact_variance and fact_staffing are written empty.",
+        78,
+    )
+    width = max(map(len, DESCRIPTIONS))
+    tables = "\n".join(
+        textwrap.fill(what, 78, initial_indent=f"  {name:<{width}}  ",
+                      subsequent_indent=" " * (width + 4))
+        for name, what in DESCRIPTIONS.items())  # fmt: skip
+    p = _with_action(sub, "export", "export tables for Power BI", "powerbi",
+                     f"{intro}\n\ntables:\n{tables}", cmd_export,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("out", type=Path, help="folder to write")
 
 
@@ -543,6 +598,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit code follows the EXIT_* scheme (argparse exits with 2 itself)."""
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
     try:
@@ -551,23 +607,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(f"hybridbudget {args.command}: {exc.message}", file=sys.stderr)
-        for f in exc.findings[1:20]:
-            print(f"  - {f.sentence()}", file=sys.stderr)
-        if len(exc.findings) > 20:
-            print(f"  ... and {len(exc.findings) - 20} more", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("hybridbudget: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:
+        _print_list([f.sentence() for f in exc.findings[1:]], 19, file=sys.stderr)
+        return EXIT_REFUSED
+    except OSError as exc:
+        if exc.filename is None:  # not about a file of yours: a defect, reported below
+            return _internal(args, exc)
         if args.debug:
             traceback.print_exc()
-        print(
-            f"hybridbudget {args.command}: unexpected error: {exc!r} (run again with --debug for "
-            "the details)",
-            file=sys.stderr,
-        )
-        return 2
+        reason = (exc.strerror or str(exc)).lower()
+        print(f"hybridbudget {args.command}: {exc.filename}: {reason}; check that the path names "
+              "what the command expects (a file or a folder) and that you may write there",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        print("hybridbudget: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        return _internal(args, exc)
+
+
+def _internal(args: argparse.Namespace, exc: Exception) -> int:
+    if args.debug:
+        traceback.print_exc()
+    print(
+        f"hybridbudget {args.command}: internal error {exc!r}; this is a defect in "
+        "hybridbudget: run again with --debug and report the output",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 from typing import TypeVar
 
@@ -79,3 +79,12 @@ def run_checks(
                 )
             )
     return out
+
+
+def shortened(lines: Sequence[str], limit: int, where: str = "") -> list[str]:
+    """The first `limit` lines and, when some were left out, one line counting them (and where the
+    full list is, e.g. "sheet Import Issues")."""
+    if len(lines) <= limit:
+        return list(lines)
+    more = f"... and {len(lines) - limit:,} more"
+    return [*lines[:limit], f"{more} ({where})" if where else more]

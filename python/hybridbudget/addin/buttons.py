@@ -178,6 +178,8 @@ def _apply_decisions(s: Session) -> str:
 def _lock_plan(s: Session) -> str:
     result = step("plan", "lock")(s.book, s.progress, user=current_user())
     done = f"Locked plan version {result.version} on the sheet {result.sheet}."
+    if result.already:
+        done = f"The plan is already locked as version {result.version} ({result.sheet}): no new version."
     return f"{done}\n\nSHA-256 {result.sha256}"
 
 

@@ -12,7 +12,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from ..errors import HybridBudgetError
 from ..workbook.spec import Sheet
-from .store import update_control
+from .store import ensure_unchanged, file_stamp, update_control
 
 
 class FileControlBook:
@@ -28,9 +28,13 @@ class FileControlBook:
         if not self.path.is_file():
             raise HybridBudgetError(f"{path}: control workbook not found (run hybridbudget init)")
         try:
+            self._stamp = file_stamp(self.path)
             self._book = CalamineWorkbook.from_path(str(self.path))
         except (CalamineError, OSError, ValueError) as exc:
-            raise HybridBudgetError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+            raise HybridBudgetError(
+                f"{path}: not a readable .xlsx workbook ({exc}); save it from Excel as .xlsx, "
+                "or restore the last backup (hybridbudget undo)"
+            ) from exc
         self._rows: dict[str, list[tuple[Any, ...]]] = {}
         self._pending: dict[str, Future[list[tuple[Any, ...]]]] = {}
 
@@ -43,7 +47,8 @@ class FileControlBook:
         return self.path.parent
 
     def write_sheets(self, sheets: Sequence[Sheet], step: str) -> None:
-        update_control(self.path, sheets, step)
+        update_control(self.path, sheets, step, expected=self._stamp)
+        self._stamp = file_stamp(self.path)
         written = {s.name for s in sheets}
         self._rows = {n: r for n, r in self._rows.items() if n not in written}
         self._pending = {n: f for n, f in self._pending.items() if n not in written}
@@ -64,9 +69,15 @@ class FileControlBook:
             raise HybridBudgetError(f"{self.file}: the sheet '{sheet}' is missing")
         if sheet not in self._rows:
             pending = self._pending.pop(sheet, None)
-            self._rows[sheet] = (
-                pending.result() if pending is not None else _rows(self._book, sheet)
-            )
+            try:
+                self._rows[sheet] = (
+                    pending.result() if pending is not None else _rows(self._book, sheet)
+                )
+            except (CalamineError, OSError, ValueError) as exc:
+                ensure_unchanged(self.path, self._stamp)  # deleted or replaced while reading
+                raise HybridBudgetError(
+                    f"{self.file}: the sheet '{sheet}' cannot be read ({exc})"
+                ) from exc
         return self._rows[sheet]
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import HybridBudgetError
-from ..workbook.fileio import atomic_save, ensure_not_open
+from ..workbook.fileio import atomic_save, ensure_not_open, ensure_writable
 from ..workbook.package import replace_sheets
 from ..workbook.spec import Sheet
 
@@ -35,7 +35,7 @@ def control_lock(control: Path, wait: float | None = None) -> Iterator[None]:
     deadline = time.monotonic() + wait
     while True:
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
             break
         except FileExistsError:
             holder = (
@@ -75,7 +75,7 @@ def backup(control: Path, step: str) -> Path:
     folder.mkdir(exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     dst = folder / f"{control.stem}.{stamp}.{step}{control.suffix}"
-    atomic_save(dst, lambda tmp: shutil.copy2(control, tmp))
+    atomic_save(dst, lambda tmp: shutil.copy2(control, tmp), mode=control.stat().st_mode & 0o7777)
     return dst
 
 
@@ -86,16 +86,48 @@ def backups(control: Path) -> list[Path]:
     return sorted(folder.glob(f"{control.stem}.*{control.suffix}"))
 
 
-def update_control(control: Path, sheets: Iterable[Sheet], step: str) -> Path:
+Stamp = tuple[int, int, int]
+
+
+def file_stamp(path: Path) -> Stamp:
+    """What changes when a file is saved or replaced: inode, size, modification time."""
+    st = Path(path).stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def ensure_unchanged(control: Path, stamp: Stamp) -> None:
+    """Refuse to go on when the control workbook was deleted or replaced since the step read it."""
+    if not control.is_file():
+        raise HybridBudgetError(
+            f"{control}: the control workbook was deleted or moved while the step ran, so nothing "
+            "was written; put it back (hybridbudget undo restores the last backup) and run the "
+            "step again"
+        )
+    if file_stamp(control) != stamp:
+        raise HybridBudgetError(
+            f"{control}: the control workbook was replaced or saved by someone else while the "
+            "step ran, so nothing was written; run the step again"
+        )
+
+
+def update_control(
+    control: Path, sheets: Iterable[Sheet], step: str, expected: Stamp | None = None
+) -> Path:
     """Replace or add the step's own sheets; everything else in the workbook is kept as it was.
 
+    With `expected` (the stamp of the file the step read), refuse if the file changed since.
     Returns the backup of the previous version.
     """
     control = Path(control)
+    if expected is not None:
+        ensure_unchanged(control, expected)
     if not control.is_file():
         raise HybridBudgetError(f"{control}: control workbook not found (run hybridbudget init)")
+    ensure_writable(control)
     ensure_not_open(control)
     with control_lock(control):
+        if expected is not None:
+            ensure_unchanged(control, expected)
         saved = backup(control, step)
         replace_sheets(control, sheets)
     return saved
@@ -106,6 +138,7 @@ def undo(control: Path) -> Path:
     control = Path(control)
     if not backups(control):
         raise HybridBudgetError(f"{control}: no backup to restore")
+    ensure_writable(control)
     ensure_not_open(control)
     with control_lock(control):
         history = backups(control)

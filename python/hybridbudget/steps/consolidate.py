@@ -12,6 +12,7 @@ from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.schema import driver_columns
 from ..engine.rollup import BottomUp, drivers_row, monthly_lines, rollup
+from ..errors import HybridBudgetError
 from ..findings import Severity
 from ..model.line_items import MONTHS
 from ..progress import Progress, silent
@@ -162,6 +163,12 @@ def consolidate(
     """Validate, recompute, roll up; write Validation, Submissions, Consolidated, drivers, capital."""
     book = open_control(control)
     result = validate_submissions(book, folder, progress)
+    if not result.accepted:
+        raise HybridBudgetError(
+            f"{folder}: none of the {len(result.files)} files is a valid submission "
+            f"({result.summary()}), so nothing was consolidated and the previous consolidation "
+            f"is kept; run hybridbudget validate {folder} --control {book.file} to see why"
+        )
     ref = result.context.reference
     progress(f"recomputing {len(result.accepted)} accepted submissions from their drivers")
     bus = bottom_up(result)

@@ -25,6 +25,7 @@ class DemoResult:
     control: Path
     outputs: list[tuple[str, Path]] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
+    locked_sheet: str = ""
 
 
 def run_demo(
@@ -49,7 +50,9 @@ def run_demo(
     control = out / "control.xlsx"
     templates, submissions = out / "templates", out / "submissions"
     actuals, powerbi, dashboard = out / "actuals", out / "powerbi", out / "dashboard.xlsx"
-    for folder in (templates, submissions, actuals, powerbi):
+    # A rerun regenerates these inputs from scratch; outputs (powerbi/, the dashboard) are only
+    # replaced once their step succeeds, so a failed rerun never leaves them deleted.
+    for folder in (templates, submissions, actuals):
         shutil.rmtree(folder, ignore_errors=True)
     result = DemoResult(out, control)
     try:
@@ -78,12 +81,15 @@ def run_demo(
         say("step 4a: lock the plan")
         locked = lock(control, progress=say, user="demo controller",
                       force_reason="demo" if len(plan.undecided) else None)  # fmt: skip
-        result.summary.append(f"locked as {locked.sheet}, SHA-256 {locked.sha256[:16]}...")
+        result.locked_sheet = locked.sheet
+        state = "already locked" if locked.already else "locked"
+        result.summary.append(f"{state} as {locked.sheet}, SHA-256 {locked.sha256[:16]}...")
         say("step 4b: monitor: two months of actuals, variance against the locked plan")
         year = init.targets.config.fiscal_year
         write_actuals(sources, year, [1, 2], actuals, seed=seed, drift=0.03)
         for month in (f"{year}-01", f"{year}-02"):
-            import_actuals(control, actuals, month, progress=say)
+            # replace: a rerun re-imports the same extracts (audited as unchanged files)
+            import_actuals(control, actuals, month, progress=say, replace=True)
             var = variance(control, month, progress=say)
         opened = int((var.actions["status"] == "open").sum()) if len(var.actions) else 0
         result.summary.append(f"variance through {month}: {opened} open action items")

@@ -16,9 +16,10 @@ from ..engine.money import sum_cents
 from ..engine.rollup import MONEY_KEYS, hierarchy, monthly_lines
 from ..engine.star_schema import long_months, month_dimension, readme
 from ..engine.variance_split import AMOUNTS, BEHAVIOUR, variance_detail
+from ..errors import HybridBudgetError
 from ..model.line_items import FIXED_JOB_CLASSES, LINE_ITEMS
 from ..progress import Progress, silent
-from ..workbook.fileio import atomic_save, atomic_write_text
+from ..workbook.fileio import atomic_save, atomic_write_text, ensure_writable
 from ..workbook.safe_text import csv_safe
 from .variance import MonitorInputs, monitor_inputs
 
@@ -64,10 +65,11 @@ def _facts(inputs: MonitorInputs) -> dict[str, pd.DataFrame]:
     plan = inputs.plan.assign(plan_version=inputs.version)
     actual = a.monthly.melt(["cost_center", "period"], [li.code for li in LINE_ITEMS],
                             "line_item", "amount").rename(columns={"period": "month"})  # fmt: skip
-    detail = variance_detail(inputs.plan, inputs.basis, a.monthly, a.staffing, a.months)
-    variance = detail[["cost_center", "line_item", "period", *AMOUNTS]].rename(
-        columns={"period": "month", "flex": "flexible"}
-    )
+    columns = ["cost_center", "line_item", "period", *AMOUNTS]
+    # before the first actuals import there is no variance yet: the table is exported empty
+    detail = (variance_detail(inputs.plan, inputs.basis, a.monthly, a.staffing, a.months)
+              if a.months else pd.DataFrame({c: pd.Series(dtype=float) for c in columns}))  # fmt: skip
+    variance = detail[columns].rename(columns={"period": "month", "flex": "flexible"})
     for col in ("plan", "flexible", "actual", "volume", "efficiency", "rate", "spending"):
         variance[col] = variance[col] / 100
     volume = pd.concat([
@@ -115,6 +117,9 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_tables(out: Path, tables: Mapping[str, pd.DataFrame], text: str) -> list[Path]:
     """Each table as .csv and .parquet, and README.md, in `out` (each file written atomically)."""
+    if out.exists() and not out.is_dir():
+        raise HybridBudgetError(f"{out}: is a file, not a folder; name a folder for the tables")
+    ensure_writable(out / "README.md")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in tables.items():

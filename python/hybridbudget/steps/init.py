@@ -16,6 +16,7 @@ from ..errors import HybridBudgetError
 from ..findings import Finding
 from ..progress import Progress, silent
 from ..sources.readers import load_sources
+from ..workbook.fileio import ensure_writable
 from ..workbook.package import replace_sheets
 from ..workbook.xlsx import write_workbook
 
@@ -30,6 +31,8 @@ class InitResult:
 
 def init_control(sources: Path, out: Path, progress: Progress = silent) -> InitResult:
     """Read the sources, build history and targets, write the control workbook."""
+    out = Path(out)
+    ensure_writable(out)  # before the work: a folder or a read-only file named as --out
     progress(f"reading sources from {sources}")
     src = load_sources(sources)
     progress("building history from the EHR, payroll and GL extracts")

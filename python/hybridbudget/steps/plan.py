@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..control.audit import audit_sheet, entry
+from ..control.audit import audit_sheet, entry, read_audit
 from ..control.book import ControlBook, open_control
 from ..control.load import CONTROL_SHEETS, load_control, read_ahead
 from ..engine.gaps import ACCEPT, AGREED, DECISIONS, KEEP, line_gaps
@@ -207,11 +207,57 @@ class LockResult:
     user: str
     when: str
     forced: str
+    already: bool = False  # the plan was already locked as this version: nothing written
 
 
 def locked_versions(book: ControlBook) -> list[int]:
     return sorted(int(n[len(LOCKED_PREFIX):]) for n in book.sheet_names
                   if n.startswith(LOCKED_PREFIX) and n[len(LOCKED_PREFIX):].isdigit())  # fmt: skip
+
+
+def _locked_as(book: ControlBook, digest: str) -> LockResult | None:
+    """The newest locked version when it holds exactly this plan (same SHA-256), else None."""
+    versions = locked_versions(book)
+    if not versions:
+        return None
+    name = f"{LOCKED_PREFIX}{versions[-1]}"
+    if plan_hash(read_plan_sheet(book, name)) != digest:
+        return None
+    audit = read_audit(book)
+    made = audit.detail.astype(str).str.startswith(f"plan version {versions[-1]} locked")
+    locks = audit[(audit.step == "lock") & made]
+    last = locks.iloc[-1] if len(locks) else None
+    return LockResult(
+        versions[-1], name, digest,
+        str(last.user) if last is not None else "", str(last.time) if last is not None else "",
+        "", already=True,
+    )  # fmt: skip
+
+
+def _locked_title(version: int) -> str:
+    return f"Plan (locked as version {version})"
+
+
+def _mark_locked(
+    book: ControlBook, result: PlanResult, same: LockResult, progress: Progress
+) -> None:
+    """An unchanged plan makes no new version; a Plan sheet that Apply decisions rewrote since is
+    marked as that version again (its notes copied from the locked sheet)."""
+    if book.rows(PLAN_SHEET)[0][0] == _locked_title(same.version):
+        progress(f"the plan is already locked as {same.sheet} (same SHA-256): nothing to write")
+        return
+    rows = book.rows(same.sheet)
+    end = next((i for i, r in enumerate(rows) if i and not r[0]), len(rows))
+    notes = tuple(str(r[0]) for r in rows[2:end])  # after the title and the totals line
+    ref, _ = load_control(book)
+    detail = f"plan unchanged since version {same.version} (same SHA-256): no new version"
+    sheets = [
+        _plan_sheet(result, PLAN_SHEET, _locked_title(same.version), notes,
+                    ref.config.templates.password),
+        audit_sheet(book, entry("lock", detail, same.sha256)),
+    ]  # fmt: skip
+    progress(f"the plan is already locked as {same.sheet}: marking {PLAN_SHEET} as locked again")
+    book.write_sheets(sheets, "lock")
 
 
 def lock(
@@ -233,16 +279,21 @@ def lock(
             f"{book.file}: sheet {PLAN_SHEET} does not match the decisions on {DIVERGENCE_SHEET} "
             "(it was edited, or decisions changed since): run Apply decisions, then Lock"
         )
+    digest = plan_hash(result.plan)
+    same = _locked_as(book, digest)
+    if same is not None:
+        _mark_locked(book, result, same, progress)
+        return same
     n = len(result.undecided)
     if n and not (force_reason and force_reason.strip()):
         first = result.undecided.iloc[0]
         raise HybridBudgetError(
-            f"{n} material items are undecided (first: {first.cost_center} {first.line_item}, "
+            f"{book.file}: {n} material items are undecided (first: {first.cost_center} "
+            f"{first.line_item}, "
             f"{DIVERGENCE_SHEET} cell {first.cell}); decide them or lock with a stated reason "
             "(--force REASON)"
         )
     version = (locked_versions(book) or [0])[-1] + 1
-    digest = plan_hash(result.plan)
     who = user or entry("", "")["user"]
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     forced = force_reason.strip() if n and force_reason else ""
@@ -256,7 +307,7 @@ def lock(
     )  # fmt: skip
     sheets = [
         _plan_sheet(result, name, f"Locked plan, version {version}", notes, password),
-        _plan_sheet(result, PLAN_SHEET, f"Plan (locked as version {version})", notes, password),
+        _plan_sheet(result, PLAN_SHEET, _locked_title(version), notes, password),
         audit_sheet(book, entry("lock", f"plan version {version} locked"
                                 + (f" with {n} undecided items; reason: {forced}" if forced else ""),
                                 digest, user=who)),

@@ -112,6 +112,12 @@ def validate_submissions(
     ref, history = load_control(book)
     ctx = Context(ref, build_targets(ref, history))
     candidates, loose = discover(folder)
+    if not candidates and not loose:
+        raise HybridBudgetError(
+            f"{folder}: no submissions were found (looked at every file in this folder and its "
+            "subfolders, skipping hidden and ~$ files); copy the returned templates into it, or "
+            "name the folder that holds them"
+        )
     workers = worker_count(len(candidates))
     progress(f"checking {len(candidates)} files in {folder}"
              + (f" ({workers} processes)" if workers > 1 else ""))  # fmt: skip

@@ -127,6 +127,7 @@ class MonitorInputs:
     targets: Targets
     bottom_up: dict[str, BottomUp]
     findings: list[Finding] = field(default_factory=list)
+    file: str = ""  # the control workbook, for messages
 
     @property
     def year(self) -> int:
@@ -136,11 +137,15 @@ class MonitorInputs:
         """`month`, or the newest imported; refuse a month not imported."""
         imported = self.actuals.months
         if not imported:
-            raise HybridBudgetError("no actuals imported (run hybridbudget actuals import)")
+            raise HybridBudgetError(
+                f"{self.file}: no actuals imported yet; import a month first (hybridbudget "
+                "actuals import FOLDER --month YYYY-MM)"
+            )
         month = month or imported[-1]
         if month not in imported:
             raise HybridBudgetError(
-                f"actuals for {month} are not imported (imported: {', '.join(imported)})"
+                f"{self.file}: actuals for {month} are not imported (imported: "
+                f"{', '.join(imported)}); import that month first or choose an imported one"
             )
         return month
 
@@ -207,7 +212,7 @@ def monitor_inputs(control: Path | ControlBook) -> MonitorInputs:
         basis[cc] = bus[cc].drivers if accepted else targets.by_cost_center[cc].drivers
         source[cc] = "accepted submission" if accepted else "top-down target"
     return MonitorInputs(ref, plan, version, sheet, digest, basis, source, read_actuals(book),
-                         targets, bus, _basis_findings(plan, basis))  # fmt: skip
+                         targets, bus, _basis_findings(plan, basis), book.file)  # fmt: skip
 
 
 @dataclass

@@ -64,6 +64,10 @@ def convert(files: Sequence[Path], to: str, out_dir: Path, timeout: float = 300)
 
 def render_png(workbook: Path, out_dir: Path, dpi: int = 80) -> list[Path]:
     """A workbook as a manager would see it printed: LibreOffice -> PDF -> one PNG per page."""
+    if not Path(workbook).is_file():
+        raise HybridBudgetError(
+            f"{workbook}: file not found; give the path of a workbook (.xlsx) to render"
+        )
     pdf = convert([workbook], "pdf", out_dir)[0]
     if shutil.which("pdftoppm") is None:
         raise HybridBudgetError("pdftoppm (poppler-utils) is not installed")
