@@ -349,12 +349,14 @@ def open_actions(actions: pd.DataFrame, month: str) -> pd.DataFrame:
 
 
 def actions_by(open_: pd.DataFrame, key: str, order: Sequence[str] | None = None) -> pd.DataFrame:
-    """Count and $ at stake of open actions per `key` (level or age)."""
+    """Count, $ at stake and overdue count of open actions per `key` (level or age)."""
     if not len(open_):
-        return pd.DataFrame(columns=[key, "open", "at_stake"])
-    out = open_.groupby(key, sort=False).agg(open=("id", "size"), at_stake=("at_stake", "sum"))
+        return pd.DataFrame(columns=[key, "open", "at_stake", "overdue"])
+    out = open_.assign(late=open_.overdue.eq("yes")).groupby(key, sort=False).agg(
+        open=("id", "size"), at_stake=("at_stake", "sum"), overdue=("late", "sum")
+    )
     out = out.reindex(order).dropna() if order is not None else out.sort_index(ascending=False)
-    return out.reset_index().astype({"open": int})
+    return out.reset_index().astype({"open": int, "overdue": int})
 
 
 @dataclass

@@ -110,35 +110,42 @@ def _table(
     span_to: int = 0,
     bold_rows: Sequence[int] = (),
     fav_cols: Sequence[int] = (),
+    spans: Sequence[int] = (),
 ) -> tuple[int, int]:
-    """A styled table; returns (header row, last data row). `span_to`: the last column widens
-    (merged) to this column; `bold_rows`: 0-based subtotal rows (bold, top rule); `fav_cols`:
-    0-based fav/(unfav) columns (red when negative)."""
+    """A styled table; returns (header row, last data row). `spans`: sheet columns each column
+    covers (merged; default 1); `span_to`: the last column widens to this sheet column;
+    `bold_rows`: 0-based subtotal rows (bold, top rule); `fav_cols`: 0-based fav/(unfav)
+    columns (red when negative)."""
+    widths = list(spans) or [1] * len(headers)
+    starts = [col + sum(widths[:j]) for j in range(len(headers))]
+    if span_to:
+        widths[-1] = max(widths[-1], span_to - starts[-1] + 1)
     if title:
         ws.cell(row, col, title).font = styles.BLOCK_FONT
         row += 1
-    for j, h in enumerate(headers):
-        c = ws.cell(row, col + j, h)
-        c.font, c.fill, c.alignment, c.border = (
-            styles.HEADER_FONT, styles.HEADER_FILL, styles.HEADER_ALIGN, styles.GRID,
-        )  # fmt: skip
-    for i, values in enumerate(rows, 1):
+    for i, values in enumerate([headers, *rows]):
+        r = row + i
         bold = i - 1 in bold_rows
         for j, v in enumerate(values):
-            c = ws.cell(row + i, col + j, None if _blank(v) else v)
-            c.font, c.border = (styles.BOLD_FONT if bold else styles.BODY_FONT), styles.GRID
-            if formats[j]:
-                c.number_format = formats[j]
+            c = ws.cell(r, starts[j], None if _blank(v) else v)
+            if i == 0:
+                c.font, c.fill, c.alignment = styles.HEADER_FONT, styles.HEADER_FILL, styles.HEADER_ALIGN
+            else:
+                c.font = styles.BOLD_FONT if bold else styles.BODY_FONT
+                if formats[j]:
+                    c.number_format = formats[j]
+            border = styles.GRID
             if bold:
-                c.border = styles.Border(left=styles.THIN, right=styles.THIN,
-                                         bottom=styles.THIN, top=styles.TOP_RULE.top)  # fmt: skip
-    if span_to > col + len(headers) - 1:
-        last = col + len(headers) - 1
-        for r in range(row, row + len(rows) + 1):
-            ws.merge_cells(start_row=r, start_column=last, end_row=r, end_column=span_to)
+                border = styles.Border(left=styles.THIN, right=styles.THIN, bottom=styles.THIN,
+                                       top=styles.TOP_RULE.top)  # fmt: skip
+            for k in range(starts[j], starts[j] + widths[j]):
+                ws.cell(r, k).border = border
+            if widths[j] > 1:
+                ws.merge_cells(start_row=r, start_column=starts[j], end_row=r,
+                               end_column=starts[j] + widths[j] - 1)  # fmt: skip
     last_row = row + len(rows)
     for j in fav_cols:
-        _red_when_negative(ws, col + j, row + 1, last_row)
+        _red_when_negative(ws, starts[j], row + 1, last_row)
     return row, last_row
 
 
@@ -200,7 +207,7 @@ def _nice_step(raw: float) -> float:
 
 def _chart(chart, title: str, y_title: str, fmt: str, bounds: tuple[float, float, float],
            width: float, height: float):  # fmt: skip
-    chart.title = title
+    chart.title = _small_title(title)
     chart.y_axis.title = y_title
     chart.y_axis.number_format = fmt
     chart.y_axis.scaling.min, chart.y_axis.scaling.max, chart.y_axis.majorUnit = bounds
@@ -211,6 +218,18 @@ def _chart(chart, title: str, y_title: str, fmt: str, bounds: tuple[float, float
     chart.width, chart.height = width, height
     chart.visible_cells_only = False  # the data may sit on the hidden Data sheet
     return chart
+
+
+def _small_title(text: str, size: int = 1000):
+    """A chart title in 10 pt bold (the default 18 pt wraps and crowds the plot)."""
+    from openpyxl.chart.text import RichText, Text
+    from openpyxl.chart.title import Title
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
+    from openpyxl.drawing.text import RegularTextRun
+
+    font = CharacterProperties(sz=size, b=True)
+    para = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[RegularTextRun(rPr=font, t=text)])
+    return Title(tx=Text(rich=RichText(p=[para])), overlay=False)
 
 
 def _series(chart, ws: Worksheet, header: int, last: int, cols: Sequence[int], cat_col: int):
@@ -371,7 +390,7 @@ def executive(wb: Workbook, data: DashboardData, status_cells, chart_data: DataS
             ).font = styles.NOTE_FONT  # fmt: skip
     row += 2
     _executive_charts(ws, data, chart_data, row)
-    row += 30
+    row += 16
     _open_actions(ws, data, row, width)
     _page(ws, one_page=True)
 
@@ -461,12 +480,13 @@ def _open_actions(ws: Worksheet, data: DashboardData, row: int, width: int) -> N
     a = data.actions
     levels = actions_by(a, "level")
     role = dict(zip(a.level, a.escalated_to, strict=False)) if len(a) else {}
-    summary = [[f"Level {int(r.level)}: {role.get(r.level, '')}", r.open, r.at_stake]
+    summary = [[int(r.level), role.get(r.level, ""), r.open, r.at_stake]
                for r in levels.itertuples()]  # fmt: skip
-    header, last = _table(ws, row, 1, ["Level (decides)", "Open", "$ at stake"],
-                          summary or [["none open", 0, 0]], [None, "0", MONEY],
-                          title=f"Open actions by level ({len(a)} open)")  # fmt: skip
-    ws.merge_cells(start_row=header, start_column=1, end_row=header, end_column=1)
+    header, last = _table(ws, row, 1, ["Level", "Escalated to", "Open", "$ at stake"],
+                          summary or [["", "none open", 0, 0]], ["0", None, "0", MONEY],
+                          title=f"Open actions by level ({len(a)} open, "
+                          f"${a.at_stake.sum() if len(a) else 0:,.0f} at stake)",
+                          spans=(1, 2, 1, 3))  # fmt: skip
     top = a.head(10)
     rows = [[r.level, r.escalated_to, r.owner, f"{r.cost_center} {r.cost_center_name}",
              r.line_item_name, r.at_stake, r.due, r.overdue, r.trigger]
@@ -475,7 +495,7 @@ def _open_actions(ws: Worksheet, data: DashboardData, row: int, width: int) -> N
                              "$ at stake", "Due", "Overdue", "What crossed"],
            rows, ["0", None, None, None, None, MONEY, "yyyy-mm-dd", None, None],
            title=f"Open actions, highest level first, then $ at stake (the {len(top)} largest "
-           f"of {len(a)})", span_to=width)  # fmt: skip
+           f"of {len(a)})", span_to=width, spans=(1, 2, 2, 3, 3, 1, 1, 1, 5))  # fmt: skip
 
 
 # -- Controller -----------------------------------------------------------------------------------
@@ -512,26 +532,28 @@ def controller(wb: Workbook, data: DashboardData, d: DataSheet) -> None:
             for r in big.itertuples()]  # fmt: skip
     header, last = _table(ws, row, 1, ["Cost center", "Line item", "Plan", "Actual",
                                        "Variance fav/(unfav)", *(lbl for _, lbl in EFFECTS),
-                                       "Fav/Unfav"], rows,
+                                       "Fav/ Unfav"], rows,
                           [None, None, *[MONEY] * 7, None],
                           title=f"The ten largest variances, month {data.month} (volume + "
-                          "efficiency + rate + spending = variance)", fav_cols=(4, 5, 6, 7, 8))  # fmt: skip
-    _red_when_unfav(ws, 10, header + 1, last)
+                          "efficiency + rate + spending = variance)", fav_cols=(4, 5, 6, 7, 8),
+                          spans=(1, 2, 1, 1, 1, 1, 1, 1, 1, 1))  # fmt: skip
+    _red_when_unfav(ws, 11, header + 1, last)
     ws.row_dimensions[header].height = 30
     row = last + 2
     a = data.actions
     ages = actions_by(a, "age", [label for _, label in AGE_BUCKETS])
-    header, last = _table(ws, row, 1, ["Age (since the month opened)", "Open", "$ at stake"],
-                          ages.values.tolist() or [["none open", 0, 0]], [None, "0", MONEY],
-                          title="Open actions by age")  # fmt: skip
+    header, last = _table(ws, row, 1, ["Age (days since the end of the month opened)", "Open",
+                                       "$ at stake", "Overdue"],
+                          ages.values.tolist() or [["none open", 0, 0, 0]],
+                          [None, "0", MONEY, "0"], title="Open actions by age")  # fmt: skip
     oldest = a.sort_values(["age_days", "at_stake"], ascending=False, kind="stable").head(12)
-    rows = [[r.id, f"{r.cost_center} {r.cost_center_name}", r.line_item_name, r.owner,
+    rows = [[f"{r.cost_center} {r.cost_center_name}", r.id, r.line_item_name, r.owner,
              r.escalated_to, r.opened, r.age_days, r.at_stake, r.due, r.overdue]
             for r in oldest.itertuples()]  # fmt: skip
-    _table(ws, last + 2, 1, ["Action", "Cost center", "Line item", "Owner", "Escalated to",
+    _table(ws, last + 2, 1, ["Cost center", "Action", "Line item", "Owner", "Escalated to",
                              "Opened", "Age (days)", "$ at stake", "Due", "Overdue"], rows,
            [None, None, None, None, None, None, "0", MONEY, "yyyy-mm-dd", None],
-           title="Open actions, oldest first")  # fmt: skip
+           title="Open actions, oldest first", spans=(1, 1, 2, 1, 2, 1, 1, 1, 1, 1))  # fmt: skip
     row = last + 4 + len(rows) + 2
     e = data.effects_sl
     d.add("Controller: effects by service line", e)
@@ -541,8 +563,10 @@ def controller(wb: Workbook, data: DashboardData, d: DataSheet) -> None:
     chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
     values = e[["volume", "efficiency", "rate", "spending"]]
     extremes = [*values.clip(lower=0).sum(axis=1), *values.clip(upper=0).sum(axis=1)]
+    height = max(7.0, 0.6 * len(e) + 3)
+    chart.gapWidth = 40
     _chart(chart, "Margin variance by cause and service line, YTD, fav/(unfav) $", "$", MONEY,
-           nice_bounds(extremes, around=0), 24, max(7.0, 0.55 * len(e) + 3))  # fmt: skip
+           nice_bounds(extremes, around=0), 24, height)  # fmt: skip
     ws.add_chart(chart, f"A{row}")
     m = data.entity_margin
     d.add("Controller: margin by entity", m)
@@ -551,7 +575,7 @@ def controller(wb: Workbook, data: DashboardData, d: DataSheet) -> None:
     _chart(bars, "Operating margin vs plan by entity, YTD, fav/(unfav) $", "$", MONEY,
            nice_bounds(m.margin_var, around=0), 24, 7)  # fmt: skip
     bars.legend = None
-    ws.add_chart(bars, f"A{row + int(max(7.0, 0.55 * len(e) + 3) * 2) + 2}")
+    ws.add_chart(bars, f"A{row + int(height * 2) + 2}")
     ws.sheet_properties.outlinePr.summaryBelow = False
     _page(ws)
 
@@ -601,7 +625,8 @@ def frontline(wb: Workbook, data: DashboardData, selected: str, d: DataSheet) ->
              "YTD plan", "YTD actual", "YTD fav/(unfav)", "Fav/ Unfav"]
 
     def cells(key: str) -> list[str]:
-        return [look(f"{key}|{s}_{k}") for s in ("m", "y") for k in ("plan", "actual", "var", "fav")]
+        return [look(f"{key}|{s}_{k}") + ('&""' if k == "fav" else "")
+                for s in ("m", "y") for k in ("plan", "actual", "var", "fav")]
 
     unit = f'"Units of service ("&{look("unit")[1:]}&")"'
     staff_rows = [[f"={unit}", *cells("UOS")]]
