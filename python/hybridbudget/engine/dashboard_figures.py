@@ -239,6 +239,14 @@ def tiles(m_view, y_view, staff_m, staff_y, ind: tuple[Indicators, Indicators], 
     ]  # fmt: skip
 
 
+def month_tiles(result) -> list[Tile]:
+    """The tiles of a VarianceResult (steps/variance.py)."""
+    m_view = summed(result.detail, [result.month])
+    y_view = summed(result.detail, result.months)
+    return tiles(m_view, y_view, result.staffing_month, result.staffing_ytd, result.indicators,
+                 inpatient_days_units(result.inputs.ref))  # fmt: skip
+
+
 def monthly_series(detail: pd.DataFrame, months: list[str], basis, staffing, monthly,
                    staffing_view) -> pd.DataFrame:  # fmt: skip
     """One row per month: margin fav/(unfav), margin % plan and actual, indices against plan."""
@@ -491,7 +499,6 @@ def dashboard_data(result, actions: pd.DataFrame, lineage: list[str],
     m_view = summed(result.detail, [result.month])
     y_view = summed(result.detail, result.months)
     a = inputs.actuals
-    inpatient = inpatient_days_units(ref)
     org_y = by_organisation(y_view, h)
     open_ = open_actions(actions, result.month)
     return DashboardData(
@@ -501,8 +508,7 @@ def dashboard_data(result, actions: pd.DataFrame, lineage: list[str],
         plan_version=inputs.sheet,
         lineage=lineage,
         refreshed=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        tiles=tiles(m_view, y_view, result.staffing_month, result.staffing_ytd,
-                    result.indicators, inpatient),  # fmt: skip
+        tiles=month_tiles(result),
         series=monthly_series(result.detail, result.months, inputs.basis, a.staffing, a.monthly,
                               staffing_view),  # fmt: skip
         organisation=(by_organisation(m_view, h), org_y),
@@ -522,15 +528,17 @@ def dashboard_data(result, actions: pd.DataFrame, lineage: list[str],
     )
 
 
-def tile_table(data: DashboardData) -> pd.DataFrame:
+def tile_table(month: str, tiles_: Sequence[Tile],
+               thresholds: Mapping[str, tuple[float, float]]) -> pd.DataFrame:  # fmt: skip
     """The tiles as a table (one row per tile and scope): the Power BI export's dashboard_tiles."""
+    thresholds = dict(DEFAULT_THRESHOLDS) | dict(thresholds)
     rows = []
-    for t in data.tiles:
-        amber, red = data.thresholds[t.key]
+    for t in tiles_:
+        amber, red = thresholds[t.key]
         for scope, name in (("m", "month"), ("y", "year to date")):
             plan, actual = (t.m_plan, t.m_actual) if scope == "m" else (t.y_plan, t.y_actual)
-            rows.append({"month": data.month, "tile": t.key, "label": t.label, "scope": name,
+            rows.append({"month": month, "tile": t.key, "label": t.label, "scope": name,
                          "plan": plan, "actual": actual, "variance_fav": t.variance(scope),
                          "gap": t.gap(scope), "amber_from": amber, "red_from": red,
-                         "status": t.status(data.thresholds, scope)})  # fmt: skip
+                         "status": t.status(thresholds, scope)})  # fmt: skip
     return pd.DataFrame(rows)
