@@ -325,10 +325,15 @@ def largest_variances(view: pd.DataFrame, h: pd.DataFrame, n: int = 10) -> pd.Da
 
 def effects_by(view: pd.DataFrame, h: pd.DataFrame, key: str) -> pd.DataFrame:
     """The variance split fav/(unfav) summed per `key` of the hierarchy (dollars)."""
-    data = fav_frame(view.assign(**{k: view[k] for k in EFFECT_KEYS}), "line_item")
-    data = data.merge(h, on="cost_center", how="left")
+    data = fav_frame(view, "line_item").merge(h, on="cost_center", how="left")
     out = data.groupby(key, sort=False)[list(EFFECT_KEYS)].sum() / 100
     return out.reset_index()
+
+
+def system_effects(view: pd.DataFrame) -> pd.DataFrame:
+    """effect, amount: the system's variance split fav/(unfav) (dollars)."""
+    sums = fav_frame(view, "line_item")[list(EFFECT_KEYS)].sum() / 100
+    return pd.DataFrame({"effect": [label for _, label in EFFECTS], "amount": sums.to_numpy()})
 
 
 def month_end(month: str) -> dt.date:
@@ -509,21 +514,21 @@ def dashboard_data(result, actions: pd.DataFrame, lineage: list[str],
         lineage=lineage,
         refreshed=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         tiles=month_tiles(result),
-        series=monthly_series(result.detail, result.months, inputs.basis, a.staffing, a.monthly,
-                              staffing_view),  # fmt: skip
+        series=monthly_series(
+            result.detail, result.months, inputs.basis, a.staffing, a.monthly, staffing_view
+        ),
         organisation=(by_organisation(m_view, h), org_y),
         largest=largest_variances(m_view, h),
         effects_sl=effects_by(y_view, h, "service_line_name"),
-        effects_system=pd.DataFrame(
-            {"effect": [label for _, label in EFFECTS],
-             "amount": effects_by(y_view, h, "entity_code")[list(EFFECT_KEYS)].sum().values}
-        ),  # fmt: skip
+        effects_system=system_effects(y_view),
         entity_margin=org_y[org_y.level == "entity"][["name", "margin_var"]].reset_index(
             drop=True
         ),
         actions=open_,
-        frontline=frontline(m_view, y_view, result.staffing_month, result.staffing_ytd, h, ref,
-                            open_, result.detail, result.months),  # fmt: skip
+        frontline=frontline(
+            m_view, y_view, result.staffing_month, result.staffing_ytd, h, ref, open_,
+            result.detail, result.months,
+        ),
         thresholds=dict(DEFAULT_THRESHOLDS) | dict(thresholds or {}),
     )
 

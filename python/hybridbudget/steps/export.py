@@ -12,16 +12,16 @@ import pandas as pd
 from ..control.actions_sheet import read_actions
 from ..control.actuals_sheets import STAFF_COLUMNS
 from ..control.book import ControlBook, open_control
+from ..engine.dashboard_figures import month_tiles, tile_table
 from ..engine.money import sum_cents
 from ..engine.rollup import MONEY_KEYS, hierarchy, monthly_lines
 from ..engine.star_schema import core_item, long_months, month_dimension, readme
-from ..engine.dashboard_figures import month_tiles, tile_table
 from ..engine.variance_split import AMOUNTS, BEHAVIOUR, staffing_view, variance_detail
 from ..model.line_items import FIXED_JOB_CLASSES, LINE_ITEMS
 from ..progress import Progress, silent
+from ..workbook.dashboard_book import read_thresholds
 from ..workbook.fileio import atomic_save, atomic_write_text
 from ..workbook.safe_text import csv_safe
-from ..workbook.dashboard_book import read_thresholds
 from .dashboard import sources
 from .variance import MonitorInputs, compute_variance, monitor_inputs
 

@@ -23,6 +23,7 @@ from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..engine.dashboard_figures import (
@@ -189,10 +190,10 @@ def nice_bounds(values: Sequence[float], around: float | None = None, pad: float
     else:
         lo, hi = min(vals), max(vals)
         span = (hi - lo) or abs(hi) * 0.02 or 1.0
-        lo, hi = lo - span * pad * 3, hi + span * pad * 3
+        lo, hi = lo - span * pad * 1.5, hi + span * pad * 1.5
     if floor is not None:
         lo = floor
-    step = _nice_step((hi - lo) / 4)
+    step = _nice_step((hi - lo) / 5)
     lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
     if around is not None:
         half = max(around - lo, hi - around)
@@ -224,8 +225,12 @@ def _small_title(text: str, size: int = 1000):
     """A chart title in 10 pt bold (the default 18 pt wraps and crowds the plot)."""
     from openpyxl.chart.text import RichText, Text
     from openpyxl.chart.title import Title
-    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
-    from openpyxl.drawing.text import RegularTextRun
+    from openpyxl.drawing.text import (
+        CharacterProperties,
+        Paragraph,
+        ParagraphProperties,
+        RegularTextRun,
+    )
 
     font = CharacterProperties(sz=size, b=True)
     para = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[RegularTextRun(rPr=font, t=text)])
@@ -482,7 +487,7 @@ def _open_actions(ws: Worksheet, data: DashboardData, row: int, width: int) -> N
     role = dict(zip(a.level, a.escalated_to, strict=False)) if len(a) else {}
     summary = [[int(r.level), role.get(r.level, ""), r.open, r.at_stake]
                for r in levels.itertuples()]  # fmt: skip
-    header, last = _table(ws, row, 1, ["Level", "Escalated to", "Open", "$ at stake"],
+    _, last = _table(ws, row, 1, ["Level", "Escalated to", "Open", "$ at stake"],
                           summary or [["", "none open", 0, 0]], ["0", None, "0", MONEY],
                           title=f"Open actions by level ({len(a)} open, "
                           f"${a.at_stake.sum() if len(a) else 0:,.0f} at stake)",
@@ -503,8 +508,8 @@ def _open_actions(ws: Worksheet, data: DashboardData, row: int, width: int) -> N
 
 def controller(wb: Workbook, data: DashboardData, d: DataSheet) -> None:
     ws = wb.create_sheet(CONTROLLER, 1)
-    _widths(ws, [30, *[12.5] * 9, 9])
-    width = 11
+    _widths(ws, [30, *[12.5] * 10, 9])
+    width = 12
     row = _title(ws, "Controller view: revenue, expense and margin against plan", data, width)
     heads = ["Entity / service line"]
     for what in ("Revenue", "Expense", "Margin"):
@@ -545,7 +550,9 @@ def controller(wb: Workbook, data: DashboardData, d: DataSheet) -> None:
     header, last = _table(ws, row, 1, ["Age (days since the end of the month opened)", "Open",
                                        "$ at stake", "Overdue"],
                           ages.values.tolist() or [["none open", 0, 0, 0]],
-                          [None, "0", MONEY, "0"], title="Open actions by age")  # fmt: skip
+                          [None, "0", MONEY, "0"], title="Open actions by age",
+                          spans=(2, 1, 1, 1))  # fmt: skip
+    ws.row_dimensions[header].height = 30
     oldest = a.sort_values(["age_days", "at_stake"], ascending=False, kind="stable").head(12)
     rows = [[f"{r.cost_center} {r.cost_center_name}", r.id, r.line_item_name, r.owner,
              r.escalated_to, r.opened, r.age_days, r.at_stake, r.due, r.overdue]
@@ -555,6 +562,7 @@ def controller(wb: Workbook, data: DashboardData, d: DataSheet) -> None:
            [None, None, None, None, None, None, "0", MONEY, "yyyy-mm-dd", None],
            title="Open actions, oldest first", spans=(1, 1, 2, 1, 2, 1, 1, 1, 1, 1))  # fmt: skip
     row = last + 4 + len(rows) + 2
+    ws.row_breaks.append(Break(id=row - 1))  # the charts on a page of their own
     e = data.effects_sl
     d.add("Controller: effects by service line", e)
     chart = _data_chart(BarChart(), d, "Controller: effects by service line",
@@ -682,10 +690,11 @@ def frontline(wb: Workbook, data: DashboardData, selected: str, d: DataSheet) ->
                          f'{xkeys},0)),"")' for col in ("id", "line_item_name", "owner",
                                                         "escalated_to", "at_stake", "due",
                                                         "trigger")])  # fmt: skip
-    _table(ws, row, 1, ["Action", "Line item", "Owner", "Escalated to", "$ at stake", "Due",
-                        "What crossed"], act_rows,
-           [None, None, None, None, MONEY, "yyyy-mm-dd", None],
-           title="Open actions of this cost center", span_to=width)  # fmt: skip
+    a_head, _ = _table(ws, row, 1, ["Action", "Line item", "Owner", "Escalated to",
+                                    "$ at stake", "Due", "What crossed"], act_rows,
+                       [None, None, None, None, MONEY, "yyyy-mm-dd", None],
+                       title="Open actions of this cost center", span_to=width)  # fmt: skip
+    ws.row_dimensions[a_head].height = 30
     row += 2 + MAX_FRONTLINE_ACTIONS + 1
     mkeys = d.column("monthly", "lookup")
     trend = []
