@@ -51,16 +51,18 @@ def sources(book: ControlBook, inputs: MonitorInputs) -> pd.DataFrame:
 
 
 def lineage(src: pd.DataFrame, months: list[str]) -> list[str]:
-    """The lines every view shows: control workbook, plan version, actuals files (short hashes;
-    in full on the Lineage sheet)."""
+    """The lines every view shows: control workbook, plan version, the month's actuals files
+    (short hashes; every file in full on the Lineage sheet)."""
     control, plan = src.iloc[0], src.iloc[1]
     actuals = src.iloc[2:]
-    actuals = actuals[actuals.month.isin(months)]
-    files = "; ".join(f"{r.file} {r.sha256[:8]}" for r in actuals.itertuples())
+    month = actuals[actuals.month == months[-1]]
+    files = "; ".join(f"{r.file} {r.sha256[:8]}" for r in month.itertuples())
+    earlier = actuals.month.isin(months[:-1]).sum()
+    rest = f"; {earlier} files of {months[0]}..{months[-2]}" if earlier else ""
     return [
         f"Sources: {control.file} (SHA-256 {control.sha256[:12]}...); {plan.source} (SHA-256 "
         f"{plan.sha256}).",
-        f"Actuals files (SHA-256, in full on the Lineage sheet): {files}.",
+        f"Actuals files (SHA-256; every file in full on the Lineage sheet): {files}{rest}.",
     ]
 
 

@@ -17,7 +17,7 @@ from ..engine.money import sum_cents
 from ..engine.rollup import MONEY_KEYS, hierarchy, monthly_lines
 from ..engine.star_schema import core_item, long_months, month_dimension, readme
 from ..engine.variance_split import AMOUNTS, BEHAVIOUR, staffing_view, variance_detail
-from ..model.line_items import FIXED_JOB_CLASSES, LINE_ITEMS
+from ..model.line_items import FIXED_JOB_CLASSES, LINE_ITEMS, periods
 from ..progress import Progress, silent
 from ..workbook.dashboard_book import read_thresholds
 from ..workbook.fileio import atomic_save, atomic_write_text
@@ -107,8 +107,10 @@ STAFFING_KPI = ("worked_hours_plan", "worked_hours_actual", "ot_hours_plan", "ot
 def _tiles(inputs: MonitorInputs, thresholds) -> pd.DataFrame:
     """The Executive tiles of every imported month (the dashboard's figures, one row per tile
     and scope)."""
+    months = inputs.actuals.months  # year to date needs every month from January
+    complete = [m for m in months if set(periods(inputs.year)[: int(m[5:])]) <= set(months)]
     frames = [tile_table(m, month_tiles(compute_variance(inputs, m)), thresholds or {})
-              for m in inputs.actuals.months]  # fmt: skip
+              for m in complete]  # fmt: skip
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
