@@ -114,12 +114,16 @@ class Tile:
 
     def variance(self, scope: str = "m") -> float:
         """Actual - plan, fav/(unfav)."""
-        plan, actual = (self.m_plan, self.m_actual) if scope == "m" else (self.y_plan, self.y_actual)
+        plan, actual = (
+            (self.m_plan, self.m_actual) if scope == "m" else (self.y_plan, self.y_actual)
+        )
         return fav_amount(self.metric, actual - plan)
 
     def gap(self, scope: str = "m") -> float:
         """The unfavourable deviation the status is judged on (negative when favourable)."""
-        plan, actual = (self.m_plan, self.m_actual) if scope == "m" else (self.y_plan, self.y_actual)
+        plan, actual = (
+            (self.m_plan, self.m_actual) if scope == "m" else (self.y_plan, self.y_actual)
+        )
         if self.gap_basis == "outside":
             return 1.0 - actual
         unfav = -fav_amount(self.metric, actual - plan)
@@ -347,7 +351,9 @@ def open_actions(actions: pd.DataFrame, month: str) -> pd.DataFrame:
     cols = [*actions.columns, "at_stake", "age_days", "age", "overdue", "line_item_name"]
     if not len(actions):
         return pd.DataFrame(columns=cols)
-    out = actions[actions.status == OPEN].copy()
+    # the Actions sheet is as of the newest variance run: an earlier month's view leaves out
+    # what opened later
+    out = actions[(actions.status == OPEN) & (actions.opened.astype(str) <= month)].copy()
     asof = month_end(month)
     out["at_stake"] = out.variance.astype(float).abs()
     out["age_days"] = [(asof - month_end(str(o))).days for o in out.opened]
@@ -365,8 +371,10 @@ def actions_by(open_: pd.DataFrame, key: str, order: Sequence[str] | None = None
     """Count, $ at stake and overdue count of open actions per `key` (level or age)."""
     if not len(open_):
         return pd.DataFrame(columns=[key, "open", "at_stake", "overdue"])
-    out = open_.assign(late=open_.overdue.eq("yes")).groupby(key, sort=False).agg(
-        open=("id", "size"), at_stake=("at_stake", "sum"), overdue=("late", "sum")
+    out = (
+        open_.assign(late=open_.overdue.eq("yes"))
+        .groupby(key, sort=False)
+        .agg(open=("id", "size"), at_stake=("at_stake", "sum"), overdue=("late", "sum"))
     )
     out = out.reindex(order).dropna() if order is not None else out.sort_index(ascending=False)
     return out.reset_index().astype({"open": int, "overdue": int})
@@ -521,13 +529,18 @@ def dashboard_data(result, actions: pd.DataFrame, lineage: list[str],
         largest=largest_variances(m_view, h),
         effects_sl=effects_by(y_view, h, "service_line_name"),
         effects_system=system_effects(y_view),
-        entity_margin=org_y[org_y.level == "entity"][["name", "margin_var"]].reset_index(
-            drop=True
-        ),
+        entity_margin=org_y[org_y.level == "entity"][["name", "margin_var"]].reset_index(drop=True),
         actions=open_,
         frontline=frontline(
-            m_view, y_view, result.staffing_month, result.staffing_ytd, h, ref, open_,
-            result.detail, result.months,
+            m_view,
+            y_view,
+            result.staffing_month,
+            result.staffing_ytd,
+            h,
+            ref,
+            open_,
+            result.detail,
+            result.months,
         ),
         thresholds=dict(DEFAULT_THRESHOLDS) | dict(thresholds or {}),
     )

@@ -130,7 +130,11 @@ def _table(
         for j, v in enumerate(values):
             c = ws.cell(r, starts[j], None if _blank(v) else v)
             if i == 0:
-                c.font, c.fill, c.alignment = styles.HEADER_FONT, styles.HEADER_FILL, styles.HEADER_ALIGN
+                c.font, c.fill, c.alignment = (
+                    styles.HEADER_FONT,
+                    styles.HEADER_FILL,
+                    styles.HEADER_ALIGN,
+                )
             else:
                 c.font = styles.BOLD_FONT if bold else styles.BODY_FONT
                 if formats[j]:
@@ -180,9 +184,10 @@ def _page(ws: Worksheet, one_page: bool = False) -> None:
 
 
 def nice_bounds(values: Sequence[float], around: float | None = None, pad: float = 0.1,
-                floor: float | None = None) -> tuple[float, float, float]:  # fmt: skip
+                floor: float | None = None, min_span: float = 0.0) -> tuple[float, float, float]:  # fmt: skip
     """(min, max, major unit) of a value axis that shows the deviation: symmetric around `around`
-    (0 for variance bars) or tight around the values; from `floor` when given (axis at zero)."""
+    (0 for variance bars) or tight around the values, at least `min_span` wide (so that a
+    hundredth of a point does not fill the plot); from `floor` when given (axis at zero)."""
     vals = [float(v) for v in values if not _blank(v)] or [0.0]
     if around is not None:
         half = max(abs(v - around) for v in vals) * (1 + pad) or 1.0
@@ -191,6 +196,9 @@ def nice_bounds(values: Sequence[float], around: float | None = None, pad: float
         lo, hi = min(vals), max(vals)
         span = (hi - lo) or abs(hi) * 0.02 or 1.0
         lo, hi = lo - span * pad * 1.5, hi + span * pad * 1.5
+        if hi - lo < min_span:
+            mid = (hi + lo) / 2
+            lo, hi = mid - min_span / 2, mid + min_span / 2
     if floor is not None:
         lo = floor
     step = _nice_step((hi - lo) / 5)
@@ -259,7 +267,9 @@ class DataSheet:
 
     def __init__(self, wb: Workbook) -> None:
         self.ws = wb.create_sheet(DATA)
-        self.ws["A1"] = "Data behind the charts and Frontline (written by hybridbudget; do not edit)"
+        self.ws["A1"] = (
+            "Data behind the charts and Frontline (written by hybridbudget; do not edit)"
+        )
         self.ws["A1"].font = styles.BLOCK_FONT
         self.ws.column_dimensions["A"].width = 34
         self.row = 3
@@ -451,14 +461,15 @@ def _executive_charts(ws: Worksheet, data: DashboardData, d: DataSheet, row: int
     _titles(pct, ["Plan", "Actual"])
     _markers(pct)
     _chart(pct, "Operating margin %: actual and plan (tight axis)", "", "0.0%",
-           nice_bounds([*s.margin_pct_plan, *s.margin_pct_actual]), 12.5, 7.2)  # fmt: skip
+           nice_bounds([*s.margin_pct_plan, *s.margin_pct_actual], min_span=0.02), 12.5, 7.2)  # fmt: skip
     ws.add_chart(pct, f"F{row}")
     idx = _data_chart(LineChart(), d, "Executive: month by month",
                       ["volume_index", "fte_index", "labor_index"], "month")  # fmt: skip
     _titles(idx, ["Volume (UOS)", "Paid FTEs", "Labor cost per UOS"])
     _markers(idx)
     _chart(idx, "Indices, % of plan (plan = 100%, tight axis)", "", "0%",
-           nice_bounds([1.0, *s.volume_index, *s.fte_index, *s.labor_index]), 12.5, 7.2)  # fmt: skip
+           nice_bounds([1.0, *s.volume_index, *s.fte_index, *s.labor_index], min_span=0.1), 12.5,
+           7.2)  # fmt: skip
     ws.add_chart(idx, f"K{row}")
     e = data.effects_system
     d.add("Executive: variance by cause", e)
@@ -496,11 +507,16 @@ def _open_actions(ws: Worksheet, data: DashboardData, row: int, width: int) -> N
     rows = [[r.level, r.escalated_to, r.owner, f"{r.cost_center} {r.cost_center_name}",
              r.line_item_name, r.at_stake, r.due, r.overdue, r.trigger]
             for r in top.itertuples()]  # fmt: skip
-    _table(ws, last + 2, 1, ["Level", "Escalated to", "Owner", "Cost center", "Line item",
-                             "$ at stake", "Due", "Overdue", "What crossed"],
-           rows, ["0", None, None, None, None, MONEY, "yyyy-mm-dd", None, None],
-           title=f"Open actions, highest level first, then $ at stake (the {len(top)} largest "
-           f"of {len(a)})", span_to=width, spans=(1, 2, 2, 3, 3, 1, 1, 1, 5))  # fmt: skip
+    header, last = _table(
+        ws, last + 2, 1, ["Level", "Escalated to", "Owner", "Cost center", "Line item",
+                          "$ at stake", "Due", "Overdue", "What crossed"],
+        rows, ["0", None, None, None, None, MONEY, "yyyy-mm-dd", None, None],
+        title=f"Open actions, highest level first, then $ at stake (the {len(top)} largest "
+        f"of {len(a)})", span_to=width, spans=(1, 2, 2, 3, 3, 1, 1, 1, 5),
+    )  # fmt: skip
+    for r in range(header + 1, last + 1):  # the trigger text wraps instead of being clipped
+        ws.cell(r, 15).alignment = styles.WRAP
+        ws.row_dimensions[r].height = 24
 
 
 # -- Controller -----------------------------------------------------------------------------------
@@ -629,12 +645,24 @@ def frontline(wb: Workbook, data: DashboardData, selected: str, d: DataSheet) ->
         ws.cell(r, c, label).font = styles.NOTE_FONT
         ws.cell(r, c + 1, look(key)).font = styles.BOLD_FONT
     row += 4
-    heads = ["", "Month plan", "Month actual", "Month fav/(unfav)", "Fav/ Unfav",
-             "YTD plan", "YTD actual", "YTD fav/(unfav)", "Fav/ Unfav"]
+    heads = [
+        "",
+        "Month plan",
+        "Month actual",
+        "Month fav/(unfav)",
+        "Fav/ Unfav",
+        "YTD plan",
+        "YTD actual",
+        "YTD fav/(unfav)",
+        "Fav/ Unfav",
+    ]
 
     def cells(key: str) -> list[str]:
-        return [look(f"{key}|{s}_{k}") + ('&""' if k == "fav" else "")
-                for s in ("m", "y") for k in ("plan", "actual", "var", "fav")]
+        return [
+            look(f"{key}|{s}_{k}") + ('&""' if k == "fav" else "")
+            for s in ("m", "y")
+            for k in ("plan", "actual", "var", "fav")
+        ]
 
     unit = f'"Units of service ("&{look("unit")[1:]}&")"'
     staff_rows = [[f"={unit}", *cells("UOS")]]
