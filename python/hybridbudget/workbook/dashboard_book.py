@@ -19,6 +19,15 @@ import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.marker import Marker
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.text import (
+    CharacterProperties,
+    Paragraph,
+    ParagraphProperties,
+    RegularTextRun,
+)
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -231,15 +240,6 @@ def _chart(chart, title: str, y_title: str, fmt: str, bounds: tuple[float, float
 
 def _small_title(text: str, size: int = 1000):
     """A chart title in 10 pt bold (the default 18 pt wraps and crowds the plot)."""
-    from openpyxl.chart.text import RichText, Text
-    from openpyxl.chart.title import Title
-    from openpyxl.drawing.text import (
-        CharacterProperties,
-        Paragraph,
-        ParagraphProperties,
-        RegularTextRun,
-    )
-
     font = CharacterProperties(sz=size, b=True)
     para = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[RegularTextRun(rPr=font, t=text)])
     return Title(tx=Text(rich=RichText(p=[para])), overlay=False)
@@ -450,7 +450,6 @@ def _executive_charts(ws: Worksheet, data: DashboardData, d: DataSheet, row: int
     s = data.series
     d.add("Executive: month by month", s)
     margin = _data_chart(BarChart(), d, "Executive: month by month", ["margin_variance"], "month")
-    margin.series[0].tx.strRef = None
     margin.series[0].tx = _series_title("Margin fav/(unfav) $")
     _chart(margin, "Operating margin vs plan by month, fav/(unfav) $", "$", MONEY,
            nice_bounds(s.margin_variance, around=0), 12.5, 7.2)  # fmt: skip
@@ -481,9 +480,7 @@ def _executive_charts(ws: Worksheet, data: DashboardData, d: DataSheet, row: int
     ws.add_chart(cause, f"P{row}")
 
 
-def _series_title(text: str):
-    from openpyxl.chart.series import SeriesLabel
-
+def _series_title(text: str) -> SeriesLabel:
     return SeriesLabel(v=text)
 
 
