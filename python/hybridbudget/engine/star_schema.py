@@ -14,15 +14,16 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ..model.line_items import MONTHS
+from .variance_split import CORE_ITEMS, SALARY_LINES
 
 RELATIONSHIPS: tuple[tuple[str, str, str], ...] = (
     # fact or dimension column -> dimension key (many to one, single direction)
     ("fact_target, fact_submission, fact_plan, fact_actual, fact_variance, fact_volume, "
-     "fact_staffing, actions", "cost_center", "dim_cost_center.cost_center"),
+     "fact_staffing, fact_staffing_plan, actions", "cost_center", "dim_cost_center.cost_center"),
     ("fact_target, fact_submission, fact_plan, fact_actual, fact_variance, actions, dim_account",
      "line_item", "dim_line_item.line_item"),
     ("fact_target, fact_submission, fact_plan, fact_actual, fact_variance, fact_volume, "
-     "fact_staffing", "month", "dim_month.month"),
+     "fact_staffing, fact_staffing_plan", "month", "dim_month.month"),
     ("fact_staffing", "job_class", "dim_job_class.job_class"),
 )  # fmt: skip
 DESCRIPTIONS: dict[str, str] = {
@@ -42,8 +43,90 @@ DESCRIPTIONS: dict[str, str] = {
     "split (volume + efficiency + rate + spending = actual - plan)",
     "fact_volume": "units of service by month and scenario (target, submission, plan, actual)",
     "fact_staffing": "actual payroll hours and earnings by month and job class",
+    "fact_staffing_plan": "per cost center and imported month: worked and overtime hours, paid "
+    "FTEs and agency FTEs, plan and actual (the Variance Summary staffing block)",
     "actions": "the Actions sheet: variance triggers, owner, level, due date, status",
+    "dashboard_tiles": "the dashboard's Executive tiles for every imported month and scope: plan, "
+    "actual, variance fav/(unfav), gap, thresholds and status (check the measures against it)",
 }
+
+
+def core_item(line_item: str) -> str:
+    """The forecast-accuracy core line a line item belongs to ('' when none)."""
+    if line_item in SALARY_LINES:
+        return "SAL"
+    return line_item if line_item in dict(CORE_ITEMS) else ""
+
+
+TILE_MEASURES = """\
+Put dim_month[month] on a slicer (one month). Month measures use the slicer; the year to date
+wraps each one in CALCULATE(..., DATESYTD(dim_month[month_start])). Every tile of the Executive
+view is one of these (the dashboard_tiles table holds the values the dashboard shows):
+
+```
+Plan = SUM(fact_variance[plan])
+Actual = SUM(fact_variance[actual])
+Revenue plan = CALCULATE([Plan], dim_line_item[kind] = "revenue")
+Revenue actual = CALCULATE([Actual], dim_line_item[kind] = "revenue")
+
+-- Operating margin $ and %  (tile margin, margin_pct)
+Margin plan = [Revenue plan] - CALCULATE([Plan], dim_line_item[kind] <> "revenue")
+Margin actual = [Revenue actual] - CALCULATE([Actual], dim_line_item[kind] <> "revenue")
+Margin fav/(unfav) = [Margin actual] - [Margin plan]
+Margin % plan = DIVIDE([Margin plan], [Revenue plan])
+Margin % actual = DIVIDE([Margin actual], [Revenue actual])
+Margin actual YTD = CALCULATE([Margin actual], DATESYTD(dim_month[month_start]))
+
+-- Volume (UOS), % of plan  (tile volume): actual / planned UOS by cost center, weighted by
+-- planned expense, over cost centers with planned volume
+Volume % of plan =
+VAR cc = ADDCOLUMNS(VALUES(dim_cost_center[cost_center]),
+    "@plan", CALCULATE(SUM(fact_volume[uos]), fact_volume[scenario] = "plan"),
+    "@actual", CALCULATE(SUM(fact_volume[uos]), fact_volume[scenario] = "actual"),
+    "@weight", CALCULATE([Plan], dim_line_item[kind] <> "revenue"))
+VAR v = FILTER(cc, [@plan] > 0)
+RETURN DIVIDE(SUMX(v, DIVIDE([@actual], [@plan]) * [@weight]), SUMX(v, [@weight]))
+
+-- Adjusted patient days  (tile adjpd): inpatient days x net patient revenue / net revenue of
+-- the inpatient-day units (cost_center_type "inpatient", uos "patient days"); plan alike
+Inpatient days actual = CALCULATE(SUM(fact_volume[uos]), fact_volume[scenario] = "actual",
+    dim_cost_center[cost_center_type] = "inpatient", dim_cost_center[uos] = "patient days")
+APD actual = [Inpatient days actual] * DIVIDE([Revenue actual],
+    CALCULATE([Revenue actual], dim_cost_center[cost_center_type] = "inpatient",
+              dim_cost_center[uos] = "patient days"))
+
+-- Paid FTEs, overtime, agency  (tiles fte, overtime, agency); YTD FTEs: monthly average
+Paid FTEs actual = DIVIDE(SUM(fact_staffing_plan[fte_actual]),
+                          DISTINCTCOUNT(fact_staffing_plan[month]))
+Paid FTEs plan = DIVIDE(SUM(fact_staffing_plan[fte_plan]),
+                        DISTINCTCOUNT(fact_staffing_plan[month]))
+Overtime % actual = DIVIDE(SUM(fact_staffing_plan[ot_hours_actual]),
+                           SUM(fact_staffing_plan[worked_hours_actual]))
+Overtime % plan = DIVIDE(SUM(fact_staffing_plan[ot_hours_plan]),
+                         SUM(fact_staffing_plan[worked_hours_plan]))
+Agency actual = CALCULATE([Actual], dim_line_item[line_item] = "AGY")
+
+-- Forecast accuracy  (tile accuracy): core lines (per cost center: dim_line_item[core_item])
+-- whose plan is within 3% of actual
+Core lines =
+VAR t = FILTER(ADDCOLUMNS(
+        SUMMARIZE(fact_variance, dim_cost_center[cost_center], dim_line_item[core_item]),
+        "@plan", [Plan], "@actual", [Actual]),
+    dim_line_item[core_item] <> "" && ([@plan] <> 0 || [@actual] <> 0))
+RETURN COUNTROWS(t)
+Core lines within 3% =
+VAR t = FILTER(ADDCOLUMNS(
+        SUMMARIZE(fact_variance, dim_cost_center[cost_center], dim_line_item[core_item]),
+        "@plan", [Plan], "@actual", [Actual]),
+    dim_line_item[core_item] <> "" && ([@plan] <> 0 || [@actual] <> 0))
+RETURN COUNTROWS(FILTER(t, ABS([@actual] - [@plan]) <= 0.03 * ABS([@actual])))
+Forecast accuracy = DIVIDE([Core lines within 3%], [Core lines])
+```
+
+Variance fav/(unfav): revenue, margin and volume actual - plan; costs, FTEs and
+overtime plan - actual. Status: Red when the gap (the unfavourable deviation in the unit the
+Thresholds sheet names) reaches red_from, Amber from amber_from, else Green.
+"""
 
 
 def month_dimension(year: int, imported: list[str]) -> pd.DataFrame:
@@ -107,6 +190,9 @@ def readme(
         '    CALCULATE([Actual], dim_line_item[line_item] = "REV"))',
         "```",
         "",
+        "## Rebuild each dashboard tile",
+        "",
+        TILE_MEASURES,
         "## Control totals (check the load against these)",
         "",
         "| table | total |",

@@ -219,8 +219,9 @@ def staffing_view(
     monthly: pd.DataFrame,
     months: Sequence[str],
 ) -> pd.DataFrame:
-    """Per cost center over `months`: FTEs, overtime share, agency FTEs and worked hours per UOS,
-    actual against plan (FTEs are paid hours / (2,080 / 12) per month)."""
+    """Per cost center over `months`: worked and overtime hours, FTEs, overtime share, agency FTEs
+    and worked hours per UOS, actual against plan (FTEs are paid hours / (2,080 / 12) per month;
+    planned hours are the year's divided by 12 per month)."""
     months = list(months)
     s = staffing[staffing["period"].isin(months)]
     act = s.groupby("cost_center")[["REG_HOURS", "OT_HOURS", "PTO_HOURS", "AGY_HOURS"]].sum()
@@ -242,6 +243,10 @@ def staffing_view(
             "cost_center": cc,
             "planned_uos": planned_uos,
             "actual_uos": u,
+            "worked_hours_plan": worked_plan * n / 12,
+            "worked_hours_actual": worked,
+            "ot_hours_plan": ot_plan * n / 12,
+            "ot_hours_actual": a.OT_HOURS,
             "fte_plan": sum(d.staff(j).fte for j in JOB_CLASSES),
             "fte_actual": (worked + a.PTO_HOURS) / (HOURS_PER_FTE_MONTH * n),
             "ot_plan": ot_plan / worked_plan if worked_plan else 0.0,

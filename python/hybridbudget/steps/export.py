@@ -12,16 +12,19 @@ import pandas as pd
 from ..control.actions_sheet import read_actions
 from ..control.actuals_sheets import STAFF_COLUMNS
 from ..control.book import ControlBook, open_control
+from ..engine.dashboard_figures import month_tiles, tile_table
 from ..engine.money import sum_cents
 from ..engine.rollup import MONEY_KEYS, hierarchy, monthly_lines
-from ..engine.star_schema import long_months, month_dimension, readme
-from ..engine.variance_split import AMOUNTS, BEHAVIOUR, variance_detail
+from ..engine.star_schema import core_item, long_months, month_dimension, readme
+from ..engine.variance_split import AMOUNTS, BEHAVIOUR, staffing_view, variance_detail
 from ..errors import HybridBudgetError
-from ..model.line_items import FIXED_JOB_CLASSES, LINE_ITEMS
+from ..model.line_items import FIXED_JOB_CLASSES, LINE_ITEMS, periods
 from ..progress import Progress, silent
+from ..workbook.dashboard_book import read_thresholds
 from ..workbook.fileio import atomic_save, atomic_write_text, ensure_writable
 from ..workbook.safe_text import csv_safe
-from .variance import MonitorInputs, monitor_inputs
+from .dashboard import sources
+from .variance import MonitorInputs, compute_variance, monitor_inputs
 
 AMOUNT_FACTS = ("fact_target", "fact_submission", "fact_plan", "fact_actual")
 
@@ -46,7 +49,8 @@ def _dimensions(inputs: MonitorInputs) -> dict[str, pd.DataFrame]:
         "dim_cost_center": dim_cc,
         "dim_line_item": pd.DataFrame([{"line_item": li.code, "line_item_name": li.name,
                                         "kind": li.kind, "behaviour": BEHAVIOUR[li.code],
-                                        "inflation": li.inflation} for li in LINE_ITEMS]),
+                                        "inflation": li.inflation,
+                                        "core_item": core_item(li.code)} for li in LINE_ITEMS]),
         "dim_account": pd.DataFrame([a.model_dump(mode="json") for a in ref.accounts]),
         "dim_month": month_dimension(inputs.year, inputs.actuals.months),
         "dim_job_class": pd.DataFrame([j.model_dump(mode="json") | {
@@ -80,6 +84,8 @@ def _facts(inputs: MonitorInputs) -> dict[str, pd.DataFrame]:
         a.monthly[["cost_center", "period", "UOS"]].rename(
             columns={"period": "month", "UOS": "uos"}).assign(scenario="actual"),
     ], ignore_index=True)  # fmt: skip
+    kpi = pd.concat([staffing_view(inputs.basis, a.staffing, a.monthly, [m]).assign(month=m)
+                     for m in a.months], ignore_index=True)  # fmt: skip
     staffing = a.staffing[[c.key for c in STAFF_COLUMNS]].rename(columns={"period": "month"})
     staffing.columns = [c.lower() for c in staffing.columns]
     return {
@@ -92,7 +98,22 @@ def _facts(inputs: MonitorInputs) -> dict[str, pd.DataFrame]:
         "fact_variance": variance,
         "fact_volume": volume[["cost_center", "month", "scenario", "uos"]],
         "fact_staffing": staffing,
+        "fact_staffing_plan": kpi[["cost_center", "month", *STAFFING_KPI]],
     }  # fmt: skip
+
+
+STAFFING_KPI = ("worked_hours_plan", "worked_hours_actual", "ot_hours_plan", "ot_hours_actual",
+                "fte_plan", "fte_actual", "agency_fte_plan", "agency_fte_actual")  # fmt: skip
+
+
+def _tiles(inputs: MonitorInputs, thresholds) -> pd.DataFrame:
+    """The Executive tiles of every imported month (the dashboard's figures, one row per tile
+    and scope)."""
+    months = inputs.actuals.months  # year to date needs every month from January
+    complete = [m for m in months if set(periods(inputs.year)[: int(m[5:])]) <= set(months)]
+    frames = [tile_table(m, month_tiles(compute_variance(inputs, m)), thresholds or {})
+              for m in complete]  # fmt: skip
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _volumes(inputs: MonitorInputs, scenario: str) -> pd.DataFrame:
@@ -143,12 +164,13 @@ def export_powerbi(
     actions = read_actions(book)
     tables["actions"] = actions.assign(due=pd.to_datetime(actions.due).dt.date) if len(actions) \
         else actions  # fmt: skip
+    progress("computing the dashboard tiles of every imported month")
+    tables["dashboard_tiles"] = _tiles(inputs, read_thresholds(book.folder / "dashboard.xlsx"))
     totals = {name: f"{sum_cents(tables[name].amount):,.2f}" for name in AMOUNT_FACTS}
+    src = sources(book, inputs)
     lineage = [
-        f"control workbook: {book.file}",
-        f"plan: {inputs.sheet}, SHA-256 {inputs.sha256}",
-        "actuals: " + (", ".join(f"{r.month} {r.kind} {r.sha256}"
-                                 for r in inputs.actuals.imports.itertuples()) or "none imported"),
+        *(f"{r.source}{' ' + r.month if r.month else ''}: {r.file}, SHA-256 {r.sha256}"
+          for r in src.itertuples()),
         f"exported: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
     ]  # fmt: skip
     progress(f"writing {len(tables)} tables to {out}")
