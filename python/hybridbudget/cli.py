@@ -408,7 +408,12 @@ def cmd_addin_build(args: argparse.Namespace) -> int:
           f"VBA modules {', '.join(result.modules)}.")  # fmt: skip
     for key, value in result.settings.items():
         print(f"  hybridbudget.conf  {key} = {value}")
-    print("Install it as README.md 'Excel add-in' says.")
+    from .addin.build import machine_paths
+
+    if machine_paths(result.settings):
+        print(f"Fixed paths: {', '.join(machine_paths(result.settings))} (every computer needs them "
+              "at exactly that place).")  # fmt: skip
+    print("Each user: hybridbudget addin install (docs/deploy.md).")
     return 0
 
 
@@ -429,8 +434,9 @@ def _add_addin(sub: argparse._SubParsersAction) -> None:
     b = steps.add_parser(
         "build",
         help="assemble HybridBudget.xlam from the ribbon XML, vba/*.bas and xlwings' VBA",
-        description="Build the add-in from its text sources (no Excel needed). Its settings "
-        "sheet hybridbudget.conf gets this machine's Python when built on Windows or Mac.",
+        description="Build the add-in from its text sources (no Excel needed). The build holds "
+        "no path of this machine: one file for every user (Python and folders are per-user "
+        "settings written by 'addin install').",
     )
     b.add_argument("--out", type=Path, help="default: xlwings_addin/HybridBudget.xlam")
     b.add_argument("--set", type=_setting, action="append", metavar="KEY=VALUE",
