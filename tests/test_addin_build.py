@@ -211,25 +211,13 @@ def test_cli_builds_with_settings(tmp_path: Path, capsys) -> None:
     assert usage.value.code == 2
 
 
-def conf_sheet(xlam: Path) -> dict[str, str]:
-    """The hybridbudget.conf sheet of a built add-in: column A -> column B."""
-    with zipfile.ZipFile(xlam) as z:
-        sheet = etree.fromstring(z.read("xl/worksheets/sheet1.xml"))
-    ns = {"m": build.MAIN_NS}
-    rows = [
-        ["".join(c.itertext()) for c in row.iterfind("m:c", ns)]
-        for row in sheet.iter(f"{{{build.MAIN_NS}}}row")
-    ]
-    return {row[0]: row[1] for row in rows}
-
-
 @pytest.mark.parametrize("platform", ["win32", "darwin", "linux"])
 def test_default_build_has_no_machine_path(platform: str, tmp_path: Path, monkeypatch) -> None:
     """Issue 19: IT builds once, signs once, deploys one file: nothing of the building machine."""
     monkeypatch.setattr(sys, "platform", platform)
     monkeypatch.setattr(sys, "executable", r"C:\env\Scripts\python.exe")
     xlam = build.build_addin(tmp_path / "HybridBudget.xlam").path
-    settings = conf_sheet(xlam)
+    settings = build.addin_settings(xlam)
     assert settings == {"ADD_WORKBOOK_TO_PYTHONPATH": "true"}
     with zipfile.ZipFile(xlam) as z:
         everything = b"".join(z.read(n) for n in z.namelist())

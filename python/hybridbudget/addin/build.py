@@ -231,6 +231,31 @@ def built_versions(xlam: Path) -> dict[str, str]:
     }
 
 
+def addin_settings(xlam: Path) -> dict[str, str]:
+    """The hybridbudget.conf sheet of a built add-in: column A -> column B ({} if unreadable)."""
+    try:
+        with zipfile.ZipFile(xlam) as z:
+            xml = z.read("xl/worksheets/sheet1.xml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return {}
+    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    out = {}
+    for row in root.iter(f"{{{MAIN_NS}}}row"):
+        cells = ["".join(c.itertext()) for c in row.iterfind(f"{{{MAIN_NS}}}c")]
+        if len(cells) >= 2 and cells[0]:
+            out[cells[0].upper()] = cells[1]
+    return out
+
+
+def is_signed(xlam: Path) -> bool:
+    """Whether the VBA project carries a digital signature (Excel adds vbaProjectSignature*.bin)."""
+    try:
+        with zipfile.ZipFile(xlam) as z:
+            return any(n.startswith("xl/vbaProjectSignature") for n in z.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 def custom_properties(versions: Mapping[str, str]) -> bytes:
     """docProps/custom.xml: the build's versions (File > Info > Properties > Advanced > Custom)."""
     fmtid = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the one FMTID of custom properties
