@@ -203,7 +203,7 @@ def policy_checks(machine: Machine) -> list[Check]:
         _ok("Macro policy", not blocked,
             f"{policy}; the add-in is {'signed' if signed else 'not signed'}",
             f"IT: sign the VBA project with the organisation's certificate ({DEPLOY}, "
-            "'Signing')" if warnings == "3" else f"IT: a trusted location for the add-in ({DEPLOY})")
+            "'Signing the VBA project')" if warnings == "3" else f"IT: a trusted location for the add-in ({DEPLOY})")
     )  # fmt: skip
     zone = machine.zone(machine.addin_path) if machine.addin_path.is_file() else None
     checks.append(
@@ -240,7 +240,7 @@ def checklist(
             checks += settings_checks(machine)
     else:
         checks.append(Check("Excel add-in", INFO, f"no Excel on {machine.platform}: the commands "
-                            "run the same steps (README, 'Without the add-in')"))  # fmt: skip
+                            "run the same steps (docs/deploy.md, 'Without the add-in')"))  # fmt: skip
     checks += folder_checks(machine, standard_folders(machine) | dict(folders or {}))
     checks += policy_checks(machine)
     return checks
