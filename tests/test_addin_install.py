@@ -69,7 +69,10 @@ def test_install_lists_every_file_and_uninstall_removes_them(platform: str, home
     assert set(report.written) == expected
     key = "INTERPRETER_WIN" if platform == WINDOWS else "INTERPRETER_MAC"
     conf = machine.user_conf
-    assert read_conf(conf) == {key: sys.executable, "PYTHONPATH": str(build.ENTRY_MODULE.parent)}
+    assert read_conf(conf, platform) == {
+        key: sys.executable,
+        "PYTHONPATH": str(build.ENTRY_MODULE.parent),
+    }
     newline = b'"\r\n' if platform == WINDOWS else b'"\n'
     assert conf.read_bytes().count(newline) == 2
     assert build.built_versions(machine.addin_path)["xlwings"] == xlwings.__version__
@@ -89,15 +92,15 @@ def test_uninstall_gives_back_the_users_own_settings(home: Path) -> None:
     conf = machine.user_conf
     conf.parent.mkdir(parents=True)
     conf.write_text('"INTERPRETER_WIN","C:\\old\\python.exe"\r\n"CONDA ENV","finance"\r\n')
-    before = read_conf(conf)
+    before = read_conf(conf, WINDOWS)
     install(machine)
-    assert read_conf(conf)["CONDA ENV"] == "finance"
-    assert read_conf(conf)["INTERPRETER_WIN"] == sys.executable
+    assert read_conf(conf, WINDOWS)["CONDA ENV"] == "finance"
+    assert read_conf(conf, WINDOWS)["INTERPRETER_WIN"] == sys.executable
     again = install(machine)  # an upgrade: the first install is undone, then done again
     assert again.lines[0] == "Undid the previous install of this user first"
-    assert read_conf(conf)["INTERPRETER_WIN"] == sys.executable
+    assert read_conf(conf, WINDOWS)["INTERPRETER_WIN"] == sys.executable
     uninstall(machine)
-    assert read_conf(conf) == before
+    assert read_conf(conf, WINDOWS) == before
     assert everything_under(home) == {conf.parent, conf}
 
 
@@ -134,6 +137,30 @@ def test_install_copies_a_signed_build_without_its_mark_of_the_web(
         install(other, signed)
     with pytest.raises(HybridBudgetError, match="not a Hybrid Budget add-in"):
         install(machine, tmp_path / "nothing.xlam")
+    assert everything_under(home) == set()
+
+
+def test_a_failed_install_leaves_nothing_behind(home: Path, tmp_path: Path, monkeypatch) -> None:
+    machine = Machine.fake(WINDOWS, home)
+    conf = machine.user_conf
+    conf.parent.mkdir(parents=True)
+    conf.write_bytes(b'"CONDA ENV","finance"\r\n')
+    monkeypatch.setattr(build, "ENTRY_MODULE", tmp_path / "gone" / "hybridbudget_addin.py")
+    with pytest.raises(HybridBudgetError, match=r"hybridbudget_addin\.py: missing"):
+        install(machine)  # the add-in is written first, then the entry module is looked for
+    assert everything_under(home) == {conf.parent, conf}
+    assert conf.read_bytes() == b'"CONDA ENV","finance"\r\n'
+
+
+def test_settings_are_written_in_the_code_page_vba_reads(home: Path, tmp_path: Path) -> None:
+    python = tmp_path / "José" / "python.exe"
+    machine = Machine.fake(WINDOWS, home, python=python)
+    install(machine)
+    assert f'"INTERPRETER_WIN","{python}"'.encode("cp1252") in machine.user_conf.read_bytes()
+    assert read_conf(machine.user_conf, WINDOWS)["INTERPRETER_WIN"] == str(python)
+    uninstall(machine)
+    with pytest.raises(HybridBudgetError, match="cannot be written in the code page"):
+        install(Machine.fake(WINDOWS, home, python=tmp_path / "Łódź" / "python.exe"))
     assert everything_under(home) == set()
 
 

@@ -98,7 +98,7 @@ def addin_checks(machine: Machine) -> tuple[list[Check], dict[str, str]]:
 def settings_checks(machine: Machine) -> list[Check]:
     """What xlwings will run: the add-in's sheet wins over the per-user file."""
     sheet = build.addin_settings(machine.addin_path) if machine.addin_path.is_file() else {}
-    user = read_conf(machine.user_conf)
+    user = read_conf(machine.user_conf, machine.platform)
     key = machine.interpreter_key
 
     def effective(name: str) -> tuple[str | None, str]:

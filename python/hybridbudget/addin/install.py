@@ -21,7 +21,7 @@ from pathlib import Path
 from ..errors import HybridBudgetError
 from ..workbook.fileio import atomic_save, atomic_write_text
 from . import build
-from .machine import MAC, Machine, conf_text, read_conf
+from .machine import MAC, Machine, read_conf, write_conf
 
 RECORD = "install.json"
 MIN_PYTHON = (3, 11)
@@ -138,13 +138,11 @@ def _applescript(machine: Machine, report: Report) -> None:
 def _settings(machine: Machine, report: Report) -> dict[str, object]:
     """Point the per-user settings at this Python and the entry module; what uninstall needs."""
     conf = machine.user_conf
-    current = read_conf(conf)
+    current = read_conf(conf, machine.platform)
     ours = {machine.interpreter_key: str(machine.python), "PYTHONPATH": str(entry_folder())}
     previous = {key: current.get(key) for key in ours}
     existed = conf.exists()
-    _write(
-        conf, lambda p: atomic_write_text(p, conf_text(current | ours, machine.platform)), report
-    )
+    _write(conf, lambda p: write_conf(p, current | ours, machine.platform), report)
     for key, value in ours.items():
         report.say(f"Set {key} = {value} in {conf}")
     return {"file": str(conf), "existed": existed, "keys": list(ours), "previous": previous}
@@ -162,20 +160,33 @@ def install(machine: Machine, xlam: Path | None = None) -> Report:
         uninstall(machine)
         report.say("Undid the previous install of this user first")
     report.say(f"Excel will run {check_python(machine)}")
-    _source_addin(machine, xlam, report)
-    if machine.platform == MAC:
-        _applescript(machine, report)
-    settings = _settings(machine, report)
-    record = record_path(machine)
-    report.written.append(record)
-    _make_folder(record.parent, report)
-    data = {
-        "platform": machine.platform,
-        "written": [str(p) for p in report.written],
-        "folders": [str(p) for p in report.folders],
-        "settings": settings,
-    }
-    atomic_write_text(record, json.dumps(data, indent=2))
+    conf = machine.user_conf
+    conf_before = conf.read_bytes() if conf.is_file() else None
+    try:
+        _source_addin(machine, xlam, report)
+        if machine.platform == MAC:
+            _applescript(machine, report)
+        settings = _settings(machine, report)
+        record = record_path(machine)
+        _make_folder(record.parent, report)
+        report.written.append(record)
+        data = {
+            "platform": machine.platform,
+            "written": [str(p) for p in report.written],
+            "folders": [str(p) for p in report.folders],
+            "settings": settings,
+        }
+        atomic_write_text(record, json.dumps(data, indent=2))
+    except BaseException:  # leave nothing half installed
+        for path in reversed(report.written):
+            if path == conf and conf_before is not None:
+                path.write_bytes(conf_before)
+            else:
+                path.unlink(missing_ok=True)
+        for folder in reversed(report.folders):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
     report.say(f"Recorded what was written in {record} (hybridbudget addin uninstall undoes it)")
     report.say("Start Excel (quit it first if it is open): the Hybrid Budget tab appears.")
     if machine.platform == MAC:
@@ -197,10 +208,10 @@ def uninstall(machine: Machine) -> Report:
     written = list(map(Path, data["written"]))
     settings = data["settings"]
     conf = Path(settings["file"])
-    kept = {k: v for k, v in read_conf(conf).items() if k not in settings["keys"]}
+    kept = {k: v for k, v in read_conf(conf, data["platform"]).items() if k not in settings["keys"]}
     kept |= {k: v for k, v in settings["previous"].items() if v is not None}
     if conf.exists() and (kept or settings["existed"]):  # the user's own settings stay
-        atomic_write_text(conf, conf_text(kept, data["platform"]))
+        write_conf(conf, kept, data["platform"])
         report.say(f"Took {', '.join(settings['keys'])} out of {conf} (restored what was there)")
         written = [p for p in written if p != conf]
     for path in written:

@@ -180,21 +180,38 @@ class Machine:
 # --- xlwings' per-user settings file: lines "KEY","VALUE" (VBA's Write #) -----------------------
 
 
-def read_conf(path: Path) -> dict[str, str]:
+def conf_encoding(platform: str) -> str:
+    """VBA's Input # reads the ANSI code page on Windows (cp1252 for Western locales)."""
+    return "cp1252" if platform == WINDOWS else "utf-8"
+
+
+def read_conf(path: Path, platform: str) -> dict[str, str]:
     """The settings of an xlwings .conf file (key -> value, keys upper-cased)."""
     out: dict[str, str] = {}
     if not path.is_file():
         return out
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    text = path.read_bytes().decode(conf_encoding(platform), errors="replace")
+    for line in text.splitlines():
         parts = [p.strip().strip('"') for p in line.split('","', 1)]
         if len(parts) == 2 and parts[0]:
             out[parts[0].upper()] = parts[1]
     return out
 
 
-def conf_text(settings: Mapping[str, str], platform: str) -> str:
-    newline = "\r\n" if platform == WINDOWS else "\n"  # as VBA's Write # writes on each
+def write_conf(path: Path, settings: Mapping[str, str], platform: str) -> None:
+    """Write settings as VBA's Write # does on that platform (quotes, line ends, code page)."""
+    from ..workbook.fileio import atomic_save
+
+    newline = "\r\n" if platform == WINDOWS else "\n"
     for key, value in settings.items():
         if '"' in key + value:
             raise HybridBudgetError(f"{key}: a setting cannot hold a double quote ({value!r})")
-    return "".join(f'"{k}","{v}"{newline}' for k, v in settings.items())
+    text = "".join(f'"{k}","{v}"{newline}' for k, v in settings.items())
+    try:
+        data = text.encode(conf_encoding(platform))
+    except UnicodeEncodeError as exc:
+        raise HybridBudgetError(
+            f"{path}: {text[exc.start : exc.end]!r} cannot be written in the code page Excel "
+            "reads this file in; install hybridbudget in a folder with a plain name"
+        ) from exc
+    atomic_save(path, lambda tmp: Path(tmp).write_bytes(data))
