@@ -266,6 +266,10 @@ def test_doctor_mac_without_helper_and_with_macros_off(home: Path) -> None:
     assert "xlwings runpython install" in checks["RunPython helper (Mac)"].fix
     assert checks["Macro policy"].status == doctor.FAIL
     assert "DisabledWithoutWarnings" in checks["Macro policy"].detail
+    mine = machine.managed_preferences / home.name / doctor.MAC_PREFS  # this user's profile wins
+    mine.parent.mkdir()
+    mine.write_bytes(plistlib.dumps({"VisualBasicMacroExecutionState": "EnabledWithoutWarnings"}))
+    assert statuses(doctor.checklist(machine))["Macro policy"] == doctor.PASS
 
 
 def test_doctor_before_install_and_the_cli_options(home: Path, capsys) -> None:

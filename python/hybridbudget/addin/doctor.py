@@ -216,13 +216,16 @@ def policy_checks(machine: Machine) -> list[Check]:
 
 
 def _mac_macro_policy(machine: Machine) -> Check:
-    path = machine.managed_preferences / MAC_PREFS
+    """The profile's macro setting: for this user if one is set, else for the computer."""
     state = None
-    if path.is_file():
+    root = machine.managed_preferences
+    for path in (root / machine.home.name / MAC_PREFS, root / MAC_PREFS):
         try:
             state = plistlib.loads(path.read_bytes()).get("VisualBasicMacroExecutionState")
         except (plistlib.InvalidFileException, ValueError, OSError):
-            state = None
+            continue
+        if state:
+            break
     return _ok("Macro policy", state != "DisabledWithoutWarnings",
                f"VisualBasicMacroExecutionState = {state}" if state else "not set by a profile",
                f"IT: allow the add-in's macros in the Excel configuration profile ({DEPLOY})")  # fmt: skip
