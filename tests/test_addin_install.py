@@ -236,7 +236,8 @@ def test_doctor_names_each_broken_piece_with_its_fix(home: Path, tmp_path: Path,
     xw = checks["xlwings matches the add-in"]
     assert f"built with xlwings {xlwings.__version__}, installed xlwings 0.30.0" in xw.detail
     assert "hybridbudget addin install" in xw.fix
-    assert "%LOCALAPPDATA%" in checks["Interpreter"].detail
+    assert checks["Interpreter"].detail.startswith("INTERPRETER_WIN = %LOCALAPPDATA%")
+    assert checks["Interpreter"].detail.endswith(": no such file")
     assert "cannot be created" in checks["Log file"].detail
     assert "signed macros only; the add-in is not signed" in checks["Macro policy"].detail
     assert "sign the VBA project" in checks["Macro policy"].fix

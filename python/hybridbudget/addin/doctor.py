@@ -121,7 +121,8 @@ def settings_checks(machine: Machine) -> list[Check]:
             if not path.is_file()
             else f"run hybridbudget addin doctor with {path}, or {INSTALL} from that environment"
         )
-        interpreter = _ok("Interpreter", same, detail + ("" if same else ": not this Python"), fix)
+        why = "" if same else ": no such file" if not path.is_file() else ": not this Python"
+        interpreter = _ok("Interpreter", same, detail + why, fix)
     entry = "hybridbudget_addin.py"
     folder, source = effective("PYTHONPATH")
     beside = sheet.get("ADD_WORKBOOK_TO_PYTHONPATH", "true").lower() == "true"
