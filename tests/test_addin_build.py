@@ -13,6 +13,7 @@ import importlib.util
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from oletools.olevba import VBA_Parser, decompress_stream
 
+import hybridbudget
 from conftest import needs_libreoffice
 from hybridbudget import cli
 from hybridbudget.addin import build
@@ -31,6 +33,13 @@ from hybridbudget.addin.buttons import BUTTONS
 from hybridbudget.addin.cfb import compound_file
 from hybridbudget.addin.ovba import Module, compress, decrypt, encrypt
 from hybridbudget.workbook.libreoffice import soffice
+
+
+def xw_version() -> str:
+    import xlwings
+
+    return xlwings.__version__
+
 
 VBA_DIR = build.VBA_DIR
 RIBBON_NS = {"r": build.RIBBON_NS}
@@ -202,16 +211,59 @@ def test_cli_builds_with_settings(tmp_path: Path, capsys) -> None:
     assert usage.value.code == 2
 
 
-def test_default_settings_follow_the_building_machine() -> None:
-    win = build.default_settings("win32", r"C:\env\python.exe")
-    assert win["INTERPRETER_WIN"] == r"C:\env\python.exe"
-    assert win["PYTHONPATH"] == str(build.ADDIN_DIR)
-    assert (
-        build.default_settings("darwin", "/env/bin/python")["INTERPRETER_MAC"] == "/env/bin/python"
-    )
-    assert build.default_settings("linux", "/usr/bin/python3") == {
-        "ADD_WORKBOOK_TO_PYTHONPATH": "true"
+@pytest.mark.parametrize("platform", ["win32", "darwin", "linux"])
+def test_default_build_has_no_machine_path(platform: str, tmp_path: Path, monkeypatch) -> None:
+    """Issue 19: IT builds once, signs once, deploys one file: nothing of the building machine."""
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(sys, "executable", r"C:\env\Scripts\python.exe")
+    xlam = build.build_addin(tmp_path / "HybridBudget.xlam").path
+    settings = build.addin_settings(xlam)
+    assert settings == {"ADD_WORKBOOK_TO_PYTHONPATH": "true"}
+    with zipfile.ZipFile(xlam) as z:
+        everything = b"".join(z.read(n) for n in z.namelist())
+    for machine in (str(build.REPO_ROOT), str(Path.home()), "python.exe", sys.base_prefix):
+        assert machine.encode() not in everything, machine
+    assert build.built_versions(xlam) == {"hybridbudget": hybridbudget.__version__,
+                                          "xlwings": xw_version()}  # fmt: skip
+
+
+def test_machine_paths_are_told_from_variables() -> None:
+    settings = {
+        "INTERPRETER_WIN": r"%LOCALAPPDATA%\HybridBudget\venv\Scripts\python.exe",
+        "INTERPRETER_MAC": "$HOME/.hybridbudget/venv/bin/python",
+        "PYTHONPATH": r"C:\hb\xlwings_addin",
+        "CONDA PATH": r"\\server\share\conda",
+        "OTHER": "relative;/opt/x",
+        "ADD_WORKBOOK_TO_PYTHONPATH": "true",
     }
+    assert sorted(build.machine_paths(settings)) == ["CONDA PATH", "OTHER", "PYTHONPATH"]
+
+
+def test_storage_entries_are_written_as_excel_writes_them(xlam: Path, tmp_path: Path) -> None:
+    """MS-CFB 2.6.3: a storage's start sector and size are 0 (olefile and oletools' oledir)."""
+    with zipfile.ZipFile(xlam) as z:
+        data = z.read("xl/vbaProject.bin")
+    ole = olefile.OleFileIO(data, raise_defects=olefile.DEFECT_POTENTIAL)
+    storages = [
+        d for d in ole.direntries if d is not None and d.entry_type == olefile.STGTY_STORAGE
+    ]
+    assert [d.name for d in storages] == ["VBA"]
+    assert [(d.isectStart, d.size) for d in storages] == [(0, 0)]
+    assert ole.listdir(streams=False, storages=True) == [["VBA"]]
+    ole.close()
+    nested = compound_file({"A/B/s": b"x" * 10, "A/t": b"", "u": b"y" * 5000})
+    ole = olefile.OleFileIO(nested, raise_defects=olefile.DEFECT_POTENTIAL)
+    kinds = {d.name: (d.entry_type, d.isectStart, d.size) for d in ole.direntries if d is not None}
+    assert kinds["A"] == kinds["B"] == (olefile.STGTY_STORAGE, 0, 0)
+    assert ole.openstream("A/B/s").read() == b"x" * 10 and ole.openstream("A/t").read() == b""
+    ole.close()
+    path = tmp_path / "vbaProject.bin"
+    path.write_bytes(data)
+    run = subprocess.run([sys.executable, "-m", "oletools.oledir", str(path)],
+                         capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    rows = [re.split(r"\s*\|\s*", line.strip().strip("|")) for line in run.stdout.splitlines()]
+    vba = [r for r in rows if len(r) >= 9 and r[3] == "VBA"]
+    assert vba and vba[0][2] == "Storage" and vba[0][7:9] == ["0", "0"], run.stdout
 
 
 @needs_libreoffice

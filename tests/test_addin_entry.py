@@ -403,6 +403,8 @@ def test_about_and_open_log(workspace: Path, monkeypatch) -> None:
     data = payload(workspace / "control.xlsx")
     prompt = only_alert(click(addin.about, data)[0], "info")
     assert f"xlwings {xw.__version__}" in prompt and str(buttons.log_path()) in prompt
+    assert "Checklist (hybridbudget addin doctor):\n[PASS] Python: " in prompt  # issue 19
+    assert f"[PASS] Templates folder: {workspace / 'templates'}" in prompt
     opened: list[Path] = []
     monkeypatch.setattr(buttons, "open_path", opened.append)
     excel, _ = click(addin.open_log, data)

@@ -444,8 +444,38 @@ def cmd_addin_build(args: argparse.Namespace) -> int:
           f"VBA modules {', '.join(result.modules)}.")  # fmt: skip
     for key, value in result.settings.items():
         print(f"  hybridbudget.conf  {key} = {value}")
-    print("Install it as README.md 'Excel add-in' says.")
+    from .addin.build import machine_paths
+
+    if machine_paths(result.settings):
+        print(f"Fixed paths: {', '.join(machine_paths(result.settings))} (every computer needs them "
+              "at exactly that place).")  # fmt: skip
+    print("Each user: hybridbudget addin install (docs/deploy.md).")
     return 0
+
+
+def _machine(args: argparse.Namespace):  # -> Machine, imported late as every handler does
+    from .addin.machine import Machine
+
+    if (args.home is None) != (args.platform is None):
+        args.usage_error("--home and --platform go together")
+    return Machine.current() if args.home is None else Machine.fake(args.platform, args.home)
+
+
+def cmd_addin_install(args: argparse.Namespace) -> int:
+    from .addin.install import install, uninstall
+
+    machine = _machine(args)
+    done = uninstall(machine) if args.addin_command == "uninstall" else install(machine, args.file)
+    print("\n".join(done.lines or ["Nothing to undo."]))
+    return 0
+
+
+def cmd_addin_doctor(args: argparse.Namespace) -> int:
+    from .addin.doctor import FAIL, checklist, report
+
+    checks = checklist(_machine(args))
+    print(report(checks))
+    return 1 if any(c.status == FAIL for c in checks) else 0
 
 
 def _setting(text: str) -> tuple[str, str]:
@@ -458,21 +488,42 @@ def _setting(text: str) -> tuple[str, str]:
 def _add_addin(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "addin",
-        help="the Excel add-in: build HybridBudget.xlam",
-        description="The Excel add-in (a Hybrid Budget ribbon tab): 'addin build' assembles it.",
+        help="the Excel add-in: build, install, uninstall, doctor",
+        description="The Excel add-in (a Hybrid Budget ribbon tab): 'addin build' assembles it, "
+        "'addin install' puts it where Excel loads it, 'addin doctor' checks what it needs.",
     )
     steps = p.add_subparsers(dest="addin_command", metavar="ACTION", required=True)
     b = steps.add_parser(
         "build",
         help="assemble HybridBudget.xlam from the ribbon XML, vba/*.bas and xlwings' VBA",
-        description="Build the add-in from its text sources (no Excel needed). Its settings "
-        "sheet hybridbudget.conf gets this machine's Python when built on Windows or Mac.",
+        description="Build the add-in from its text sources (no Excel needed). The build holds "
+        "no path of this machine: one file for every user (Python and folders are per-user "
+        "settings written by 'addin install').",
     )
     b.add_argument("--out", type=Path, help="default: xlwings_addin/HybridBudget.xlam")
     b.add_argument("--set", type=_setting, action="append", metavar="KEY=VALUE",
                    help="a hybridbudget.conf setting, e.g. INTERPRETER_WIN=C:\\py\\python.exe "
                    "(KEY= removes it); repeat for several")  # fmt: skip
     b.set_defaults(handler=cmd_addin_build)
+    for name, help_, description, handler in (
+        ("install", "put the add-in where Excel loads it, for this user",
+         "Check this Python environment, put HybridBudget.xlam where Excel opens it at start "
+         "(Windows: XLSTART; Mac: Excel's startup folder, plus xlwings' RunPython helper), point "
+         "the per-user settings at this Python, and say what was written.", cmd_addin_install),
+        ("uninstall", "undo 'addin install' for this user",
+         "Remove every file and folder 'addin install' wrote and restore the settings it "
+         "replaced (from ~/.hybridbudget/install.json).", cmd_addin_install),
+        ("doctor", "check what the add-in needs: a pass/fail list with the fix for each",
+         "Python and package versions, the add-in and xlwings matching, the settings Excel will "
+         "use, folders, the log file, and the policies known to block the add-in. Exit code 1 "
+         "when an item fails. The About button shows the same list.", cmd_addin_doctor),
+    ):  # fmt: skip
+        a = steps.add_parser(name, help=help_, description=description)
+        if name == "install":
+            a.add_argument("--file", type=Path, help="a built (signed) .xlam; default: build now")
+        a.add_argument("--home", type=Path, help="another home folder (with --platform; testing)")
+        a.add_argument("--platform", choices=["windows", "mac"], help="with --home")
+        a.set_defaults(handler=handler, usage_error=a.error)
 
 
 def cmd_actuals(args: argparse.Namespace) -> int:

@@ -7,12 +7,19 @@ project name becomes "hybridbudget", so its settings sheet in the add-in is "hyb
 and its per-user settings file is ~/.hybridbudget/hybridbudget.conf. The VBA project is written
 by `ovba.vba_project`; the package is a zip of hand-written parts with fixed timestamps, so the
 same sources give the same file.
+
+The default build holds no path of the building machine: which Python runs and where
+hybridbudget_addin.py lies are per-user settings (`hybridbudget addin install` writes them into
+the per-user settings file), so IT builds once, signs once and deploys one file. A key set into
+the add-in's own sheet (`--set`) wins over the per-user file for everyone; xlwings expands
+environment variables in every value (%LOCALAPPDATA% on Windows, a leading $HOME on the Mac).
+The versions of hybridbudget and xlwings that built the add-in are custom document properties,
+so `addin doctor` can tell whether the installed add-in matches the installed xlwings.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +28,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from .. import __version__
 from ..errors import HybridBudgetError
 from ..paths import REPO_ROOT
 from ..workbook.fileio import atomic_save
@@ -44,11 +52,13 @@ SHEET_BASE = "0{00020820-0000-0000-C000-000000000046}"
 SETTING_NOTES: dict[str, str] = {
     "ADD_WORKBOOK_TO_PYTHONPATH": "true: the folders of the control workbook and of this add-in "
     "are on Python's path, so hybridbudget_addin.py beside the .xlam is found",
-    "INTERPRETER_WIN": "Windows: python.exe of the environment where hybridbudget is installed "
-    "(default: python on the PATH)",
-    "INTERPRETER_MAC": "Mac: bin/python of the environment where hybridbudget is installed",
-    "PYTHONPATH": "extra folders for Python, separated by ';': the xlwings_addin folder when the "
-    ".xlam is kept somewhere else",
+    "INTERPRETER_WIN": "Windows: python.exe of the environment where hybridbudget is installed, "
+    "for every user (it wins over the per-user file); environment variables are expanded, e.g. "
+    "%LOCALAPPDATA%\\HybridBudget\\venv\\Scripts\\python.exe",
+    "INTERPRETER_MAC": "Mac: bin/python of that environment, for every user; a leading $HOME is "
+    "expanded, e.g. $HOME/.hybridbudget/venv/bin/python",
+    "PYTHONPATH": "the folder holding hybridbudget_addin.py (the xlwings_addin folder), for every "
+    "user; one folder, environment variables expanded",
     "CONDA PATH": "Windows with Anaconda: its folder, e.g. %USERPROFILE%\\anaconda3",
     "CONDA ENV": "Windows with Anaconda: the environment's name",
     "SHOW CONSOLE": "true: show the Python console window while a button runs (Windows)",
@@ -57,6 +67,9 @@ SETTING_NOTES: dict[str, str] = {
 PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+CUSTOM_PART = "docProps/custom.xml"
+VERSION_PROPERTIES = ("hybridbudget", "xlwings")
 
 
 @dataclass(frozen=True)
@@ -186,16 +199,82 @@ def check_ribbon(xml: bytes, project: Sequence[Module]) -> list[str]:
 # --- the package --------------------------------------------------------------------------------
 
 
-def default_settings(
-    platform: str = sys.platform, executable: str = sys.executable
-) -> dict[str, str]:
-    """Settings for the machine that builds: its interpreter and the entry module's folder."""
-    out = {"ADD_WORKBOOK_TO_PYTHONPATH": "true"}
-    if platform.startswith("win"):
-        out |= {"INTERPRETER_WIN": executable, "PYTHONPATH": str(ADDIN_DIR)}
-    elif platform == "darwin":
-        out |= {"INTERPRETER_MAC": executable, "PYTHONPATH": str(ADDIN_DIR)}
+def default_settings() -> dict[str, str]:
+    """The add-in's own settings: the same on every machine, no path (the rest is per user)."""
+    return {"ADD_WORKBOOK_TO_PYTHONPATH": "true"}
+
+
+ABSOLUTE = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\|/|~)")
+
+
+def machine_paths(settings: Mapping[str, str]) -> dict[str, str]:
+    """The settings whose value names a path of one machine (drive, UNC, /, ~), not a variable."""
+    return {
+        key: value
+        for key, value in settings.items()
+        if any(ABSOLUTE.match(part.strip()) for part in value.split(";"))
+    }
+
+
+def built_versions(xlam: Path) -> dict[str, str]:
+    """The versions that built an add-in ("hybridbudget", "xlwings"); {} for another file."""
+    try:
+        with zipfile.ZipFile(xlam) as z:
+            xml = z.read(CUSTOM_PART)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return {}
+    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    return {
+        p.get("name"): "".join(p.itertext()).strip()
+        for p in root.iter(f"{{{CUSTOM_NS}}}property")
+        if p.get("name") in VERSION_PROPERTIES
+    }
+
+
+def addin_settings(xlam: Path) -> dict[str, str]:
+    """The hybridbudget.conf sheet of a built add-in: column A -> column B ({} if unreadable)."""
+    try:
+        with zipfile.ZipFile(xlam) as z:
+            xml = z.read("xl/worksheets/sheet1.xml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return {}
+    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    out = {}
+    for row in root.iter(f"{{{MAIN_NS}}}row"):
+        cells = ["".join(c.itertext()) for c in row.iterfind(f"{{{MAIN_NS}}}c")]
+        if len(cells) >= 2 and cells[0]:
+            out[cells[0].upper()] = cells[1]
     return out
+
+
+def is_signed(xlam: Path) -> bool:
+    """Whether the VBA project carries a digital signature (Excel adds vbaProjectSignature*.bin)."""
+    try:
+        with zipfile.ZipFile(xlam) as z:
+            return any(n.startswith("xl/vbaProjectSignature") for n in z.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def custom_properties(versions: Mapping[str, str]) -> bytes:
+    """docProps/custom.xml: the build's versions (File > Info > Properties > Advanced > Custom)."""
+    fmtid = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the one FMTID of custom properties
+    props = "".join(
+        f'<property fmtid="{fmtid}" pid="{pid}" name="{escape(name)}">'
+        f"<vt:lpwstr>{escape(value)}</vt:lpwstr></property>"
+        for pid, (name, value) in enumerate(versions.items(), start=2)
+    )
+    vt = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Properties xmlns="{CUSTOM_NS}" xmlns:vt="{vt}">{props}</Properties>'
+    ).encode()
+
+
+def build_versions() -> dict[str, str]:
+    import xlwings
+
+    return {"hybridbudget": __version__, "xlwings": xlwings.__version__}
 
 
 def _cell(ref: str, text: str) -> str:
@@ -231,7 +310,12 @@ STYLES = (
 ).encode()
 
 
-def package_parts(ribbon: bytes, vba_bin: bytes, settings: Mapping[str, str]) -> dict[str, bytes]:
+def package_parts(
+    ribbon: bytes,
+    vba_bin: bytes,
+    settings: Mapping[str, str],
+    versions: Mapping[str, str] | None = None,
+) -> dict[str, bytes]:
     """Every part of the .xlam, [Content_Types].xml first."""
     head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     ct = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -245,6 +329,7 @@ def package_parts(ribbon: bytes, vba_bin: bytes, settings: Mapping[str, str]) ->
         '<Override PartName="/xl/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/>'
         '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
         '<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+        '<Override PartName="/docProps/custom.xml" ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>'
         "</Types>"
     )  # fmt: skip
     root_rels = (
@@ -253,7 +338,9 @@ def package_parts(ribbon: bytes, vba_bin: bytes, settings: Mapping[str, str]) ->
         f'<Relationship Id="rId2" Type="{PACKAGE_REL}/metadata/core-properties" Target="docProps/core.xml"/>'
         f'<Relationship Id="rId3" Type="{DOC_REL}/extended-properties" Target="docProps/app.xml"/>'
         '<Relationship Id="rId4" Type="http://schemas.microsoft.com/office/2007/relationships/ui/extensibility" '
-        'Target="customUI/customUI14.xml"/></Relationships>'
+        'Target="customUI/customUI14.xml"/>'
+        f'<Relationship Id="rId5" Type="{DOC_REL}/custom-properties" Target="docProps/custom.xml"/>'
+        "</Relationships>"
     )  # fmt: skip
     core = (
         f'{head}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
@@ -282,6 +369,7 @@ def package_parts(ribbon: bytes, vba_bin: bytes, settings: Mapping[str, str]) ->
         "_rels/.rels": root_rels.encode(),
         "docProps/core.xml": core.encode(),
         "docProps/app.xml": app.encode(),
+        CUSTOM_PART: custom_properties(versions or build_versions()),
         "customUI/customUI14.xml": ribbon,
         "xl/workbook.xml": workbook.encode(),
         "xl/_rels/workbook.xml.rels": workbook_rels.encode(),
@@ -306,7 +394,7 @@ def build_addin(out: Path = DEFAULT_OUT, overrides: Mapping[str, str] | None = N
     if problems:
         raise HybridBudgetError(f"{RIBBON}: " + "; ".join(problems))
     vba_bin = vba_project(project, VBA_PROJECT_NAME)
-    parts = package_parts(ribbon, vba_bin, settings)
+    parts = package_parts(ribbon, vba_bin, settings, build_versions())
 
     def save(tmp: str) -> None:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:

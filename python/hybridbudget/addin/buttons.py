@@ -27,6 +27,9 @@ from ..control.audit import current_user
 from ..errors import HybridBudgetError
 from ..progress import Progress
 from ..workbook.xlwings_book import XlwingsControlBook
+from .doctor import checklist, report
+from .machine import LOG_ENV as LOG_ENV  # re-exported: the log file's variable
+from .machine import Machine
 from .settings import (
     ACTUALS_FOLDER,
     ACTUALS_MONTH,
@@ -38,7 +41,6 @@ from .settings import (
 )
 
 TITLE = "Hybrid Budget"
-LOG_ENV = "HYBRIDBUDGET_ADDIN_LOG"
 LOG_BYTES, LOG_BACKUPS = 1_000_000, 3
 MAX_FINDINGS_SHOWN = 8
 
@@ -52,7 +54,7 @@ class _AddinLog(RotatingFileHandler):
 
 def log_path() -> Path:
     """~/.hybridbudget/addin.log, or the file named by $HYBRIDBUDGET_ADDIN_LOG."""
-    return Path(os.environ.get(LOG_ENV) or Path.home() / ".hybridbudget" / "addin.log")
+    return Machine.current().log_path
 
 
 def logger() -> logging.Logger:
@@ -226,12 +228,15 @@ def _about(s: Session) -> str:
             f"Templates folder: {s.templates}\nSubmissions folder: {s.submissions}\n"
             f"Actuals folder: {s.actuals} (month: {s.settings.month or 'the newest imported'})"
         )
+        folders = {"Templates folder": (s.templates, True),
+                   "Submissions folder": (s.submissions, False), "Actuals folder": (s.actuals, False)}  # fmt: skip
     except HybridBudgetError as exc:
-        where = f"Folders: not known yet ({exc.message})"
+        where, folders = f"Folders: not known yet ({exc.message})", {}
+    checks = report(checklist(Machine.current(), folders))  # the same list as addin doctor
     return (
         f"Hybrid Budget {__version__}\nxlwings {xlwings.__version__}, Python "
         f"{platform.python_version()} ({sys.executable})\n\nControl workbook: {s.book.file}\n"
-        f"{where}\nLog file: {log_path()}"
+        f"{where}\nLog file: {log_path()}\n\nChecklist (hybridbudget addin doctor):\n{checks}"
     )
 
 

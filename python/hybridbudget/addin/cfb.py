@@ -2,8 +2,9 @@
 
 Enough for a vbaProject.bin: 512-byte sectors, streams under 4,096 bytes in the mini stream, one
 FAT of at most 109 sectors (files up to about 6 MB), no DIFAT sectors. Every directory entry is
-black and siblings form a balanced binary search tree in the order MS-CFB 2.6.4 defines (shorter
-name first, then the upper-cased names); the specification allows an all-black tree.
+black, siblings form a balanced binary search tree in the order MS-CFB 2.6.4 defines (shorter
+name first, then the upper-cased names; the specification allows an all-black tree), and a
+storage's start sector and size are 0 (MS-CFB 2.6.3).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def _tree(streams: Mapping[str, bytes]) -> _Entry:
         *storages, name = path.split("/")
         node = root
         for part in storages:
-            node = node.children.setdefault(part, _Entry(part, STORAGE))
+            # MS-CFB 2.6.3: a storage's start sector and size are zero, as Excel writes them
+            node = node.children.setdefault(part, _Entry(part, STORAGE, start=0))
             if node.kind != STORAGE:
                 raise ValueError(f"{path}: {part} is a stream, not a storage")
         if name in node.children:
