@@ -84,8 +84,9 @@ def _facts(inputs: MonitorInputs) -> dict[str, pd.DataFrame]:
         a.monthly[["cost_center", "period", "UOS"]].rename(
             columns={"period": "month", "UOS": "uos"}).assign(scenario="actual"),
     ], ignore_index=True)  # fmt: skip
-    kpi = pd.concat([staffing_view(inputs.basis, a.staffing, a.monthly, [m]).assign(month=m)
-                     for m in a.months], ignore_index=True)  # fmt: skip
+    kpi = (pd.concat([staffing_view(inputs.basis, a.staffing, a.monthly, [m]).assign(month=m)
+                      for m in a.months], ignore_index=True) if a.months
+           else pd.DataFrame(columns=["cost_center", "month", *STAFFING_KPI]))  # fmt: skip
     staffing = a.staffing[[c.key for c in STAFF_COLUMNS]].rename(columns={"period": "month"})
     staffing.columns = [c.lower() for c in staffing.columns]
     return {
@@ -171,6 +172,7 @@ def export_powerbi(
     lineage = [
         *(f"{r.source}{' ' + r.month if r.month else ''}: {r.file}, SHA-256 {r.sha256}"
           for r in src.itertuples()),
+        *([] if len(inputs.actuals.imports) else ["actuals: none imported"]),
         f"exported: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
     ]  # fmt: skip
     progress(f"writing {len(tables)} tables to {out}")
