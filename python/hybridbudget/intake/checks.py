@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from openpyxl.utils.cell import coordinate_to_tuple
 
+from ..control.register import Register
 from ..engine.targets import CostCenterTarget, Targets
 from ..findings import Finding, run_checks
 from ..model.line_items import JOB_CLASSES
@@ -29,10 +31,11 @@ from ..templates.contract import (
     PRIORITIES,
     SCHEMA_VERSION,
 )
-from ..templates.fingerprint import expected_formulas, fingerprint, locked_lines
+from ..templates.fingerprint import expected_formulas
+from ..templates.issued import IssuedCopy, field_at, issued_copy, name_at, static_cells
 from ..templates.layout import layout
 from ..templates.values import expected_outputs, number
-from ..templates.writer import build_template, volume_cap
+from ..templates.writer import volume_cap
 from .files import finding
 from .submission import Submission, cell_of
 
@@ -47,6 +50,7 @@ RATIONALES = (
     ("hb_need_rationale_nonlabor", "hb_rationale_nonlabor", "non-labor cost"),
 )
 CACHE_TOLERANCE = 0.005  # half a cent: engines disagree on ROUND half-way cases
+LABELS_OUT_OF_PLACE = 3  # more fixed labels than this off their cells: rows or columns moved
 
 
 @dataclass(frozen=True)
@@ -55,10 +59,28 @@ class Context:
 
     reference: Reference
     targets: Targets
+    register: Register = field(default_factory=Register)
+    _issued: dict[str, IssuedCopy] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def bands(self) -> dict[str, tuple[float, float]]:
         return {j.job_class: (j.fte_band_low, j.fte_band_high) for j in self.reference.job_classes}
+
+    def issued(self, cost_center: str) -> IssuedCopy | None:
+        """Finance's copy of the template issued to a cost center (built once per run)."""
+        found = self._issued.get(cost_center)
+        if found is None:
+            t = self.targets.by_cost_center.get(cost_center)
+            if t is None:
+                return None
+            found = self._issued[cost_center] = issued_copy(t, self.reference)
+        return found
+
+
+def trusted_values(sub: Submission, ctx: Context) -> dict[str, list[Any]]:
+    """The submission's inputs with every given taken from finance's copy, never from the file."""
+    issued = ctx.issued(sub.cost_center)
+    return sub.values if issued is None else {**sub.values, **issued.givens}
 
 
 @dataclass
@@ -71,9 +93,13 @@ class Review:
         return self.ctx.targets.by_cost_center.get(self.sub.cost_center)
 
     @cached_property
+    def issued(self) -> IssuedCopy | None:
+        return self.ctx.issued(self.sub.cost_center)
+
+    @cached_property
     def expected(self) -> dict[str, list[float]]:
-        """What every output should show, by the engine (computed once per submission)."""
-        return expected_outputs(self.sub.values)
+        """What every output should show, by the engine from the inputs and finance's givens."""
+        return expected_outputs(trusted_values(self.sub, self.ctx))
 
     def at(self, code: str, message: str, cell: str = "", value: Any = "", sheet: str = BUDGET_SHEET,
            expected: str = "") -> Finding:  # fmt: skip
@@ -148,7 +174,71 @@ def check_cost_center(r: Review) -> Iterator[Finding]:
                    meta_cell("cost_center"), cc, META_SHEET)  # fmt: skip
 
 
-IDENTITY_CHECKS = (check_is_template, check_fiscal_year, check_schema, check_cost_center)
+def check_issued(r: Review) -> Iterator[Finding]:
+    """The file must answer to a template finance issued, and to the newest version of it."""
+    meta, reg = r.sub.meta, r.ctx.register
+    cc, year = r.sub.cost_center, meta.get("fiscal_year", "")
+    if cc not in r.ctx.targets.by_cost_center or year != str(r.ctx.reference.config.fiscal_year):
+        return  # reported by check_cost_center and check_fiscal_year
+    version = r.sub.version()
+    issue = reg.by_id.get(meta.get("template_id", ""))
+    if issue is not None and (issue.cost_center, issue.fiscal_year, issue.version) != (
+        cc, year, version
+    ):
+        key = "cost_center" if issue.cost_center != cc else "template_version"
+        yield r.at("NOT_ISSUED", f"this file is the template finance issued to {issue.cost_center} "
+                   f"(FY{issue.fiscal_year} v{issue.version}, {issue.day}), but its Meta sheet "
+                   f"says {cc} v{version}; send the template issued to you, unedited outside the "
+                   "yellow cells", meta_cell(key), meta.get(key, ""), META_SHEET,
+                   issue.cost_center if key == "cost_center" else str(issue.version))  # fmt: skip
+        return
+    newest = reg.newest(cc, year)
+    if newest is not None and version < newest.version and reg.find(cc, year, version):
+        yield r.at("STALE_VERSION", f"this is template v{version}; finance reissued "
+                   f"v{newest.version} on {newest.day}: fill in the new template",
+                   meta_cell("template_version"), str(version), META_SHEET, str(newest.version))  # fmt: skip
+    elif issue is None and reg.find(cc, year, version) is None:
+        issued = (f"the newest issued to {cc} is v{newest.version} ({newest.day})" if newest
+                  else f"none was issued to {cc}" if reg.issues
+                  else "no template has been issued from this control workbook yet")  # fmt: skip
+        yield r.at("NOT_ISSUED", f"finance issued no FY{year} template v{version} for {cc} "
+                   f"({issued}); fill in the template you received",
+                   meta_cell("template_version"), str(version), META_SHEET,
+                   str(newest.version) if newest else "")  # fmt: skip
+
+
+COST_CENTER_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*")
+
+
+def named_cost_centers(file: str, known: Iterable[str]) -> set[str]:
+    """The known cost center codes a file name spells out (RMC-03000_FY2027_v1.xlsx)."""
+    known = set(known)
+    stem = file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    found = set()
+    for token in COST_CENTER_TOKEN.findall(stem):
+        parts = re.split(r"([-.])", token)
+        words, seps = parts[::2], parts[1::2]
+        for i in range(len(words)):
+            text = words[i]
+            for j in range(i, len(words)):
+                if j > i:
+                    text += seps[j - 1] + words[j]
+                if text in known:
+                    found.add(text)
+    return found
+
+
+def check_file_name(r: Review) -> Iterator[Finding]:
+    cc = r.sub.cost_center
+    named = named_cost_centers(r.sub.file, r.ctx.targets.by_cost_center) - {cc}
+    if named and cc:
+        yield r.at("NAME_MISMATCH", f"the file name names {', '.join(sorted(named))} but the "
+                   f"workbook inside is the template of {cc}; {cc} is what counts",
+                   meta_cell("cost_center"), cc, META_SHEET, ", ".join(sorted(named)))  # fmt: skip
+
+
+IDENTITY_CHECKS = (check_is_template, check_fiscal_year, check_schema, check_cost_center,
+                   check_issued, check_file_name)  # fmt: skip
 
 
 # --- integrity -------------------------------------------------------------------------------
@@ -177,24 +267,66 @@ def check_protection(r: Review) -> Iterator[Finding]:
                    "were still checked cell by cell")  # fmt: skip
 
 
+def _shown(text: str | None) -> str:
+    """A normalised cell value as a person reads it: 1,180.5, 'Nursing', blank."""
+    if text is None:
+        return "blank"
+    try:
+        return f"{float(text):,.10g}"
+    except ValueError:
+        return repr(text)
+
+
+def _what(coord: str) -> str:
+    if coord in name_at():
+        return _label(*name_at()[coord])
+    if coord in field_at():
+        return f"the header's {field_at()[coord].replace('_', ' ')}"
+    return "the label"
+
+
+def _expected_ranges(name: str) -> list[tuple[str, int, int, int, int]]:
+    a = layout().names[name]
+    return [(BUDGET_SHEET, a.col, a.row, a.col + a.cols - 1, a.row + a.rows - 1)]
+
+
+def check_layout(r: Review) -> Iterator[Finding]:
+    """One finding when the Budget sheet is not laid out as issued: names repointed or missing,
+    or rows or columns inserted or deleted (fixed labels off their cells)."""
+    if not r.sub.values:
+        yield r.at("LAYOUT_CHANGED", "the workbook has no Budget sheet; fill in the template as "
+                   "finance issued it", sheet="")  # fmt: skip
+        return
+    moved = [n for n in layout().names if r.sub.names.get(n) != _expected_ranges(n)]
+    off = [(c, want) for c, want in static_cells().items() if r.sub.locked.get(c) != want]
+    if not moved and len(off) <= LABELS_OUT_OF_PLACE:
+        return
+    if moved:
+        first = layout().names[moved[0]]
+        what = (f"{len(moved)} of the template's defined names point elsewhere or are missing "
+                f"({', '.join(moved[:3])}{', ...' if len(moved) > 3 else ''}; {moved[0]} belongs "
+                f"at {BUDGET_SHEET}!{first.ref})")  # fmt: skip
+    else:
+        coord, want = off[0]
+        what = (f"rows or columns were inserted or deleted ({len(off)} fixed labels are off their "
+                f"cells; {_shown(want)} belongs in {coord})")  # fmt: skip
+    yield r.at("LAYOUT_CHANGED", f"the Budget sheet's layout was changed: {what}; intake reads "
+               "only the layout finance issued, so nothing in this file was used: fill in the "
+               "issued template without moving cells or names", value=", ".join(moved[:3]))  # fmt: skip
+
+
 def check_locked_content(r: Review) -> Iterator[Finding]:
-    stored = r.sub.meta.get("fingerprint", "")
-    if not stored or r.sub.fingerprint == stored or r.target is None:
+    """Every locked value compared with finance's copy, whatever the fingerprint says."""
+    issued = r.issued
+    if issued is None or r.sub.locked == issued.locked:
         return
-    regenerated = build_template(r.target, r.ctx.reference)[0][BUDGET_SHEET]
-    sent = dict(line.split("=", 1) for line in locked_lines(regenerated))
-    formulas = set(expected_formulas())
-    if fingerprint(regenerated) != stored:  # the givens changed since: the cell cannot be named
-        yield r.at("LOCKED_EDITED", "locked content differs from the template finance sent "
-                   "(fingerprint mismatch)", expected=stored, value=r.sub.fingerprint)  # fmt: skip
-        return
-    for coord in sorted(set(sent) | set(r.sub.locked), key=_order):
-        if coord in formulas:
-            continue  # reported by check_formulas
-        if sent.get(coord) != r.sub.locked.get(coord):
-            yield r.at("LOCKED_EDITED", f"locked cell {coord} was edited (sent "
-                       f"{sent.get(coord)!r}, found {r.sub.locked.get(coord)!r})", coord,
-                       r.sub.locked.get(coord), expected=sent.get(coord) or "")  # fmt: skip
+    got, want = r.sub.locked, issued.locked
+    for coord in sorted(set(want) | set(got), key=_order):
+        if got.get(coord) != want.get(coord):
+            yield r.at("LOCKED_EDITED", f"{_what(coord)} in {coord} is locked: the file holds "
+                       f"{_shown(got.get(coord))}, finance issued {_shown(want.get(coord))} "
+                       "(finance's value is the one that counts)", coord,
+                       _shown(got.get(coord)), expected=_shown(want.get(coord)))  # fmt: skip
 
 
 def _order(coord: str) -> tuple[int, int]:
@@ -335,6 +467,7 @@ def check_months_add_up(r: Review) -> Iterator[Finding]:
 
 
 INTEGRITY_CHECKS = (check_formulas, check_protection, check_locked_content, check_cached_results)
+LAYOUT_CHECKS = (check_layout,)
 CONTENT_CHECKS = (check_numbers, check_required, check_staffing_band, check_wage_rates,
                   check_rationales, check_capital, check_months_add_up)  # fmt: skip
 
@@ -344,5 +477,8 @@ def review(sub: Submission, ctx: Context) -> list[Finding]:
     r = Review(sub, ctx)
     found = run_checks(IDENTITY_CHECKS, r, sub.file)
     if any(f.severity == "error" for f in found):
+        return found
+    found += run_checks(LAYOUT_CHECKS, r, sub.file)
+    if any(f.severity == "error" for f in found):  # cells are not where the checks look
         return found
     return found + run_checks(INTEGRITY_CHECKS + CONTENT_CHECKS, r, sub.file)

@@ -13,6 +13,7 @@ from ..control.book import ControlBook, open_control
 from ..control.schema import driver_columns
 from ..engine.rollup import BottomUp, drivers_row, monthly_lines, rollup
 from ..findings import Severity
+from ..intake.checks import trusted_values
 from ..model.line_items import MONTHS
 from ..progress import Progress, silent
 from ..templates.contract import CAPITAL_ROWS
@@ -83,7 +84,8 @@ def bottom_up(result: ValidationResult) -> dict[str, BottomUp]:
             key: str((sub.values.get(f"hb_{key}") or [""])[0] or "").strip()
             for key in ("rationale_volume", "rationale_staffing", "rationale_nonlabor")
         }
-        out[cc] = BottomUp.of(cc, drivers_from_values(sub.values), words, sub.file, sub.sha256)
+        values = trusted_values(sub, result.context)  # givens from finance's copy, not the file
+        out[cc] = BottomUp.of(cc, drivers_from_values(values), words, sub.file, sub.sha256)
     return out
 
 

@@ -18,6 +18,7 @@ from openpyxl.comments import Comment
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.load import load_control
+from ..control.register import read_register
 from ..engine.targets import build_targets
 from ..errors import HybridBudgetError
 from ..findings import Finding, Severity, findings_frame, has_errors
@@ -76,26 +77,39 @@ def _rank(sub: Submission) -> tuple[int, float, str]:
 
 
 def _supersede(subs: list[Submission], findings: dict[str, list[Finding]]) -> set[str]:
-    """Mark every older file of a cost center as superseded; returns their file names."""
+    """Per cost center the newest valid file is used: every other valid file is superseded, and
+    a newer rejected file is flagged as a rejected resubmission. Returns the superseded files."""
     by_cc: dict[str, list[Submission]] = {}
     for s in subs:
         by_cc.setdefault(s.cost_center, []).append(s)
     older: set[str] = set()
     for cc, group in by_cc.items():
         group.sort(key=_rank, reverse=True)
-        newest = group[0]
-        for s in group[1:]:
-            older.add(s.file)
-            findings[s.file].append(
-                finding(
-                    "SUPERSEDED",
-                    f"{newest.file} is a newer submission for {cc} (template version "
-                    f"{newest.version()}); this file is ignored",
-                    s.file,
-                    cost_center=cc,
-                    value=str(s.version()),
+        valid = [s for s in group if not has_errors(findings[s.file])]
+        if not valid:
+            continue
+        used = valid[0]
+        for s in group:
+            if s is used:
+                continue
+            if s in valid:
+                older.add(s.file)
+                why = (
+                    f"both are template version {s.version()}; {used.file} was saved later"
+                    if s.version() == used.version()
+                    else f"{used.file} is template version {used.version()}"
                 )
-            )
+                findings[s.file].append(
+                    finding("SUPERSEDED", f"{used.file} is used for {cc} instead of this file "
+                            f"({why}); this file is ignored", s.file, cost_center=cc,
+                            value=str(s.version()))  # fmt: skip
+                )
+            elif _rank(s) > _rank(used):
+                findings[s.file].append(
+                    finding("RESUBMISSION_REJECTED", f"resubmission rejected; previous valid "
+                            f"file {used.file} used for {cc}", s.file, cost_center=cc,
+                            value=str(s.version()))  # fmt: skip
+                )
     return older
 
 
@@ -110,7 +124,7 @@ def validate_submissions(
     book = open_control(control)
     progress(f"reading {book.file}")
     ref, history = load_control(book)
-    ctx = Context(ref, build_targets(ref, history))
+    ctx = Context(ref, build_targets(ref, history), read_register(book))
     candidates, loose = discover(folder)
     workers = worker_count(len(candidates))
     progress(f"checking {len(candidates)} files in {folder}"
