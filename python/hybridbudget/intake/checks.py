@@ -183,7 +183,9 @@ def check_issued(r: Review) -> Iterator[Finding]:
     version = r.sub.version()
     issue = reg.by_id.get(meta.get("template_id", ""))
     if issue is not None and (issue.cost_center, issue.fiscal_year, issue.version) != (
-        cc, year, version
+        cc,
+        year,
+        version,
     ):
         key = "cost_center" if issue.cost_center != cc else "template_version"
         yield r.at("NOT_ISSUED", f"this file is the template finance issued to {issue.cost_center} "

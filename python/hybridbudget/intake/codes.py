@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..findings import Severity
 
-E, W = Severity.ERROR, Severity.WARNING
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO  # N: a note
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,9 @@ CODES: tuple[Code, ...] = (
     Code("ENCRYPTED", E, "file", "the workbook is password-encrypted; intake cannot open it"),
     Code("CORRUPT", E, "file", "the workbook is damaged or truncated and cannot be read"),
     Code("TOO_LARGE", E, "file", "the workbook unpacks to more than the size cap (a zip bomb or a huge sheet)"),
+    Code("OLD_XLS", E, "file", "an old-format .xls workbook: save it as .xlsx and send it again"),
+    Code("IGNORED", N, "file", "an operating-system or sync leftover (Thumbs.db, desktop.ini, .DS_Store, ~$ owner file, *.tmp, dot file): skipped"),
+    Code("OTHER_FILE", N, "file", "a file that is not a workbook by its name (a PDF, a note): left alone, not a submission"),
     Code("LINK_OUTSIDE", W, "file", "a symbolic link points outside the submissions folder; it is ignored"),
     Code("NOT_TEMPLATE", E, "identity", "the workbook is not one of our templates (metadata or contract names missing)"),
     Code("WRONG_FISCAL_YEAR", E, "identity", "the template is for another fiscal year"),

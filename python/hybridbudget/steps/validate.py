@@ -100,15 +100,24 @@ def _supersede(subs: list[Submission], findings: dict[str, list[Finding]]) -> se
                     else f"{used.file} is template version {used.version()}"
                 )
                 findings[s.file].append(
-                    finding("SUPERSEDED", f"{used.file} is used for {cc} instead of this file "
-                            f"({why}); this file is ignored", s.file, cost_center=cc,
-                            value=str(s.version()))  # fmt: skip
+                    finding(
+                        "SUPERSEDED",
+                        f"{used.file} is used for {cc} instead of this file "
+                        f"({why}); this file is ignored",
+                        s.file,
+                        cost_center=cc,
+                        value=str(s.version()),
+                    )
                 )
             elif _rank(s) > _rank(used):
                 findings[s.file].append(
-                    finding("RESUBMISSION_REJECTED", f"resubmission rejected; previous valid "
-                            f"file {used.file} used for {cc}", s.file, cost_center=cc,
-                            value=str(s.version()))  # fmt: skip
+                    finding(
+                        "RESUBMISSION_REJECTED",
+                        f"resubmission rejected; previous valid file {used.file} used for {cc}",
+                        s.file,
+                        cost_center=cc,
+                        value=str(s.version()),
+                    )
                 )
     return older
 

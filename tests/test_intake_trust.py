@@ -1,0 +1,271 @@
+"""Issue 13: a submission is untrusted. Each case edits a generated template's package the way a
+determined manager (or another spreadsheet application) would and checks the finding's code,
+severity and cell, and that no consolidated figure moves."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from hybridbudget.control.book import open_control
+from hybridbudget.control.register import REGISTER_SHEET, Issue, read_register, register_sheet
+from hybridbudget.findings import Severity
+from hybridbudget.intake.checks import named_cost_centers
+from hybridbudget.intake.submission import cell_of
+from hybridbudget.sample.fill import edit_parts
+from hybridbudget.steps.consolidate import consolidate
+from hybridbudget.steps.validate import validate_submissions
+from hybridbudget.templates.contract import META_KEYS
+from hybridbudget.templates.fingerprint import fingerprint
+from hybridbudget.templates.layout import layout
+
+TAMPERED, OTHER = "RMC-03000", "RMC-01500"
+BUDGET_PART, META_PART = "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"
+REVENUE_CELL = cell_of("hb_revenue_per_uos")
+FINGERPRINT_CELL = f"B{META_KEYS.index('fingerprint') + 2}"
+
+
+def template_of(templates_dir: Path, cc: str) -> Path:
+    return next(templates_dir.rglob(f"{cc}_FY*.xlsx"))
+
+
+def submit(templates_dir: Path, folder: Path, cc: str, name: str | None = None) -> Path:
+    src = template_of(templates_dir, cc)
+    dst = folder / (name or src.name)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def set_number(xml: bytes, coord: str, value: float) -> bytes:
+    """A number cell's stored value replaced, in the sheet XML itself."""
+    pattern = re.compile(rf'(<c r="{coord}"[^>]*>)<v>[^<]*</v>'.encode())
+    assert pattern.search(xml), coord
+    return pattern.sub(rb"\g<1><v>" + str(value).encode() + b"</v>", xml, count=1)
+
+
+def set_meta(xml: bytes, coord: str, text: str) -> bytes:
+    pattern = re.compile(rf'(<c r="{coord}"[^>]*><is><t>)[^<]*(</t>)'.encode())
+    assert pattern.search(xml), coord
+    return pattern.sub(rb"\g<1>" + text.encode() + rb"\g<2>", xml, count=1)
+
+
+def number_at(path: Path, coord: str) -> float:
+    return float(load_workbook(path)["Budget"][coord].value)
+
+
+def system_revenue(control: Path, folder: Path) -> tuple[float, set[str]]:
+    result = consolidate(control, folder)
+    rows = result.consolidated
+    rev = rows[(rows.level == "system") & (rows.line_item == "REV")]
+    return float(rev.annual.iloc[0]), set(result.bottom_up)
+
+
+def findings_of(result, file: str):
+    return [f for f in result.findings if f.file == file]
+
+
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    out = tmp_path / "in"
+    out.mkdir()
+    return out
+
+
+def test_issued_templates_are_clean_and_recorded(folder, templates_dir, control_copy):
+    a = submit(templates_dir, folder, TAMPERED)
+    b = submit(templates_dir, folder, OTHER)
+    result = validate_submissions(control_copy, folder)
+    assert result.findings == []
+    assert set(result.accepted) == {TAMPERED, OTHER}
+    register = read_register(open_control(control_copy))
+    meta = load_workbook(a)["Meta"]
+    tid = next(r[1].value for r in meta.iter_rows() if r[0].value == "template_id")
+    issue = register.by_id[tid]
+    assert (issue.cost_center, issue.version) == (TAMPERED, 1)
+    import hashlib
+
+    src = template_of(templates_dir, TAMPERED)
+    assert issue.sha256 == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert issue.file == src.relative_to(templates_dir).as_posix()
+    assert b.exists()
+
+
+@pytest.mark.parametrize("fingerprint_as", ["blank", "recomputed", "kept"])
+def test_locked_given_edited_is_an_error_whatever_the_fingerprint(
+    fingerprint_as, folder, templates_dir, control_copy
+):
+    clean = submit(templates_dir, folder, OTHER)
+    baseline, included = system_revenue(control_copy, folder)
+    assert included == {OTHER}
+    path = submit(templates_dir, folder, TAMPERED)
+    issued = number_at(path, REVENUE_CELL)
+    edit_parts(path, {BUDGET_PART: lambda x: set_number(x, REVENUE_CELL, issued * 3)})
+    if fingerprint_as == "blank":
+        edit_parts(path, {META_PART: lambda x: set_meta(x, FINGERPRINT_CELL, "")})
+    elif fingerprint_as == "recomputed":
+        digest = fingerprint(load_workbook(path)["Budget"])
+        edit_parts(path, {META_PART: lambda x: set_meta(x, FINGERPRINT_CELL, digest)})
+    result = validate_submissions(control_copy, folder)
+    found = [f for f in findings_of(result, path.name) if f.code == "LOCKED_EDITED"]
+    assert [(f.severity, f.sheet, f.cell) for f in found] == [
+        (Severity.ERROR, "Budget", REVENUE_CELL)
+    ]
+    assert f"{issued * 3:,.10g}" in found[0].message and f"{issued:,.10g}" in found[0].message
+    assert TAMPERED not in result.accepted
+    assert findings_of(result, clean.name) == []
+    revenue, included = system_revenue(control_copy, folder)
+    assert included == {OTHER} and revenue == baseline
+
+
+def test_a_header_label_edited_is_named_by_cell(folder, templates_dir, control_copy):
+    path = submit(templates_dir, folder, TAMPERED)
+    coord = next(c for c, rc in _fields().items() if rc == "cost_center")
+    wb = load_workbook(path)
+    wb["Budget"][coord].value = "RMC-99999  Somewhere else"
+    wb.save(path)
+    result = validate_submissions(control_copy, folder)
+    found = {(f.code, f.severity, f.cell) for f in result.findings}
+    assert ("LOCKED_EDITED", Severity.ERROR, coord) in found
+
+
+def _fields() -> dict[str, str]:
+    from hybridbudget.templates.issued import field_at
+
+    return field_at()
+
+
+def test_names_repointed_give_one_layout_changed(folder, templates_dir, control_copy):
+    path = submit(templates_dir, folder, TAMPERED)
+    area = layout().names["hb_revenue_per_uos"]
+    moved = f"Budget!$Z${area.row}"
+
+    def repoint(xml: bytes) -> bytes:
+        pattern = re.compile(rb'(<definedName name="hb_revenue_per_uos"[^>]*>)[^<]*(<)')
+        assert pattern.search(xml)
+        return pattern.sub(rb"\g<1>" + moved.encode() + rb"\g<2>", xml)
+
+    edit_parts(path, {"xl/workbook.xml": repoint})
+    result = validate_submissions(control_copy, folder)
+    found = findings_of(result, path.name)
+    assert [(f.code, f.severity) for f in found] == [("LAYOUT_CHANGED", Severity.ERROR)]
+    assert "hb_revenue_per_uos" in found[0].message and area.ref in found[0].message
+    assert TAMPERED not in result.accepted
+
+
+def test_names_on_a_hidden_copy_sheet_give_layout_changed(folder, templates_dir, control_copy):
+    other = submit(templates_dir, folder, OTHER)
+    baseline, _ = system_revenue(control_copy, folder)
+    path = submit(templates_dir, folder, TAMPERED)
+    wb = load_workbook(path)
+    copy = wb.copy_worksheet(wb["Budget"])
+    copy.title = "Calc"
+    copy.sheet_state = "hidden"
+    copy[REVENUE_CELL].value = float(copy[REVENUE_CELL].value) * 2
+    for name in list(wb.defined_names):
+        d = wb.defined_names[name]
+        d.attr_text = d.attr_text.replace("Budget!", "Calc!")
+    wb.save(path)
+    result = validate_submissions(control_copy, folder)
+    assert [(f.code, f.severity, f.cell) for f in findings_of(result, path.name)] == [
+        ("LAYOUT_CHANGED", Severity.ERROR, "")
+    ]
+    revenue, included = system_revenue(control_copy, folder)
+    assert included == {OTHER} and revenue == baseline and other.exists()
+
+
+@pytest.mark.parametrize("names", ["shifted", "kept"])
+def test_rows_inserted_give_one_layout_changed(names, folder, templates_dir, control_copy):
+    path = submit(templates_dir, folder, TAMPERED)
+    wb = load_workbook(path)
+    ws = wb["Budget"]
+    ws.protection.sheet = False
+    ws.insert_rows(8, 2)
+    if names == "shifted":  # as Excel moves them with the cells
+        for name in list(wb.defined_names):
+            d = wb.defined_names[name]
+            d.attr_text = re.sub(
+                r"\$(\d+)",
+                lambda m: f"${int(m.group(1)) + 2 if int(m.group(1)) >= 8 else m.group(1)}",
+                d.attr_text,
+            )
+    wb.save(path)
+    result = validate_submissions(control_copy, folder)
+    found = findings_of(result, path.name)
+    assert [(f.code, f.severity) for f in found] == [("LAYOUT_CHANGED", Severity.ERROR)]
+    assert TAMPERED not in result.accepted
+
+
+def test_metadata_relabelled_to_another_cost_center(folder, templates_dir, control_copy):
+    path = submit(templates_dir, folder, TAMPERED, name=f"{OTHER}_FY2027_v1.xlsx")
+    cell = f"B{META_KEYS.index('cost_center') + 2}"
+    edit_parts(path, {META_PART: lambda x: set_meta(x, cell, OTHER)})
+    result = validate_submissions(control_copy, folder)
+    found = findings_of(result, path.name)
+    assert [(f.code, f.severity, f.sheet, f.cell) for f in found] == [
+        ("NOT_ISSUED", Severity.ERROR, "Meta", cell)
+    ]
+    assert TAMPERED in found[0].message and OTHER in found[0].message
+    assert result.accepted == {}
+
+
+def test_version_never_issued_and_stale_version(folder, templates_dir, control_copy):
+    path = submit(templates_dir, folder, TAMPERED)
+    cell = f"B{META_KEYS.index('template_version') + 2}"
+    edit_parts(path, {META_PART: lambda x: set_meta(x, cell, "7")})
+    stale = submit(templates_dir, folder, OTHER)
+    book = open_control(control_copy)
+    fy = read_register(book).issues[0].fiscal_year
+    reissue = Issue(OTHER, fy, 2, "2026-12-01T09:00:00Z", "reissued-id")
+    book.write_sheets([register_sheet(book, [reissue])], "templates")
+    result = validate_submissions(control_copy, folder)
+    never = findings_of(result, path.name)
+    assert [(f.code, f.severity, f.cell) for f in never] == [("NOT_ISSUED", Severity.ERROR, cell)]
+    old = findings_of(result, stale.name)
+    assert [(f.code, f.severity, f.cell) for f in old] == [("STALE_VERSION", Severity.ERROR, cell)]
+    assert "finance reissued v2 on 2026-12-01" in old[0].message
+    assert result.accepted == {}
+    assert REGISTER_SHEET in load_workbook(control_copy, read_only=True).sheetnames
+
+
+def test_file_named_for_another_cost_center_warns_naming_both(folder, templates_dir, control_copy):
+    path = submit(templates_dir, folder, TAMPERED, name=f"budget {OTHER} final.xlsx")
+    result = validate_submissions(control_copy, folder)
+    found = findings_of(result, path.name)
+    assert [(f.code, f.severity) for f in found] == [("NAME_MISMATCH", Severity.WARNING)]
+    assert TAMPERED in found[0].message and OTHER in found[0].message
+    assert TAMPERED in result.accepted
+    assert named_cost_centers("x/RMC-03000-resubmitted.xlsx", {TAMPERED, OTHER}) == {TAMPERED}
+
+
+def test_newer_rejected_file_leaves_the_older_valid_one_in(folder, templates_dir, control_copy):
+    import os
+
+    older = submit(templates_dir, folder, TAMPERED, name="first.xlsx")
+    newer = submit(templates_dir, folder, TAMPERED, name="second.xlsx")
+    edit_parts(newer, {BUDGET_PART: lambda x: set_number(x, REVENUE_CELL, 1)})
+    os.utime(older, (1_700_000_000, 1_700_000_000))
+    result = validate_submissions(control_copy, folder)
+    status = {f.file: f.status for f in result.files}
+    assert status == {"first.xlsx": "valid", "second.xlsx": "rejected"}
+    assert result.accepted[TAMPERED].file == "first.xlsx"
+    codes = {(f.file, f.code, f.severity) for f in result.findings}
+    assert ("second.xlsx", "RESUBMISSION_REJECTED", Severity.WARNING) in codes
+
+
+def test_two_files_of_one_version_the_later_save_wins(folder, templates_dir, control_copy):
+    import os
+
+    a = submit(templates_dir, folder, TAMPERED, name="a.xlsx")
+    b = submit(templates_dir, folder, TAMPERED, name="b.xlsx")
+    os.utime(b, (1_700_000_000, 1_700_000_000))
+    result = validate_submissions(control_copy, folder)
+    assert result.accepted[TAMPERED].file == "a.xlsx"
+    sup = [f for f in result.findings if f.code == "SUPERSEDED"]
+    assert [(f.file, f.severity) for f in sup] == [("b.xlsx", Severity.WARNING)]
+    assert "a.xlsx" in sup[0].message and "version 1" in sup[0].message
+    assert a.exists()
