@@ -91,17 +91,22 @@ def discover(folder: Path) -> tuple[list[Candidate], list[Finding]]:
     return found, findings
 
 
-def _encrypted_ooxml(path: Path) -> bool:
-    """An OLE file holding an encrypted OOXML package (its EncryptedPackage stream), as opposed
-    to a legacy .xls workbook."""
-    marker = "EncryptedPackage".encode("utf-16-le")
+def _ole_kind(path: Path) -> str:
+    """What an OLE file holds, by its stream names: "encrypted" (an encrypted OOXML package),
+    "xls" (a legacy workbook) or "" (neither found)."""
+    markers = {"encrypted": "EncryptedPackage".encode("utf-16-le"),
+               "xls": "Workbook".encode("utf-16-le")}  # fmt: skip
+    width = max(len(m) for m in markers.values())
+    found = set()
     with path.open("rb") as f:
         tail = b""
         for chunk in iter(lambda: f.read(1 << 20), b""):
-            if marker in tail + chunk:
-                return True
-            tail = chunk[-len(marker) :]
-    return False
+            window = tail + chunk
+            found |= {k for k, m in markers.items() if m in window}
+            if "encrypted" in found:
+                return "encrypted"
+            tail = window[-width:]
+    return "xls" if found else ""
 
 
 def sniff(candidate: Candidate) -> Finding | None:
@@ -112,8 +117,9 @@ def sniff(candidate: Candidate) -> Finding | None:
             head = f.read(8)
     except OSError as exc:
         return finding("CORRUPT", f"the file cannot be read ({exc.strerror})", rel)
+    kind = _ole_kind(candidate.path) if head.startswith(OLE_MAGIC) else ""
     if head.startswith(OLE_MAGIC) and (
-        rel.lower().endswith(OLD_SUFFIXES) or not _encrypted_ooxml(candidate.path)
+        kind == "xls" or (not kind and rel.lower().endswith(OLD_SUFFIXES))
     ):
         return finding(
             "OLD_XLS",
