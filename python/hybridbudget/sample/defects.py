@@ -12,7 +12,6 @@ findings (an annual total typed over its formula), each has its row.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import os
 import zipfile
@@ -469,25 +468,35 @@ def not_template(case: Case) -> list[Row]:
 
 
 def superseded(case: Case) -> list[Row]:
-    """An earlier draft (lower template_version, older save) beside the current clean fill."""
+    """An earlier draft of the same template version, saved two days before the current fill."""
     current = case.clean()
     newer = case.save(current)
     draft = case.clean(draft=1)
-    meta = case.template.meta
-    version = int(meta["template_version"])
-    earlier = dt.datetime.fromisoformat(meta["generated_at"].replace("Z", "+00:00"))
-    earlier -= dt.timedelta(days=14)
-    meta_cell(draft.wb, "template_version").value = str(version - 1)
-    meta_cell(draft.wb, "generated_at").value = earlier.isoformat().replace("+00:00", "Z")
-    name = case.template.rel.name.replace(f"_v{version}", f"_v{version - 1}")
-    older = case.save(draft, name if name != case.template.rel.name else f"draft_{name}")
+    name = case.template.rel.name
+    older = case.save(draft, f"draft_{name}")
     stamp = newer.stat().st_mtime - 2 * 86_400
     os.utime(older, (stamp, stamp))
     text = (
-        f"an earlier draft: template_version {version - 1} (the current file {newer.name} has "
-        f"{version}) and saved two days earlier"
+        f"an earlier draft of the same template version, saved two days before the current "
+        f"file {newer.name}"
     )
     return [case.row(older, "SUPERSEDED", text)]
+
+
+def not_issued(case: Case) -> list[Row]:
+    version = int(case.template.meta["template_version"])
+    return _meta_defect(case, "NOT_ISSUED", "template_version", str(version + 5),
+                        "a template version finance never issued")  # fmt: skip
+
+
+def layout_changed(case: Case) -> list[Row]:
+    """The revenue per UOS name pointed at a cell the manager can type in."""
+    sub = case.clean()
+    area = layout().names["hb_volume_forecast"]
+    sub.wb.defined_names["hb_revenue_per_uos"].attr_text = f"{BUDGET_SHEET}!$A${area.row + 1}"
+    path = case.save(sub)
+    text = "the defined name hb_revenue_per_uos repointed to another cell"
+    return [case.row(path, "LAYOUT_CHANGED", text, sheet=BUDGET_SHEET)]
 
 
 # -- file-level defects ---------------------------------------------------------------------------
@@ -580,6 +589,27 @@ def link_outside(case: Case) -> list[Row]:
     return [case.row(path, "LINK_OUTSIDE", "a symbolic link to the control workbook")]
 
 
+def old_xls(case: Case) -> list[Row]:
+    path = case.target("budget_2019.xls")
+    data = bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 1024 + "Workbook".encode("utf-16-le")
+    atomic_save(path, lambda tmp: Path(tmp).write_bytes(data + b"\0" * 1024))
+    return [case.row(path, "OLD_XLS", "an old-format .xls workbook (OLE, a Workbook stream)")]
+
+
+def leftovers(case: Case) -> list[Row]:
+    rows = []
+    for name, what in (("Thumbs.db", "a Windows thumbnail cache"),
+                       ("~$budget.xlsx", "an Office owner (lock) file"),
+                       (".DS_Store", "a macOS folder file")):  # fmt: skip
+        path = case.target(name)
+        atomic_save(path, lambda tmp: Path(tmp).write_bytes(b"\0" * 162))
+        rows.append(case.row(path, "IGNORED", what))
+    path = case.target("notes.pdf")
+    atomic_save(path, lambda tmp: Path(tmp).write_bytes(b"%PDF-1.4\n%%EOF\n"))
+    rows.append(case.row(path, "OTHER_FILE", "a PDF beside the workbooks"))
+    return rows
+
+
 # -- the set --------------------------------------------------------------------------------------
 
 
@@ -619,6 +649,8 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("unknown_cost_center", unknown_cost_center),
     Defect("not_template", not_template),
     Defect("superseded", superseded),
+    Defect("not_issued", not_issued),
+    Defect("layout_changed", layout_changed),
     Defect("corrupt", corrupt),
     Defect("encrypted", encrypted),
     Defect("zip_bomb", zip_bomb),
@@ -626,6 +658,8 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("csv_renamed", csv_renamed, uses_template=False),
     Defect("huge_sheet", huge_sheet, uses_template=False),
     Defect("link_outside", link_outside, uses_template=False),
+    Defect("old_xls", old_xls, uses_template=False),
+    Defect("leftovers", leftovers, uses_template=False),
 )
 
 
