@@ -468,10 +468,68 @@ def check_months_add_up(r: Review) -> Iterator[Finding]:
                    expected=f"{sum(months):g}")  # fmt: skip
 
 
+# typed driver -> (the Drivers attribute it budgets, per job class?, the section's rationale)
+PLAUSIBLE: tuple[tuple[str, str, bool, str], ...] = (
+    ("hb_volume_forecast", "volume", False, "hb_rationale_volume"),
+    ("hb_fte", "fte", True, "hb_rationale_staffing"),
+    ("hb_wage_rate", "wage_rate", True, "hb_rationale_staffing"),
+    ("hb_overtime_pct", "overtime_pct", True, "hb_rationale_staffing"),
+    ("hb_agency_fte", "agency_fte", True, "hb_rationale_staffing"),
+    ("hb_supplies_per_uos", "supplies_per_uos", False, "hb_rationale_nonlabor"),
+    ("hb_drugs_per_uos", "drugs_per_uos", False, "hb_rationale_nonlabor"),
+    ("hb_purchased_services", "purchased_services", False, "hb_rationale_nonlabor"),
+    ("hb_other_expense", "other_expense", False, "hb_rationale_nonlabor"),
+)
+
+
+def _references(t: CostCenterTarget, attr: str, per_class: bool, i: int) -> list[tuple[str, float]]:
+    """The prior-year and target values a typed driver is weighed against (non-zero only)."""
+    out = []
+    for what, d in (("prior year", t.prior), ("target", t.drivers)):
+        v = getattr(d.staff(JOB_CLASSES[i]), attr) if per_class else getattr(d, attr)
+        v = v[i] if isinstance(v, tuple) else v
+        if v > 0:
+            out.append((what, float(v)))
+    return out
+
+
+def check_plausible(r: Review) -> Iterator[Finding]:
+    """Every typed driver against prior year and target: beyond the Guardrails' warning factor of
+    both (and its section's rationale blank) a warning, beyond the error factor an error. Zeros
+    and blanks are left to the other checks; capital has no prior year to weigh against."""
+    t = r.target
+    if t is None:
+        return
+    g = r.ctx.reference.config.guardrails
+    warn, error = g.plausible_warn_factor, g.plausible_error_factor
+    for name, attr, per_class, rationale in PLAUSIBLE:
+        explained = not _blank((r.sub.values.get(rationale) or [None])[0])
+        for i, v in _input_cells(r, name):
+            if not _is_number(v) or v <= 0:
+                continue
+            refs = _references(t, attr, per_class, i)
+            if not refs:
+                continue
+            what, near = min(refs, key=lambda ref: max(v / ref[1], ref[1] / v))
+            factor = max(v / near, near / v)  # against the closer of prior year and target
+            if factor <= warn or (factor <= error and explained):
+                continue
+            where, label = cell_of(name, i), _label(name, i)
+            said = f"{label}: {v:,.10g} is {v / near:,.3g}x the {what} ({near:,.10g})"
+            if factor > error:
+                yield r.at("DRIVER_IMPLAUSIBLE", f"{said}, beyond {error:g}x either way; check "
+                           "the figure (a typing slip?)", where, v,
+                           expected=f"{near / error:.6g}..{near * error:.6g}")  # fmt: skip
+            else:
+                yield r.at("DRIVER_UNUSUAL", f"{said}, beyond {warn:g}x either way; explain it "
+                           f"in the rationale cell {cell_of(rationale)}", where, v,
+                           expected=f"{near / warn:.6g}..{near * warn:.6g}")  # fmt: skip
+
+
 INTEGRITY_CHECKS = (check_formulas, check_protection, check_locked_content, check_cached_results)
 LAYOUT_CHECKS = (check_layout,)
 CONTENT_CHECKS = (check_numbers, check_required, check_staffing_band, check_wage_rates,
-                  check_rationales, check_capital, check_months_add_up)  # fmt: skip
+                  check_rationales, check_capital, check_months_add_up, check_plausible)  # fmt: skip
 
 
 def review(sub: Submission, ctx: Context) -> list[Finding]:

@@ -23,6 +23,7 @@ from ..engine.targets import build_targets
 from ..errors import HybridBudgetError
 from ..findings import Finding, Severity, findings_frame, has_errors
 from ..intake.checks import Context, review
+from ..intake.codes import CODE_BY_ID
 from ..intake.files import Candidate, discover, finding, sniff
 from ..intake.parallel import map_in_order, worker_count
 from ..intake.submission import Submission, read_submission
@@ -298,7 +299,10 @@ def write_feedback(result: ValidationResult, out_dir: Path) -> list[Path]:
         src = result.folder / rel
         dst = out_dir / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
+        refused = any(CODE_BY_ID[f.code].category == "file" for f in found if f.code in CODE_BY_ID)
         try:
+            if refused:  # refused before parsing (too large, not a workbook, encrypted, .xls)
+                raise ValueError("never parsed")
             wb = load_workbook(src)
         except Exception:  # unreadable: send back as it came, with the findings beside it
             shutil.copyfile(src, dst)
