@@ -272,3 +272,105 @@ def test_two_files_of_one_version_the_later_save_wins(folder, templates_dir, con
     assert [(f.file, f.severity) for f in sup] == [("b.xlsx", Severity.WARNING)]
     assert "a.xlsx" in sup[0].message and "version 1" in sup[0].message
     assert a.exists()
+
+
+def _write(path: Path, cells: dict[str, object]) -> None:
+    """Type into a template as a manager would (text stays text, even when it starts with =)."""
+    wb = load_workbook(path)
+    ws = wb["Budget"]
+    for coord, value in cells.items():
+        ws[coord].value = value
+        if isinstance(value, str):
+            ws[coord].data_type = "s"
+    wb.save(path)
+
+
+def test_formula_like_text_stays_text_and_long_text_is_refused(folder, templates_dir, control_copy):
+    path = submit(templates_dir, folder, TAMPERED)
+    texts = {
+        cell_of("hb_capital_item", 0): '=HYPERLINK("http://x","pump")',
+        cell_of("hb_capital_amount", 0): 12_500,
+        cell_of("hb_capital_priority", 0): "High",
+        cell_of("hb_capital_justification", 0): "+1 pump: -2 failures a month @ICU\ttab",
+    }
+    _write(path, texts)
+    result = consolidate(control_copy, folder)
+    assert [f for f in result.validation.findings if f.file == path.name] == []
+    wb = load_workbook(control_copy)
+    rows = [r for r in wb["Capital Requests"].iter_rows() if r[0].value == TAMPERED]
+    assert [(c.value, c.data_type) for c in rows[0][1:2]] == [
+        (texts[cell_of("hb_capital_item", 0)], "s")
+    ]
+    assert rows[0][4].value == texts[cell_of("hb_capital_justification", 0)]
+    long = "x" * 1001
+    _write(path, {cell_of("hb_rationale_volume"): long})
+    found = findings_of(validate_submissions(control_copy, folder), path.name)
+    assert [(f.code, f.severity, f.cell) for f in found] == [
+        ("OUT_OF_RANGE", Severity.ERROR, cell_of("hb_rationale_volume"))
+    ]
+    assert "1,000 characters" in found[0].message
+
+
+def test_drivers_far_from_prior_and_target(folder, templates_dir, control_copy):
+    path = submit(templates_dir, folder, TAMPERED)
+    wb = load_workbook(path)
+    supplies = float(wb["Budget"][cell_of("hb_supplies_per_uos")].value)
+    purchased = float(wb["Budget"][cell_of("hb_purchased_services")].value)
+    _write(path, {cell_of("hb_supplies_per_uos"): supplies * 100,
+                  cell_of("hb_purchased_services"): purchased * 3})  # fmt: skip
+    found = {
+        (f.code, f.severity, f.cell)
+        for f in findings_of(validate_submissions(control_copy, folder), path.name)
+    }
+    assert ("DRIVER_IMPLAUSIBLE", Severity.ERROR, cell_of("hb_supplies_per_uos")) in found
+    assert ("DRIVER_UNUSUAL", Severity.WARNING, cell_of("hb_purchased_services")) in found
+    _write(path, {cell_of("hb_supplies_per_uos"): supplies,
+                  cell_of("hb_rationale_nonlabor"): "new lab contract"})  # fmt: skip
+    found = {f.code for f in findings_of(validate_submissions(control_copy, folder), path.name)}
+    assert not found & {"DRIVER_UNUSUAL", "DRIVER_IMPLAUSIBLE"}
+
+
+def test_folder_leftovers_ignored_other_files_noted_old_xls_its_own_code(
+    folder, templates_dir, control_copy
+):
+    submit(templates_dir, folder, TAMPERED)
+    junk = ["Thumbs.db", "desktop.ini", ".DS_Store", "~$RMC-03000_FY2027_v1.xlsx", "x.tmp",
+            ".sync/state.xlsx"]  # fmt: skip
+    for name in junk:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"\0" * 64)
+    (folder / "notes.pdf").write_bytes(b"%PDF-1.4\n")
+    result = validate_submissions(control_copy, folder)
+    assert not result.has_errors and [f.file for f in result.files] == [
+        template_of(templates_dir, TAMPERED).name
+    ]
+    ignored = sorted(f.file for f in result.findings if f.code == "IGNORED")
+    assert ignored == sorted(junk)
+    assert {f.severity for f in result.findings} == {Severity.INFO}
+    assert [f.file for f in result.findings if f.code == "OTHER_FILE"] == ["notes.pdf"]
+    ole = bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 600 + "Workbook".encode("utf-16-le")
+    (folder / "budget_2019.xls").write_bytes(ole)
+    result = validate_submissions(control_copy, folder)
+    xls = [f for f in result.findings if f.file == "budget_2019.xls"]
+    assert [(f.code, f.severity) for f in xls] == [("OLD_XLS", Severity.ERROR)]
+    assert ".xlsx" in xls[0].message
+
+
+def test_feedback_never_parses_a_refused_file(folder, templates_dir, control_copy, monkeypatch):
+    import zipfile
+
+    import hybridbudget.steps.validate as V
+
+    bomb = folder / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", b"<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (70 * 2**20))
+    opened: list[Path] = []
+    real = V.load_workbook
+    monkeypatch.setattr(V, "load_workbook", lambda p, *a, **k: opened.append(p) or real(p, *a, **k))
+    out = folder.parent / "feedback"
+    result = V.validate(control_copy, folder, feedback=out, write_sheet=False)
+    assert [(f.file, f.code) for f in result.findings] == [("bomb.xlsx", "TOO_LARGE")]
+    assert opened == []
+    assert (out / "bomb.xlsx").read_bytes() == bomb.read_bytes()
+    assert "cap" in (out / "bomb.findings.txt").read_text()

@@ -7,6 +7,7 @@ data validation rules (templates.layout) and the control workbook (staffing band
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import numbers
 import re
@@ -365,7 +366,8 @@ def check_numbers(r: Review) -> Iterator[Finding]:
             if _blank(v):
                 continue
             if not _is_number(v):
-                yield r.at("NOT_A_NUMBER", f"{label}: {v!r} is not a number", where, v)
+                yield r.at("NOT_A_NUMBER", f"{label}: {shown(v)} is not a number", where,
+                           shown(v))  # fmt: skip
             elif v < 0:
                 yield r.at("NEGATIVE", f"{label} cannot be negative ({v:,})", where, v)
             elif high is not None and v > high:
@@ -373,6 +375,33 @@ def check_numbers(r: Review) -> Iterator[Finding]:
                            v, expected=f"<= {high:g}")  # fmt: skip
             elif rule.kind == "whole" and float(v) != int(v):
                 yield r.at("OUT_OF_RANGE", f"{label}: {v:,} is not a whole number", where, v)
+
+
+def shown(v: Any) -> str:
+    """A cell value as the person typed it: text quoted, dates as dates, numbers with commas."""
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time() else v.isoformat(" ", "minutes")
+    if isinstance(v, dt.date | dt.time):
+        return v.isoformat()
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if _is_number(v):
+        return f"{v:,.10g}"
+    return f'"{v}"'
+
+
+def check_text(r: Review) -> Iterator[Finding]:
+    """Text inputs: taken as text whatever they start with (=, +, -, @), never longer than the
+    template's own length rule promises."""
+    for name, rule in layout().rules.items():
+        if rule.kind != "textLength" or rule.high is None:
+            continue
+        for i, v in _input_cells(r, name):
+            if _blank(v) or len(str(v)) <= rule.high:
+                continue
+            yield r.at("OUT_OF_RANGE", f"{_label(name, i)} is {len(str(v)):,} characters long; "
+                       f"{rule.error}", cell_of(name, i), f"{str(v)[:40]}...",
+                       expected=f"<= {rule.high:,.0f} characters")  # fmt: skip
 
 
 def check_required(r: Review) -> Iterator[Finding]:
@@ -454,7 +483,7 @@ def check_capital(r: Review) -> Iterator[Finding]:
             yield r.at("CAPITAL_INCOMPLETE", f"{row} has no justification",
                        cell_of("hb_capital_justification", i))  # fmt: skip
         if not _blank(priority) and priority not in PRIORITIES:
-            yield r.at("OUT_OF_RANGE", f"{row}: priority {priority!r} is not one of "
+            yield r.at("OUT_OF_RANGE", f"{row}: priority {shown(priority)} is not one of "
                        f"{', '.join(PRIORITIES)}", cell_of("hb_capital_priority", i), priority)  # fmt: skip
 
 
@@ -528,7 +557,7 @@ def check_plausible(r: Review) -> Iterator[Finding]:
 
 INTEGRITY_CHECKS = (check_formulas, check_protection, check_locked_content, check_cached_results)
 LAYOUT_CHECKS = (check_layout,)
-CONTENT_CHECKS = (check_numbers, check_required, check_staffing_band, check_wage_rates,
+CONTENT_CHECKS = (check_numbers, check_text, check_required, check_staffing_band, check_wage_rates,
                   check_rationales, check_capital, check_months_add_up, check_plausible)  # fmt: skip
 
 
