@@ -258,6 +258,10 @@ def test_newer_rejected_file_leaves_the_older_valid_one_in(folder, templates_dir
     assert result.accepted[TAMPERED].file == "first.xlsx"
     codes = {(f.file, f.code, f.severity) for f in result.findings}
     assert ("second.xlsx", "RESUBMISSION_REJECTED", Severity.WARNING) in codes
+    subs = consolidate(control_copy, folder).submissions.set_index("cost_center")
+    row = subs.loc[TAMPERED]
+    assert row.file == "first.xlsx"
+    assert row.status == "valid; resubmission rejected (second.xlsx), previous valid file used"
 
 
 def test_two_files_of_one_version_the_later_save_wins(folder, templates_dir, control_copy):
@@ -267,7 +271,13 @@ def test_two_files_of_one_version_the_later_save_wins(folder, templates_dir, con
     b = submit(templates_dir, folder, TAMPERED, name="b.xlsx")
     os.utime(b, (1_700_000_000, 1_700_000_000))
     result = validate_submissions(control_copy, folder)
-    assert result.accepted[TAMPERED].file == "a.xlsx"
+    assert result.accepted[TAMPERED].file == "a.xlsx"  # same saved time inside: the file's time
+    saved = re.compile(rb"(<dcterms:modified\b[^>]*>)[^<]*(</dcterms:modified>)")
+    edit_parts(b, {"docProps/core.xml": lambda x: saved.sub(rb"\g<1>2099-01-01T00:00:00Z\g<2>", x)})
+    os.utime(b, (1_700_000_000, 1_700_000_000))
+    later = validate_submissions(control_copy, folder)
+    assert later.accepted[TAMPERED].file == "b.xlsx"  # the workbook's own saved time first
+    assert [f.file for f in later.findings if f.code == "SUPERSEDED"] == ["a.xlsx"]
     sup = [f for f in result.findings if f.code == "SUPERSEDED"]
     assert [(f.file, f.severity) for f in sup] == [("b.xlsx", Severity.WARNING)]
     assert "a.xlsx" in sup[0].message and "version 1" in sup[0].message

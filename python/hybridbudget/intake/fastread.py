@@ -371,6 +371,7 @@ class PackageRead:
     locked: dict[str, str]
     cached: dict[str, list[Any]] | None  # stored results, None where python-calamine must say
     names: dict[str, list[NameRange] | None]  # where the file's own contract names point
+    saved: Any = None  # the workbook's own last-saved time (docProps/core.xml), if any
 
 
 def _meta(sheet: _Sheet) -> dict[str, str]:
@@ -433,9 +434,12 @@ def read_package(path_name: str, data: bytes) -> PackageRead:
         names = z.namelist()
         if len(set(names)) != len(names) or not all(KNOWN_PART.fullmatch(n) for n in names):
             raise Unsupported("parts beyond a template's")
+        saved = None
         for part, model in DOCUMENT_PROPERTIES:  # openpyxl reads these too, and may refuse them
             if part in names:
-                model.from_tree(fromstring(z.read(part)))
+                props = model.from_tree(fromstring(z.read(part)))
+                if isinstance(props, DocumentProperties):
+                    saved = props.modified
         static = _static(z, names)
         strings = _strings(z, static.strings)
         sheets = {name: _sheet(z, part, strings, static) for name, part in static.sheets.items()}
@@ -446,7 +450,7 @@ def read_package(path_name: str, data: bytes) -> PackageRead:
     meta = _meta(sheets[META_SHEET]) if META_SHEET in sheets else {}
     budget = sheets.get(BUDGET_SHEET)
     if budget is None:
-        return PackageRead(meta, {}, {}, False, "", {}, {}, static.names)
+        return PackageRead(meta, {}, {}, False, "", {}, {}, static.names, saved)
     values = {  # at the contract's cells of the issued layout, wherever the file's names point
         name: [budget.get(r, c) for r, c in area.cells()] for name, area in layout().names.items()
     }
@@ -459,7 +463,15 @@ def read_package(path_name: str, data: bytes) -> PackageRead:
         if text is not None:
             locked[coord] = _share(text)
     return PackageRead(
-        meta, values, cells, bool(budget.protected), digest, locked, _cached(budget), static.names
+        meta,
+        values,
+        cells,
+        bool(budget.protected),
+        digest,
+        locked,
+        _cached(budget),
+        static.names,
+        saved,
     )
 
 

@@ -42,6 +42,7 @@ class Submission:
     # whatever the file's own lock flags say
     locked: dict[str, str] = field(default_factory=dict)
     names: dict[str, list[NameRange] | None] = field(default_factory=dict)  # the file's own names
+    saved: dt.datetime | None = None  # the workbook's own last-saved time (docProps/core.xml)
 
     @property
     def file(self) -> str:
@@ -86,6 +87,13 @@ def _cached(source: str | bytes) -> dict[str, list[Any]]:
     return out
 
 
+def _when(value: object) -> dt.datetime | None:
+    """A saved time in UTC (core properties carry naive UTC times)."""
+    if not isinstance(value, dt.datetime):
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
 def read_submission(candidate: Candidate) -> Submission | Finding:
     """Read one sniffed workbook; a workbook openpyxl cannot load is a CORRUPT finding.
 
@@ -111,6 +119,7 @@ def read_submission(candidate: Candidate) -> Submission | Finding:
         fingerprint=got.fingerprint,
         locked=got.locked,
         names=got.names,
+        saved=_when(got.saved),
     )
 
 
@@ -128,6 +137,7 @@ def read_submission_openpyxl(candidate: Candidate) -> Submission | Finding:
     except Exception as exc:  # any parser failure on untrusted input is a finding
         return finding("CORRUPT", f"the workbook cannot be opened ({exc!r})", candidate.rel)
     meta = read_meta(wb)
+    saved = _when(wb.properties.modified) if wb.properties is not None else None
     names = {n.name: name_ranges(wb, n.name) for n in NAMES}
     if BUDGET_SHEET in wb.sheetnames:
         ws = wb[BUDGET_SHEET]
@@ -158,4 +168,5 @@ def read_submission_openpyxl(candidate: Candidate) -> Submission | Finding:
         fingerprint=fp,
         locked=locked,
         names=names,
+        saved=saved,
     )

@@ -12,8 +12,10 @@ findings (an annual total typed over its formula), each has its row.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
+import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -475,7 +477,10 @@ def superseded(case: Case) -> list[Row]:
     name = case.template.rel.name
     older = case.save(draft, f"draft_{name}")
     stamp = newer.stat().st_mtime - 2 * 86_400
-    os.utime(older, (stamp, stamp))
+    when = dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    saved = re.compile(rb"(<dcterms:modified\b[^>]*>)[^<]*(</dcterms:modified>)")
+    edit_parts(older, {"docProps/core.xml": lambda x: saved.sub(rb"\g<1>" + when + rb"\g<2>", x)})
+    os.utime(older, (stamp, stamp))  # the workbook's own saved time and the file's agree
     text = (
         f"an earlier draft of the same template version, saved two days before the current "
         f"file {newer.name}"

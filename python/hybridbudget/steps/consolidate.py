@@ -109,12 +109,17 @@ def submissions_frame(
     for f in result.files:
         if f.cost_center:
             by_cc.setdefault(f.cost_center, []).append(f)
+    resubmitted = {x.file for x in result.findings if x.code == "RESUBMISSION_REJECTED"}
     rows = []
     for cc in org.cost_centers:
         code = cc.cost_center_code
         files = by_cc.get(code, [])
         current = [f for f in files if f.status != SUPERSEDED]
-        f = current[0] if current else None
+        used = result.accepted.get(code)
+        f = next(
+            (x for x in current if used and x.file == used.file), current[0] if current else None
+        )
+        bounced = [x.file for x in current if x.file in resubmitted]
         was_hash, was_file = previous.get(code, ("", ""))
         now_hash = f.sha256 if f else ""
         change = (
@@ -128,7 +133,14 @@ def submissions_frame(
                 "cost_center_name": cc.cost_center_name,
                 "service_line_code": cc.service_line_code,
                 "manager": cc.owner_name,
-                "status": f.status if f else NOT_RECEIVED,
+                "status": (
+                    f"{f.status}; resubmission rejected ({', '.join(bounced)}), previous "
+                    "valid file used"
+                    if f and bounced
+                    else f.status
+                    if f
+                    else NOT_RECEIVED
+                ),
                 "change": change,
                 "received": f.modified if f else "",
                 "file": f.file if f else "",

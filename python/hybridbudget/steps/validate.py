@@ -72,9 +72,11 @@ class ValidationResult:
         )
 
 
-def _rank(sub: Submission) -> tuple[int, float, str]:
-    """Newest first: higher template version, then later save, then file name."""
-    return (sub.version(), sub.modified.timestamp(), sub.file)
+def _rank(sub: Submission) -> tuple[int, float, float, str]:
+    """Newest first: higher template version, then the workbook's own saved time, then the
+    file's time, then file name."""
+    saved = sub.saved.timestamp() if sub.saved is not None else 0.0
+    return (sub.version(), saved, sub.modified.timestamp(), sub.file)
 
 
 def _supersede(subs: list[Submission], findings: dict[str, list[Finding]]) -> set[str]:
