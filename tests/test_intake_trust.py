@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from conftest import needs_libreoffice
 from hybridbudget.control.book import open_control
 from hybridbudget.control.register import REGISTER_SHEET, Issue, read_register, register_sheet
 from hybridbudget.findings import Severity
@@ -384,3 +385,18 @@ def test_feedback_never_parses_a_refused_file(folder, templates_dir, control_cop
     assert opened == []
     assert (out / "bomb.xlsx").read_bytes() == bomb.read_bytes()
     assert "cap" in (out / "bomb.findings.txt").read_text()
+
+
+@needs_libreoffice
+def test_a_filled_template_saved_by_libreoffice_is_clean(folder, templates_dir, control_copy):
+    from hybridbudget.workbook.libreoffice import convert
+
+    src = submit(templates_dir, folder.parent / "src", TAMPERED)
+    _write(src, {cell_of("hb_capital_item", 0): "=not a formula", cell_of("hb_capital_amount", 0): 900,
+                 cell_of("hb_capital_priority", 0): "Low",
+                 cell_of("hb_capital_justification", 0): "-worn out"})  # fmt: skip
+    (saved,) = convert([src], "xlsx", folder)
+    result = validate_submissions(control_copy, folder)
+    assert result.findings == [] and TAMPERED in result.accepted
+    assert result.accepted[TAMPERED].values["hb_capital_item"][0] == "=not a formula"
+    assert saved.exists()
