@@ -41,16 +41,22 @@ def locked_cells() -> dict[str, tuple[int, int]]:
 
 
 @cache
+def _dynamic() -> dict[str, tuple[int, int]]:
+    """The locked cells written per cost center (header fields, givens), by coordinate."""
+    written = set(layout().fields.values()) | {
+        rc for area in layout().names.values() for rc in area.cells()
+    }
+    return {coord: rc for coord, rc in locked_cells().items() if rc in written}
+
+
+@cache
 def static_cells() -> dict[str, str]:
     """Coordinate -> normalised text of every locked label that is the same in every template
     (where rows or columns moved, these are the first to be out of place)."""
-    dynamic = set(layout().fields.values()) | {
-        rc for area in layout().names.values() for rc in area.cells()
-    }
     out = {}
     for coord, rc in locked_cells().items():
         text = normalise(layout().cells[rc].value)
-        if rc not in dynamic and text is not None:
+        if coord not in _dynamic() and text is not None:
             out[coord] = text
     return out
 
@@ -82,15 +88,19 @@ class IssuedCopy:
 def issued_copy(t: CostCenterTarget, ref: Reference) -> IssuedCopy:
     """Finance's copy of the template it issues to `t`'s cost center (no workbook is built)."""
     content = sheet_values(t, ref).cells
-    cells = layout().cells
-    locked: dict[str, str] = {}
-    for coord, rc in locked_cells().items():
-        text = normalise(content.get(rc, cells[rc].value))
+    locked = dict(static_cells())
+    for coord, rc in _dynamic().items():
+        text = normalise(content.get(rc))
         if text is not None:
             locked[coord] = text
-    givens = {
-        name: [content.get(rc) for rc in area.cells()]
+    givens = {name: [content.get(rc) for rc in cells] for name, cells in _given_cells().items()}
+    return IssuedCopy(locked, givens)
+
+
+@cache
+def _given_cells() -> dict[str, list[tuple[int, int]]]:
+    return {
+        name: area.cells()
         for name, area in layout().names.items()
         if NAME_BY_ID[name].role is Role.GIVEN
     }
-    return IssuedCopy(locked, givens)
