@@ -495,12 +495,13 @@ def not_issued(case: Case) -> list[Row]:
 
 
 def layout_changed(case: Case) -> list[Row]:
-    """The revenue per UOS name pointed at a cell the manager can type in."""
+    """A given's defined name pointed at another cell (one no figure depends on, so the file
+    differs from its clean fill in that name only)."""
     sub = case.clean()
     area = layout().names["hb_volume_forecast"]
-    sub.wb.defined_names["hb_revenue_per_uos"].attr_text = f"{BUDGET_SHEET}!$A${area.row + 1}"
+    sub.wb.defined_names["hb_supplies_prior"].attr_text = f"{BUDGET_SHEET}!$A${area.row + 1}"
     path = case.save(sub)
-    text = "the defined name hb_revenue_per_uos repointed to another cell"
+    text = "the defined name hb_supplies_prior repointed to another cell"
     return [case.row(path, "LAYOUT_CHANGED", text, sheet=BUDGET_SHEET)]
 
 
