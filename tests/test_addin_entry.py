@@ -30,6 +30,9 @@ from hybridbudget import cli
 from hybridbudget.addin import buttons
 from hybridbudget.addin.settings import SETTINGS_SHEET
 from hybridbudget.paths import BUNDLED_SAMPLE, REPO_ROOT
+from hybridbudget.sample import write_actuals
+from hybridbudget.sample.fill import fill_submissions
+from hybridbudget.sample.workshop import run_workshop
 from hybridbudget.workbook.styles import HEADER_FILL, INPUT_FILL
 
 ENTRY = REPO_ROOT / "xlwings_addin" / "hybridbudget_addin.py"
@@ -415,11 +418,10 @@ def test_about_and_open_log(workspace: Path, monkeypatch) -> None:
 @pytest.fixture(scope="module")
 def cycle(tmp_path_factory: pytest.TempPathFactory, control_path: Path, templates_dir: Path):
     """A folder with the control workbook and filled submissions of one entity (LCH)."""
-    fill = pytest.importorskip("hybridbudget.sample.fill", reason="no simulated managers yet")
     folder = tmp_path_factory.mktemp("cycle")
     shutil.copyfile(control_path, folder / "step0.xlsx")
     shutil.copytree(templates_dir / "LCH", folder / "blank" / "LCH")
-    fill.fill_submissions(folder / "blank", folder / "submissions", control=control_path)
+    fill_submissions(folder / "blank", folder / "submissions", control=control_path)
     return folder
 
 
@@ -434,29 +436,25 @@ def _after(cycle: Path, before: str, after: str, argv: list[str]) -> Path:
 
 @pytest.fixture(scope="module")
 def consolidated(cycle: Path) -> Path:
-    pytest.importorskip("hybridbudget.steps.consolidate", reason="Consolidate not written yet")
     return _after(cycle, "step0.xlsx", "step1.xlsx", ["consolidate", str(cycle / "submissions")])
 
 
 @pytest.fixture(scope="module")
 def diverged(consolidated: Path) -> Path:
-    pytest.importorskip("hybridbudget.steps.divergence", reason="Divergence not written yet")
     return _after(consolidated.parent, "step1.xlsx", "step2.xlsx", ["divergence"])
 
 
 @pytest.fixture(scope="module")
 def decided(diverged: Path) -> Path:
-    workshop = pytest.importorskip("hybridbudget.sample.workshop", reason="no workshop yet")
     path = diverged.parent / "step3.xlsx"
     if not path.exists():
         shutil.copyfile(diverged, path)
-        workshop.run_workshop(path)
+        run_workshop(path)
     return path
 
 
 @pytest.fixture(scope="module")
 def planned(decided: Path) -> Path:
-    pytest.importorskip("hybridbudget.steps.plan", reason="Apply Decisions not written yet")
     return _after(decided.parent, "step3.xlsx", "step4.xlsx", ["apply-decisions"])
 
 
@@ -480,9 +478,6 @@ def _check_button(entry: Callable[..., None], before: Path, after: Path, **setti
 
 @pytest.fixture(scope="module")
 def imported(locked: Path) -> Path:
-    pytest.importorskip("hybridbudget.steps.actuals", reason="Import Actuals not written yet")
-    from hybridbudget.sample import write_actuals
-
     folder = locked.parent
     if not (folder / "actuals").is_dir():
         write_actuals(BUNDLED_SAMPLE, 2027, [1], folder / "actuals", seed=2027)
@@ -492,7 +487,6 @@ def imported(locked: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def varied(imported: Path) -> Path:
-    pytest.importorskip("hybridbudget.steps.variance", reason="Variance not written yet")
     return _after(imported.parent, "step6.xlsx", "step7.xlsx", ["variance"])
 
 
@@ -529,7 +523,6 @@ def test_variance_button(imported: Path, varied: Path) -> None:
 
 
 def test_dashboard_button(varied: Path, tmp_path: Path) -> None:
-    pytest.importorskip("hybridbudget.steps.dashboard", reason="Dashboard not written yet")
     excel, _ = click(addin.dashboard, payload(varied))
     ours = varied.parent / "dashboard.xlsx"
     assert only_alert(excel, "info") == f"Wrote the dashboard for 2027-01 to {ours}."

@@ -55,7 +55,7 @@ def test_every_view_has_charts_and_states_its_lineage(outputs):
         assert "refreshed" in text and str(outputs["control"]) in text and sha in text
         assert "2027-01" in text and "2027-02" in text, name
     book_sha = P.plan_hash(P.read_plan_sheet(__import__(
-        "hybridbudget.control.load", fromlist=["FileControlBook"]).FileControlBook(
+        "hybridbudget.control.file_book", fromlist=["FileControlBook"]).FileControlBook(
         outputs["control"]), "Locked Plan v1"))  # fmt: skip
     assert sha == book_sha
     dv = wb[FRONTLINE].data_validations.dataValidation

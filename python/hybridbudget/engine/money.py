@@ -15,9 +15,13 @@ HALF_CENT = 0.005
 
 
 def round_to(value: float, places: int) -> float:
-    """Round half away from zero to `places` decimals (Excel ROUND semantics)."""
+    """Round half away from zero to `places` decimals (Excel ROUND semantics).
+
+    Like Excel, the value is first taken to 15 significant digits, so a product such as
+    35 x 1.035, stored as 36.224999999999994, rounds as the 36.225 it stands for (36.23).
+    """
     quantum = Decimal(1).scaleb(-places)
-    return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+    return float(Decimal(format(float(value), ".15g")).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def cents(value: float) -> float:

@@ -51,7 +51,8 @@ def volume_growth(cc: CostCenter, config: SystemConfig) -> float:
 
 
 def whole_units(values: np.ndarray) -> tuple[float, ...]:
-    return tuple(float(v) for v in np.floor(np.asarray(values, dtype=float) + 0.5))
+    """Volumes rounded half away from zero to whole units (340 x 1.025 = 348.5 -> 349)."""
+    return tuple(round_to(v, 0) + 0.0 for v in np.asarray(values, dtype=float).tolist())
 
 
 STAFF_COLUMNS = ("REG_HOURS", "OT_HOURS", "PTO_HOURS", "AGY_HOURS", "REG_AMOUNT", "PTO_AMOUNT",
