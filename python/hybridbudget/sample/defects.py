@@ -406,6 +406,29 @@ def wage_far_from_payroll(case: Case) -> list[Row]:
     return [case.row(path, "WAGE_FAR_FROM_PAYROLL", text, sheet=BUDGET_SHEET, cell=cell.coordinate)]
 
 
+def driver_implausible(case: Case) -> list[Row]:
+    old = case.template.first("hb_other_prior")
+    return one_cell(case, "DRIVER_IMPLAUSIBLE", "hb_other_expense", 0, round(old * 100, 2),
+                    "other expense typed 100x the prior year (the non-labor rationale written)")  # fmt: skip
+
+
+def driver_unusual(case: Case) -> list[Row]:
+    """Purchased services tripled and the non-labor rationale left blank: a warning (and the
+    rationale the tolerance rule requires, where it does)."""
+    old = case.template.first("hb_purchased_prior")
+    sub = case.clean()
+    cell, _ = set_cell(sub, "hb_purchased_services", 0, round(old * 3, 2))
+    explain(sub, case.rng, blank=("nonlabor",))
+    path = case.save(sub)
+    text = "purchased services typed 3x the prior year; the non-labor rationale left blank"
+    rows = [case.row(path, "DRIVER_UNUSUAL", text, sheet=BUDGET_SHEET, cell=cell.coordinate)]
+    if required_rationales(sub.values())["nonlabor"]:
+        why = name_cells(sub.wb, "hb_rationale_nonlabor")[0].coordinate
+        rows.append(case.row(path, "RATIONALE_MISSING", "the tripled purchased services take "
+                             "non-labor cost beyond tolerance", sheet=BUDGET_SHEET, cell=why))  # fmt: skip
+    return rows
+
+
 def capital_incomplete(case: Case) -> list[Row]:
     sub = case.clean()
     row = sum(1 for v in sub.values()["hb_capital_item"] if v)
@@ -632,6 +655,14 @@ def _material_revenue(t: Template) -> bool:
     return _has_volume(t) and revenue * 0.25 > 2 * amount
 
 
+def _has_other_expense(t: Template) -> bool:
+    return 0 < t.first("hb_other_prior") * 100 <= layout().rules["hb_other_expense"].high
+
+
+def _has_purchased_services(t: Template) -> bool:
+    return t.first("hb_purchased_prior") > 0 and t.first("hb_other_prior") >= 0
+
+
 def _doubled_rn_allowed(t: Template) -> bool:
     return _has_rn(t) and 2 * t.first("hb_fte_target", RN) <= layout().rules["hb_fte"].high
 
@@ -650,6 +681,8 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("rationale_missing", rationale_missing, _material_revenue),
     Defect("wage_far_from_payroll", wage_far_from_payroll, _has_rn),
     Defect("capital_incomplete", capital_incomplete),
+    Defect("driver_implausible", driver_implausible, _has_other_expense),
+    Defect("driver_unusual", driver_unusual, _has_purchased_services),
     Defect("wrong_fiscal_year", wrong_fiscal_year),
     Defect("wrong_schema", wrong_schema),
     Defect("unknown_cost_center", unknown_cost_center),
