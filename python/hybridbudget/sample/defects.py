@@ -406,26 +406,27 @@ def wage_far_from_payroll(case: Case) -> list[Row]:
     return [case.row(path, "WAGE_FAR_FROM_PAYROLL", text, sheet=BUDGET_SHEET, cell=cell.coordinate)]
 
 
-def driver_implausible(case: Case) -> list[Row]:
-    old = case.template.first("hb_other_prior")
-    return one_cell(case, "DRIVER_IMPLAUSIBLE", "hb_other_expense", 0, round(old * 100, 2),
-                    "other expense typed 100x the prior year (the non-labor rationale written)")  # fmt: skip
-
-
-def driver_unusual(case: Case) -> list[Row]:
-    """Purchased services tripled and the non-labor rationale left blank: a warning (and the
-    rationale the tolerance rule requires, where it does)."""
-    old = case.template.first("hb_purchased_prior")
+def implausible_drivers(case: Case) -> list[Row]:
+    """Purchased services typed 3x and other expense 100x the prior year, the non-labor
+    rationale left blank: a warning, an error, and the rationale the tolerance rule requires.
+    (One file for both plausibility codes: the clean set keeps its 30 cost centers.)"""
     sub = case.clean()
-    cell, _ = set_cell(sub, "hb_purchased_services", 0, round(old * 3, 2))
+    purchased, _ = set_cell(sub, "hb_purchased_services", 0,
+                            round(case.template.first("hb_purchased_prior") * 3, 2))  # fmt: skip
+    other, _ = set_cell(sub, "hb_other_expense", 0,
+                        round(case.template.first("hb_other_prior") * 100, 2))  # fmt: skip
     explain(sub, case.rng, blank=("nonlabor",))
     path = case.save(sub)
-    text = "purchased services typed 3x the prior year; the non-labor rationale left blank"
-    rows = [case.row(path, "DRIVER_UNUSUAL", text, sheet=BUDGET_SHEET, cell=cell.coordinate)]
+    rows = [
+        case.row(path, "DRIVER_UNUSUAL", "purchased services typed 3x the prior year; the "
+                 "non-labor rationale left blank", BUDGET_SHEET, purchased.coordinate),
+        case.row(path, "DRIVER_IMPLAUSIBLE", "other expense typed 100x the prior year",
+                 BUDGET_SHEET, other.coordinate),
+    ]  # fmt: skip
     if required_rationales(sub.values())["nonlabor"]:
         why = name_cells(sub.wb, "hb_rationale_nonlabor")[0].coordinate
-        rows.append(case.row(path, "RATIONALE_MISSING", "the tripled purchased services take "
-                             "non-labor cost beyond tolerance", sheet=BUDGET_SHEET, cell=why))  # fmt: skip
+        rows.append(case.row(path, "RATIONALE_MISSING", "the typed amounts take non-labor cost "
+                             "beyond tolerance", BUDGET_SHEET, why))  # fmt: skip
     return rows
 
 
@@ -655,12 +656,10 @@ def _material_revenue(t: Template) -> bool:
     return _has_volume(t) and revenue * 0.25 > 2 * amount
 
 
-def _has_other_expense(t: Template) -> bool:
-    return 0 < t.first("hb_other_prior") * 100 <= layout().rules["hb_other_expense"].high
-
-
-def _has_purchased_services(t: Template) -> bool:
-    return t.first("hb_purchased_prior") > 0 and t.first("hb_other_prior") >= 0
+def _has_nonlabor_prior(t: Template) -> bool:
+    rules = layout().rules
+    return (0 < t.first("hb_other_prior") * 100 <= rules["hb_other_expense"].high
+            and 0 < t.first("hb_purchased_prior") * 3 <= rules["hb_purchased_services"].high)  # fmt: skip
 
 
 def _doubled_rn_allowed(t: Template) -> bool:
@@ -681,8 +680,7 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("rationale_missing", rationale_missing, _material_revenue),
     Defect("wage_far_from_payroll", wage_far_from_payroll, _has_rn),
     Defect("capital_incomplete", capital_incomplete),
-    Defect("driver_implausible", driver_implausible, _has_other_expense),
-    Defect("driver_unusual", driver_unusual, _has_purchased_services),
+    Defect("implausible_drivers", implausible_drivers, _has_nonlabor_prior),
     Defect("wrong_fiscal_year", wrong_fiscal_year),
     Defect("wrong_schema", wrong_schema),
     Defect("unknown_cost_center", unknown_cost_center),
