@@ -46,9 +46,7 @@ def test_every_labelled_defect_is_reported_at_its_cell(defect_run):
             assert (row.file, row.code, row.sheet, row.cell) in found, row
         else:
             assert (row.file, row.code) in loose, row
-    # codes that need a second file of a cost center or a reissue: tests/test_intake_trust.py
-    elsewhere = {"STALE_VERSION", "NAME_MISMATCH", "RESUBMISSION_REJECTED"}
-    assert {r.code for r in rows} | elsewhere == {c.code for c in CODES}
+    assert {r.code for r in rows} | D.CODES_ELSEWHERE == {c.code for c in CODES}
 
 
 def test_no_false_alarms_on_clean_submissions(defect_run):

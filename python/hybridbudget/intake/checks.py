@@ -233,6 +233,8 @@ def named_cost_centers(file: str, known: Iterable[str]) -> set[str]:
 
 def check_file_name(r: Review) -> Iterator[Finding]:
     cc = r.sub.cost_center
+    if cc not in r.ctx.targets.by_cost_center:
+        return  # UNKNOWN_COST_CENTER says it
     named = named_cost_centers(r.sub.file, r.ctx.targets.by_cost_center) - {cc}
     if named and cc:
         yield r.at("NAME_MISMATCH", f"the file name names {', '.join(sorted(named))} but the "
@@ -531,11 +533,13 @@ def check_plausible(r: Review) -> Iterator[Finding]:
         return
     g = r.ctx.reference.config.guardrails
     warn, error = g.plausible_warn_factor, g.plausible_error_factor
+    rules = layout().rules
     for name, attr, per_class, rationale in PLAUSIBLE:
         explained = not _blank((r.sub.values.get(rationale) or [None])[0])
+        high = volume_cap(t) if rules[name].high is None else rules[name].high
         for i, v in _input_cells(r, name):
-            if not _is_number(v) or v <= 0:
-                continue
+            if not _is_number(v) or v <= 0 or v > high:
+                continue  # blank, text, negative or beyond the template's rule: check_numbers
             refs = _references(t, attr, per_class, i)
             if not refs:
                 continue
