@@ -13,7 +13,7 @@ import numbers
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from openpyxl.utils.cell import coordinate_to_tuple
@@ -290,9 +290,13 @@ def _what(coord: str) -> str:
     return "the label"
 
 
-def _expected_ranges(name: str) -> list[tuple[str, int, int, int, int]]:
-    a = layout().names[name]
-    return [(BUDGET_SHEET, a.col, a.row, a.col + a.cols - 1, a.row + a.rows - 1)]
+@cache
+def _issued_names() -> dict[str, list[tuple[str, int, int, int, int]]]:
+    """Where every contract name points in the issued layout, as name_ranges reads it."""
+    return {
+        name: [(BUDGET_SHEET, a.col, a.row, a.col + a.cols - 1, a.row + a.rows - 1)]
+        for name, a in layout().names.items()
+    }
 
 
 def check_layout(r: Review) -> Iterator[Finding]:
@@ -302,7 +306,7 @@ def check_layout(r: Review) -> Iterator[Finding]:
         yield r.at("LAYOUT_CHANGED", "the workbook has no Budget sheet; fill in the template as "
                    "finance issued it", sheet="")  # fmt: skip
         return
-    moved = [n for n in layout().names if r.sub.names.get(n) != _expected_ranges(n)]
+    moved = [n for n, want in _issued_names().items() if r.sub.names.get(n) != want]
     off = [(c, want) for c, want in static_cells().items() if r.sub.locked.get(c) != want]
     if not moved and len(off) <= LABELS_OUT_OF_PLACE:
         return
