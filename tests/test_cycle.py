@@ -112,12 +112,10 @@ def test_rerun_is_identical_and_a_resubmission_shows(cycle, tmp_path, templates_
     pd.testing.assert_frame_equal(first, again)
     status = block_frame(control, C.SUBMISSIONS_SHEET, C.SUBMISSION_BLOCK, C.SUBMISSION_COLUMNS)
     assert set(status.change) <= {"unchanged"} | {""}
-    # a corrected resubmission: version 2 of one cost center with one more RN
+    # a corrected resubmission of the issued template (saved later) with one more RN; a version
+    # finance never issued would be rejected (issue 13)
     old = next(subs.rglob("RMC-03100*.xlsx"))
     wb = openpyxl.load_workbook(old)
-    for row in wb["Meta"].iter_rows():
-        if row[0].value == "template_version":
-            row[1].value = "2"
     rn = first_cell(wb, "hb_fte")
     rn.value = round(rn.value + 1, 2)
     first_cell(wb, "hb_rationale_staffing").value = "One more RN for the new step-down beds."

@@ -102,7 +102,9 @@ def test_fuzzed_files_give_findings_and_nothing_changes(submissions, templates_d
     assert any(len(r) > 1 and r[1] == "ENCRYPTED" for r in rows)
 
 
-def test_superseded_file_loses_to_the_newer_version(tmp_path, templates_dir, control_copy):
+def test_a_version_finance_never_issued_is_rejected_and_the_issued_file_used(
+    tmp_path, templates_dir, control_copy
+):
     folder = tmp_path / "in"
     folder.mkdir()
     src = next((templates_dir / "RMC").glob("RMC-03000*.xlsx"))
@@ -116,11 +118,12 @@ def test_superseded_file_loses_to_the_newer_version(tmp_path, templates_dir, con
     wb.save(newer)
     result = validate_submissions(control_copy, folder)
     status = {f.file: f.status for f in result.files}
-    # the edited Meta changes no locked Budget content; version 2 wins
-    assert status["RMC-03000-first.xlsx"] == "superseded"
-    assert result.accepted["RMC-03000"].file == "RMC-03000-resubmitted.xlsx"
-    sup = [f for f in result.findings if f.code == "SUPERSEDED"]
-    assert len(sup) == 1 and sup[0].file == "RMC-03000-first.xlsx"
+    # issue 13: only v1 was issued, so a file relabelled v2 is rejected; the issued file is used
+    assert status == {"RMC-03000-first.xlsx": "valid", "RMC-03000-resubmitted.xlsx": "rejected"}
+    assert result.accepted["RMC-03000"].file == "RMC-03000-first.xlsx"
+    codes = sorted((f.file, f.code) for f in result.findings)
+    assert codes == [("RMC-03000-resubmitted.xlsx", "NOT_ISSUED"),
+                     ("RMC-03000-resubmitted.xlsx", "RESUBMISSION_REJECTED")]  # fmt: skip
 
 
 def test_cli_exit_code_summary_and_json(submissions, templates_dir, control_copy, tmp_path):

@@ -118,6 +118,8 @@ def read_config(book: ControlBook) -> tuple[SystemConfig | None, list[Finding]]:
     findings: list[Finding] = []
     data: dict[str, dict[str, Any]] = {}
     for key, _group, label, kind, *_ in L.GUARDRAIL_SETTINGS:
+        if key not in by_key and key in L.OPTIONAL_SETTINGS:
+            continue  # the model's default
         if key not in by_key:
             findings.append(
                 Finding(

@@ -234,6 +234,12 @@ GUARDRAIL_SETTINGS: tuple[tuple[str, str, str, str, str, str], ...] = (
      "$", "A gap beyond this amount AND the percent tolerance needs a rationale and a decision."),
     ("guardrails.wage_rate_tolerance_pct", "Tolerances", "Wage rate tolerance (%)", "pct", "%",
      "Validation warns when a budget wage rate departs this far from the payroll history."),
+    ("guardrails.plausible_warn_factor", "Tolerances", "Plausibility: warning factor", "rate",
+     "x", "A typed driver beyond this factor of both prior year and target (2 = outside "
+     "0.5x-2x) is a warning that asks for the section's rationale."),
+    ("guardrails.plausible_error_factor", "Tolerances", "Plausibility: error factor", "rate",
+     "x", "A typed driver beyond this factor of both prior year and target (10 = outside "
+     "0.1x-10x) is an error."),
     ("inflation.wages", "Inflation", "Wages", "pct", "%", "Salary and agency rate increase."),
     ("inflation.benefits", "Inflation", "Benefits", "pct", "%", "Benefit cost increase."),
     ("inflation.supplies", "Inflation", "Supplies", "pct", "%", "Supply price increase."),
@@ -248,6 +254,11 @@ GUARDRAIL_SETTINGS: tuple[tuple[str, str, str, str, str, str], ...] = (
     ("templates.password", "Templates", "Sheet protection password", "text", "",
      "Protects template layout against accidents; not a security control."),
 )  # fmt: skip
+
+
+# settings added after control workbooks were in use: a workbook without the row uses the default
+OPTIONAL_SETTINGS = frozenset({"guardrails.plausible_warn_factor",
+                               "guardrails.plausible_error_factor"})  # fmt: skip
 
 
 def driver_columns() -> tuple[Column, ...]:

@@ -7,15 +7,18 @@ data validation rules (templates.layout) and the control workbook (staffing band
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import numbers
-from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cached_property
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 from typing import Any
 
 from openpyxl.utils.cell import coordinate_to_tuple
 
+from ..control.register import Register
 from ..engine.targets import CostCenterTarget, Targets
 from ..findings import Finding, run_checks
 from ..model.line_items import JOB_CLASSES
@@ -29,10 +32,11 @@ from ..templates.contract import (
     PRIORITIES,
     SCHEMA_VERSION,
 )
-from ..templates.fingerprint import expected_formulas, fingerprint, locked_lines
+from ..templates.fingerprint import expected_formulas
+from ..templates.issued import IssuedCopy, field_at, issued_copy, name_at, static_cells
 from ..templates.layout import layout
 from ..templates.values import expected_outputs, number
-from ..templates.writer import build_template, volume_cap
+from ..templates.writer import volume_cap
 from .files import finding
 from .submission import Submission, cell_of
 
@@ -47,6 +51,7 @@ RATIONALES = (
     ("hb_need_rationale_nonlabor", "hb_rationale_nonlabor", "non-labor cost"),
 )
 CACHE_TOLERANCE = 0.005  # half a cent: engines disagree on ROUND half-way cases
+LABELS_OUT_OF_PLACE = 3  # more fixed labels than this off their cells: rows or columns moved
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,28 @@ class Context:
 
     reference: Reference
     targets: Targets
+    register: Register = field(default_factory=Register)
+    _issued: dict[str, IssuedCopy] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def bands(self) -> dict[str, tuple[float, float]]:
         return {j.job_class: (j.fte_band_low, j.fte_band_high) for j in self.reference.job_classes}
+
+    def issued(self, cost_center: str) -> IssuedCopy | None:
+        """Finance's copy of the template issued to a cost center (built once per run)."""
+        found = self._issued.get(cost_center)
+        if found is None:
+            t = self.targets.by_cost_center.get(cost_center)
+            if t is None:
+                return None
+            found = self._issued[cost_center] = issued_copy(t, self.reference)
+        return found
+
+
+def trusted_values(sub: Submission, ctx: Context) -> dict[str, list[Any]]:
+    """The submission's inputs with every given taken from finance's copy, never from the file."""
+    issued = ctx.issued(sub.cost_center)
+    return sub.values if issued is None else {**sub.values, **issued.givens}
 
 
 @dataclass
@@ -71,9 +94,13 @@ class Review:
         return self.ctx.targets.by_cost_center.get(self.sub.cost_center)
 
     @cached_property
+    def issued(self) -> IssuedCopy | None:
+        return self.ctx.issued(self.sub.cost_center)
+
+    @cached_property
     def expected(self) -> dict[str, list[float]]:
-        """What every output should show, by the engine (computed once per submission)."""
-        return expected_outputs(self.sub.values)
+        """What every output should show, by the engine from the inputs and finance's givens."""
+        return expected_outputs(trusted_values(self.sub, self.ctx))
 
     def at(self, code: str, message: str, cell: str = "", value: Any = "", sheet: str = BUDGET_SHEET,
            expected: str = "") -> Finding:  # fmt: skip
@@ -148,7 +175,75 @@ def check_cost_center(r: Review) -> Iterator[Finding]:
                    meta_cell("cost_center"), cc, META_SHEET)  # fmt: skip
 
 
-IDENTITY_CHECKS = (check_is_template, check_fiscal_year, check_schema, check_cost_center)
+def check_issued(r: Review) -> Iterator[Finding]:
+    """The file must answer to a template finance issued, and to the newest version of it."""
+    meta, reg = r.sub.meta, r.ctx.register
+    cc, year = r.sub.cost_center, meta.get("fiscal_year", "")
+    if cc not in r.ctx.targets.by_cost_center or year != str(r.ctx.reference.config.fiscal_year):
+        return  # reported by check_cost_center and check_fiscal_year
+    version = r.sub.version()
+    issue = reg.by_id.get(meta.get("template_id", ""))
+    if issue is not None and (issue.cost_center, issue.fiscal_year, issue.version) != (
+        cc,
+        year,
+        version,
+    ):
+        key = "cost_center" if issue.cost_center != cc else "template_version"
+        yield r.at("NOT_ISSUED", f"this file is the template finance issued to {issue.cost_center} "
+                   f"(FY{issue.fiscal_year} v{issue.version}, {issue.day}), but its Meta sheet "
+                   f"says {cc} v{version}; send the template issued to you, unedited outside the "
+                   "yellow cells", meta_cell(key), meta.get(key, ""), META_SHEET,
+                   issue.cost_center if key == "cost_center" else str(issue.version))  # fmt: skip
+        return
+    newest = reg.newest(cc, year)
+    if newest is not None and version < newest.version and reg.find(cc, year, version):
+        yield r.at("STALE_VERSION", f"this is template v{version}; finance reissued "
+                   f"v{newest.version} on {newest.day}: fill in the new template",
+                   meta_cell("template_version"), str(version), META_SHEET, str(newest.version))  # fmt: skip
+    elif issue is None and reg.find(cc, year, version) is None:
+        issued = (f"the newest issued to {cc} is v{newest.version} ({newest.day})" if newest
+                  else f"none was issued to {cc}" if reg.issues
+                  else "no template has been issued from this control workbook yet")  # fmt: skip
+        yield r.at("NOT_ISSUED", f"finance issued no FY{year} template v{version} for {cc} "
+                   f"({issued}); fill in the template you received",
+                   meta_cell("template_version"), str(version), META_SHEET,
+                   str(newest.version) if newest else "")  # fmt: skip
+
+
+COST_CENTER_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*")
+
+
+def named_cost_centers(file: str, known: Iterable[str]) -> set[str]:
+    """The known cost center codes a file name spells out (RMC-03000_FY2027_v1.xlsx)."""
+    known = set(known)
+    stem = file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    found = set()
+    for token in COST_CENTER_TOKEN.findall(stem):
+        parts = re.split(r"([-.])", token)
+        words, seps = parts[::2], parts[1::2]
+        for i in range(len(words)):
+            text = words[i]
+            for j in range(i, len(words)):
+                if j > i:
+                    text += seps[j - 1] + words[j]
+                if text in known:
+                    found.add(text)
+    return found
+
+
+def check_file_name(r: Review) -> Iterator[Finding]:
+    cc = r.sub.cost_center
+    if cc not in r.ctx.targets.by_cost_center:
+        return  # UNKNOWN_COST_CENTER says it
+    named = named_cost_centers(r.sub.file, r.ctx.targets.by_cost_center) - {cc}
+    if named and cc:
+        yield r.at("NAME_MISMATCH", f"the file name names {', '.join(sorted(named))} but the "
+                   f"workbook inside is the template of {cc}; {cc} is what counts",
+                   meta_cell("cost_center"), cc, META_SHEET, ", ".join(sorted(named)))  # fmt: skip
+
+
+IDENTITY_CHECKS = (check_is_template, check_fiscal_year, check_schema, check_cost_center,
+                   check_issued, check_file_name)  # fmt: skip
 
 
 # --- integrity -------------------------------------------------------------------------------
@@ -177,24 +272,70 @@ def check_protection(r: Review) -> Iterator[Finding]:
                    "were still checked cell by cell")  # fmt: skip
 
 
+def _shown(text: str | None) -> str:
+    """A normalised cell value as a person reads it: 1,180.5, 'Nursing', blank."""
+    if text is None:
+        return "blank"
+    try:
+        return f"{float(text):,.10g}"
+    except ValueError:
+        return repr(text)
+
+
+def _what(coord: str) -> str:
+    if coord in name_at():
+        return _label(*name_at()[coord])
+    if coord in field_at():
+        return f"the header's {field_at()[coord].replace('_', ' ')}"
+    return "the label"
+
+
+@cache
+def _issued_names() -> dict[str, list[tuple[str, int, int, int, int]]]:
+    """Where every contract name points in the issued layout, as name_ranges reads it."""
+    return {
+        name: [(BUDGET_SHEET, a.col, a.row, a.col + a.cols - 1, a.row + a.rows - 1)]
+        for name, a in layout().names.items()
+    }
+
+
+def check_layout(r: Review) -> Iterator[Finding]:
+    """One finding when the Budget sheet is not laid out as issued: names repointed or missing,
+    or rows or columns inserted or deleted (fixed labels off their cells)."""
+    if not r.sub.values:
+        yield r.at("LAYOUT_CHANGED", "the workbook has no Budget sheet; fill in the template as "
+                   "finance issued it", sheet="")  # fmt: skip
+        return
+    moved = [n for n, want in _issued_names().items() if r.sub.names.get(n) != want]
+    off = [(c, want) for c, want in static_cells().items() if r.sub.locked.get(c) != want]
+    if not moved and len(off) <= LABELS_OUT_OF_PLACE:
+        return
+    if moved:
+        first = layout().names[moved[0]]
+        what = (f"{len(moved)} of the template's defined names point elsewhere or are missing "
+                f"({', '.join(moved[:3])}{', ...' if len(moved) > 3 else ''}; {moved[0]} belongs "
+                f"at {BUDGET_SHEET}!{first.ref})")  # fmt: skip
+    else:
+        coord, want = off[0]
+        what = (f"rows or columns were inserted or deleted ({len(off)} fixed labels are off their "
+                f"cells; {_shown(want)} belongs in {coord})")  # fmt: skip
+    yield r.at("LAYOUT_CHANGED", f"the Budget sheet's layout was changed: {what}; intake reads "
+               "only the layout finance issued, so nothing in this file was used: fill in the "
+               "issued template without moving cells or names", value=", ".join(moved[:3]))  # fmt: skip
+
+
 def check_locked_content(r: Review) -> Iterator[Finding]:
-    stored = r.sub.meta.get("fingerprint", "")
-    if not stored or r.sub.fingerprint == stored or r.target is None:
+    """Every locked value compared with finance's copy, whatever the fingerprint says."""
+    issued = r.issued
+    if issued is None or r.sub.locked == issued.locked:
         return
-    regenerated = build_template(r.target, r.ctx.reference)[0][BUDGET_SHEET]
-    sent = dict(line.split("=", 1) for line in locked_lines(regenerated))
-    formulas = set(expected_formulas())
-    if fingerprint(regenerated) != stored:  # the givens changed since: the cell cannot be named
-        yield r.at("LOCKED_EDITED", "locked content differs from the template finance sent "
-                   "(fingerprint mismatch)", expected=stored, value=r.sub.fingerprint)  # fmt: skip
-        return
-    for coord in sorted(set(sent) | set(r.sub.locked), key=_order):
-        if coord in formulas:
-            continue  # reported by check_formulas
-        if sent.get(coord) != r.sub.locked.get(coord):
-            yield r.at("LOCKED_EDITED", f"locked cell {coord} was edited (sent "
-                       f"{sent.get(coord)!r}, found {r.sub.locked.get(coord)!r})", coord,
-                       r.sub.locked.get(coord), expected=sent.get(coord) or "")  # fmt: skip
+    got, want = r.sub.locked, issued.locked
+    for coord in sorted(set(want) | set(got), key=_order):
+        if got.get(coord) != want.get(coord):
+            yield r.at("LOCKED_EDITED", f"{_what(coord)} in {coord} is locked: the file holds "
+                       f"{_shown(got.get(coord))}, finance issued {_shown(want.get(coord))} "
+                       "(finance's value is the one that counts)", coord,
+                       _shown(got.get(coord)), expected=_shown(want.get(coord)))  # fmt: skip
 
 
 def _order(coord: str) -> tuple[int, int]:
@@ -231,7 +372,8 @@ def check_numbers(r: Review) -> Iterator[Finding]:
             if _blank(v):
                 continue
             if not _is_number(v):
-                yield r.at("NOT_A_NUMBER", f"{label}: {v!r} is not a number", where, v)
+                yield r.at("NOT_A_NUMBER", f"{label}: {shown(v)} is not a number", where,
+                           shown(v))  # fmt: skip
             elif v < 0:
                 yield r.at("NEGATIVE", f"{label} cannot be negative ({v:,})", where, v)
             elif high is not None and v > high:
@@ -239,6 +381,33 @@ def check_numbers(r: Review) -> Iterator[Finding]:
                            v, expected=f"<= {high:g}")  # fmt: skip
             elif rule.kind == "whole" and float(v) != int(v):
                 yield r.at("OUT_OF_RANGE", f"{label}: {v:,} is not a whole number", where, v)
+
+
+def shown(v: Any) -> str:
+    """A cell value as the person typed it: text quoted, dates as dates, numbers with commas."""
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time() else v.isoformat(" ", "minutes")
+    if isinstance(v, dt.date | dt.time):
+        return v.isoformat()
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if _is_number(v):
+        return f"{v:,.10g}"
+    return f'"{v}"'
+
+
+def check_text(r: Review) -> Iterator[Finding]:
+    """Text inputs: taken as text whatever they start with (=, +, -, @), never longer than the
+    template's own length rule promises."""
+    for name, rule in layout().rules.items():
+        if rule.kind != "textLength" or rule.high is None:
+            continue
+        for i, v in _input_cells(r, name):
+            if _blank(v) or len(str(v)) <= rule.high:
+                continue
+            yield r.at("OUT_OF_RANGE", f"{_label(name, i)} is {len(str(v)):,} characters long; "
+                       f"{rule.error}", cell_of(name, i), f"{str(v)[:40]}...",
+                       expected=f"<= {rule.high:,.0f} characters")  # fmt: skip
 
 
 def check_required(r: Review) -> Iterator[Finding]:
@@ -320,7 +489,7 @@ def check_capital(r: Review) -> Iterator[Finding]:
             yield r.at("CAPITAL_INCOMPLETE", f"{row} has no justification",
                        cell_of("hb_capital_justification", i))  # fmt: skip
         if not _blank(priority) and priority not in PRIORITIES:
-            yield r.at("OUT_OF_RANGE", f"{row}: priority {priority!r} is not one of "
+            yield r.at("OUT_OF_RANGE", f"{row}: priority {shown(priority)} is not one of "
                        f"{', '.join(PRIORITIES)}", cell_of("hb_capital_priority", i), priority)  # fmt: skip
 
 
@@ -334,9 +503,70 @@ def check_months_add_up(r: Review) -> Iterator[Finding]:
                    expected=f"{sum(months):g}")  # fmt: skip
 
 
+# typed driver -> (the Drivers attribute it budgets, per job class?, the section's rationale)
+PLAUSIBLE: tuple[tuple[str, str, bool, str], ...] = (
+    ("hb_volume_forecast", "volume", False, "hb_rationale_volume"),
+    ("hb_fte", "fte", True, "hb_rationale_staffing"),
+    ("hb_wage_rate", "wage_rate", True, "hb_rationale_staffing"),
+    ("hb_overtime_pct", "overtime_pct", True, "hb_rationale_staffing"),
+    ("hb_agency_fte", "agency_fte", True, "hb_rationale_staffing"),
+    ("hb_supplies_per_uos", "supplies_per_uos", False, "hb_rationale_nonlabor"),
+    ("hb_drugs_per_uos", "drugs_per_uos", False, "hb_rationale_nonlabor"),
+    ("hb_purchased_services", "purchased_services", False, "hb_rationale_nonlabor"),
+    ("hb_other_expense", "other_expense", False, "hb_rationale_nonlabor"),
+)
+
+
+def _references(t: CostCenterTarget, attr: str, per_class: bool, i: int) -> list[tuple[str, float]]:
+    """The prior-year and target values a typed driver is weighed against (non-zero only)."""
+    out = []
+    for what, d in (("prior year", t.prior), ("target", t.drivers)):
+        v = getattr(d.staff(JOB_CLASSES[i]), attr) if per_class else getattr(d, attr)
+        v = v[i] if isinstance(v, tuple) else v
+        if v > 0:
+            out.append((what, float(v)))
+    return out
+
+
+def check_plausible(r: Review) -> Iterator[Finding]:
+    """Every typed driver against prior year and target: beyond the Guardrails' warning factor of
+    both (and its section's rationale blank) a warning, beyond the error factor an error. Zeros
+    and blanks are left to the other checks; capital has no prior year to weigh against."""
+    t = r.target
+    if t is None:
+        return
+    g = r.ctx.reference.config.guardrails
+    warn, error = g.plausible_warn_factor, g.plausible_error_factor
+    rules = layout().rules
+    for name, attr, per_class, rationale in PLAUSIBLE:
+        explained = not _blank((r.sub.values.get(rationale) or [None])[0])
+        high = volume_cap(t) if rules[name].high is None else rules[name].high
+        for i, v in _input_cells(r, name):
+            if not _is_number(v) or v <= 0 or v > high:
+                continue  # blank, text, negative or beyond the template's rule: check_numbers
+            refs = _references(t, attr, per_class, i)
+            if not refs:
+                continue
+            what, near = min(refs, key=lambda ref: max(v / ref[1], ref[1] / v))
+            factor = max(v / near, near / v)  # against the closer of prior year and target
+            if factor <= warn or (factor <= error and explained):
+                continue
+            where, label = cell_of(name, i), _label(name, i)
+            said = f"{label}: {v:,.10g} is {v / near:,.3g}x the {what} ({near:,.10g})"
+            if factor > error:
+                yield r.at("DRIVER_IMPLAUSIBLE", f"{said}, beyond {error:g}x either way; check "
+                           "the figure (a typing slip?)", where, v,
+                           expected=f"{near / error:.6g}..{near * error:.6g}")  # fmt: skip
+            else:
+                yield r.at("DRIVER_UNUSUAL", f"{said}, beyond {warn:g}x either way; explain it "
+                           f"in the rationale cell {cell_of(rationale)}", where, v,
+                           expected=f"{near / warn:.6g}..{near * warn:.6g}")  # fmt: skip
+
+
 INTEGRITY_CHECKS = (check_formulas, check_protection, check_locked_content, check_cached_results)
-CONTENT_CHECKS = (check_numbers, check_required, check_staffing_band, check_wage_rates,
-                  check_rationales, check_capital, check_months_add_up)  # fmt: skip
+LAYOUT_CHECKS = (check_layout,)
+CONTENT_CHECKS = (check_numbers, check_text, check_required, check_staffing_band, check_wage_rates,
+                  check_rationales, check_capital, check_months_add_up, check_plausible)  # fmt: skip
 
 
 def review(sub: Submission, ctx: Context) -> list[Finding]:
@@ -344,5 +574,8 @@ def review(sub: Submission, ctx: Context) -> list[Finding]:
     r = Review(sub, ctx)
     found = run_checks(IDENTITY_CHECKS, r, sub.file)
     if any(f.severity == "error" for f in found):
+        return found
+    found += run_checks(LAYOUT_CHECKS, r, sub.file)
+    if any(f.severity == "error" for f in found):  # cells are not where the checks look
         return found
     return found + run_checks(INTEGRITY_CHECKS + CONTENT_CHECKS, r, sub.file)

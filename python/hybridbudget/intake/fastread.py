@@ -43,6 +43,7 @@ from openpyxl.xml.functions import fromstring
 
 from ..templates.contract import BUDGET_SHEET, META_SHEET, NAMES
 from ..templates.fingerprint import expected_formulas, normalise
+from ..templates.issued import locked_cells
 from ..templates.layout import layout
 from ..templates.values import NameRange, name_ranges
 
@@ -369,6 +370,8 @@ class PackageRead:
     fingerprint: str
     locked: dict[str, str]
     cached: dict[str, list[Any]] | None  # stored results, None where python-calamine must say
+    names: dict[str, list[NameRange] | None]  # where the file's own contract names point
+    saved: Any = None  # the workbook's own last-saved time (docProps/core.xml), if any
 
 
 def _meta(sheet: _Sheet) -> dict[str, str]:
@@ -431,9 +434,12 @@ def read_package(path_name: str, data: bytes) -> PackageRead:
         names = z.namelist()
         if len(set(names)) != len(names) or not all(KNOWN_PART.fullmatch(n) for n in names):
             raise Unsupported("parts beyond a template's")
+        saved = None
         for part, model in DOCUMENT_PROPERTIES:  # openpyxl reads these too, and may refuse them
             if part in names:
-                model.from_tree(fromstring(z.read(part)))
+                props = model.from_tree(fromstring(z.read(part)))
+                if isinstance(props, DocumentProperties):
+                    saved = props.modified
         static = _static(z, names)
         strings = _strings(z, static.strings)
         sheets = {name: _sheet(z, part, strings, static) for name, part in static.sheets.items()}
@@ -441,25 +447,31 @@ def read_package(path_name: str, data: bytes) -> PackageRead:
         raise
     except Exception as exc:  # whatever fails here, openpyxl reports it its own way
         raise Unsupported(f"a damaged package: {exc!r}") from exc
-    values: dict[str, list[Any]] = {}
-    for name, ranges in static.names.items():
-        if ranges is None:
-            continue
-        cells: list[Any] = []
-        for sheet, min_col, min_row, max_col, max_row in ranges:
-            grid = sheets[sheet]
-            for r in range(min_row, max_row + 1):
-                cells.extend(grid.get(r, c) for c in range(min_col, max_col + 1))
-        values[name] = cells
     meta = _meta(sheets[META_SHEET]) if META_SHEET in sheets else {}
     budget = sheets.get(BUDGET_SHEET)
     if budget is None:
-        return PackageRead(meta, values, {}, False, "", {}, {})
+        return PackageRead(meta, {}, {}, False, "", {}, {}, static.names, saved)
+    values = {  # at the contract's cells of the issued layout, wherever the file's names point
+        name: [budget.get(r, c) for r, c in area.cells()] for name, area in layout().names.items()
+    }
     cells = {coord: budget.get(*coordinate_to_tuple(coord)) for coord in expected_formulas()}
     lines = list(_locked_lines(budget, static))
     digest = hashlib.sha256("\n".join(f"{c}={t}" for c, t in lines).encode("utf-8")).hexdigest()
+    locked = {}
+    for coord, rc in locked_cells().items():
+        text = normalise(budget.get(*rc))
+        if text is not None:
+            locked[coord] = _share(text)
     return PackageRead(
-        meta, values, cells, bool(budget.protected), digest, dict(lines), _cached(budget)
+        meta,
+        values,
+        cells,
+        bool(budget.protected),
+        digest,
+        locked,
+        _cached(budget),
+        static.names,
+        saved,
     )
 
 

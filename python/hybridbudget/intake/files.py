@@ -37,18 +37,38 @@ class Candidate:
         return h.hexdigest()
 
 
+LEFTOVER_NAMES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
+OLD_SUFFIXES = (".xls",)
+
+
+def leftover(rel: str) -> bool:
+    """An operating-system or sync leftover: never a submission, skipped and listed as ignored."""
+    parts = rel.split("/")
+    name = parts[-1]
+    return (
+        name.lower() in LEFTOVER_NAMES
+        or name.startswith(("~$", "."))
+        or name.lower().endswith(".tmp")
+        or any(p.startswith(".") for p in parts[:-1])
+    )
+
+
 def discover(folder: Path) -> tuple[list[Candidate], list[Finding]]:
     """Every submission file under `folder`, recursively, in a stable order.
 
-    Office lock files (~$...) and hidden files are skipped; symbolic links that resolve outside the
-    folder are reported and ignored.
+    Operating-system and sync leftovers (Office owner files ~$..., Thumbs.db, .DS_Store, *.tmp,
+    dot files) are skipped and listed as IGNORED; other files that are not workbooks by name are
+    a note (OTHER_FILE); symbolic links that resolve outside the folder are reported and ignored.
     """
     root = folder.resolve()
     found: list[Candidate] = []
     findings: list[Finding] = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if path.name.startswith(("~$", ".")) or any(p.startswith(".") for p in rel.split("/")[:-1]):
+        if leftover(rel):
+            if path.is_file():
+                findings.append(finding("IGNORED", "an operating-system or sync leftover; "
+                                        "ignored", rel))  # fmt: skip
             continue
         if path.is_symlink():
             target = path.resolve()
@@ -61,9 +81,32 @@ def discover(folder: Path) -> tuple[list[Candidate], list[Finding]]:
                     )
                 )
                 continue
-        if path.is_file():
-            found.append(Candidate(path, rel))
+        if not path.is_file():
+            continue
+        if not path.name.lower().endswith(WORKBOOK_SUFFIXES + OLD_SUFFIXES):
+            findings.append(finding("OTHER_FILE", "not a workbook (.xlsx); left alone and not "
+                                    "counted as a submission", rel))  # fmt: skip
+            continue
+        found.append(Candidate(path, rel))
     return found, findings
+
+
+def _ole_kind(path: Path) -> str:
+    """What an OLE file holds, by its stream names: "encrypted" (an encrypted OOXML package),
+    "xls" (a legacy workbook) or "" (neither found)."""
+    markers = {"encrypted": "EncryptedPackage".encode("utf-16-le"),
+               "xls": "Workbook".encode("utf-16-le")}  # fmt: skip
+    width = max(len(m) for m in markers.values())
+    found = set()
+    with path.open("rb") as f:
+        tail = b""
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            window = tail + chunk
+            found |= {k for k, m in markers.items() if m in window}
+            if "encrypted" in found:
+                return "encrypted"
+            tail = window[-width:]
+    return "xls" if found else ""
 
 
 def sniff(candidate: Candidate) -> Finding | None:
@@ -74,11 +117,24 @@ def sniff(candidate: Candidate) -> Finding | None:
             head = f.read(8)
     except OSError as exc:
         return finding("CORRUPT", f"the file cannot be read ({exc.strerror})", rel)
+    kind = _ole_kind(candidate.path) if head.startswith(OLE_MAGIC) else ""
+    if head.startswith(OLE_MAGIC) and (
+        kind == "xls" or (not kind and rel.lower().endswith(OLD_SUFFIXES))
+    ):
+        return finding(
+            "OLD_XLS",
+            "this is an old-format Excel workbook (.xls); open it in Excel, save it as .xlsx "
+            "(Excel Workbook) and send it again",
+            rel,
+        )
+    if rel.lower().endswith(OLD_SUFFIXES):
+        return finding("NOT_WORKBOOK", "this .xls file is not an Excel workbook; send the budget "
+                       "template you received (.xlsx)", rel)  # fmt: skip
     if head.startswith(OLE_MAGIC):
         return finding(
             "ENCRYPTED",
-            "the workbook is password-encrypted (or an old .xls file): save it without a "
-            "password to open, as .xlsx, and send it again",
+            "the workbook is password-encrypted: save it without a password to open and send it "
+            "again",
             rel,
         )
     if not head.startswith(ZIP_MAGIC):

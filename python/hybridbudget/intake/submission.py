@@ -17,9 +17,10 @@ from python_calamine import CalamineWorkbook
 
 from ..findings import Finding
 from ..templates.contract import BUDGET_SHEET, NAMES
-from ..templates.fingerprint import expected_formulas, fingerprint, locked_lines
+from ..templates.fingerprint import expected_formulas, fingerprint, normalise
+from ..templates.issued import locked_cells
 from ..templates.layout import layout
-from ..templates.values import read_meta, read_template_values
+from ..templates.values import NameRange, name_ranges, read_meta
 from .fastread import Unsupported, read_package
 from .files import Candidate, finding
 
@@ -37,7 +38,11 @@ class Submission:
     cells: dict[str, Any]  # coordinate -> value (formula text) of every formula cell we expect
     protected: bool
     fingerprint: str
-    locked: dict[str, str] = field(default_factory=dict)  # coordinate -> normalised locked value
+    # coordinate -> normalised value of every cell finance locks (templates.issued.locked_cells),
+    # whatever the file's own lock flags say
+    locked: dict[str, str] = field(default_factory=dict)
+    names: dict[str, list[NameRange] | None] = field(default_factory=dict)  # the file's own names
+    saved: dt.datetime | None = None  # the workbook's own last-saved time (docProps/core.xml)
 
     @property
     def file(self) -> str:
@@ -82,6 +87,13 @@ def _cached(source: str | bytes) -> dict[str, list[Any]]:
     return out
 
 
+def _when(value: object) -> dt.datetime | None:
+    """A saved time in UTC (core properties carry naive UTC times)."""
+    if not isinstance(value, dt.datetime):
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
 def read_submission(candidate: Candidate) -> Submission | Finding:
     """Read one sniffed workbook; a workbook openpyxl cannot load is a CORRUPT finding.
 
@@ -106,6 +118,8 @@ def read_submission(candidate: Candidate) -> Submission | Finding:
         protected=got.protected,
         fingerprint=got.fingerprint,
         locked=got.locked,
+        names=got.names,
+        saved=_when(got.saved),
     )
 
 
@@ -123,15 +137,24 @@ def read_submission_openpyxl(candidate: Candidate) -> Submission | Finding:
     except Exception as exc:  # any parser failure on untrusted input is a finding
         return finding("CORRUPT", f"the workbook cannot be opened ({exc!r})", candidate.rel)
     meta = read_meta(wb)
-    values = read_template_values(wb)
+    saved = _when(wb.properties.modified) if wb.properties is not None else None
+    names = {n.name: name_ranges(wb, n.name) for n in NAMES}
     if BUDGET_SHEET in wb.sheetnames:
         ws = wb[BUDGET_SHEET]
+        values = {
+            name: [ws.cell(row=r, column=c).value for r, c in area.cells()]
+            for name, area in layout().names.items()
+        }
         cells = {coord: ws[coord].value for coord in expected_formulas()}
         protected = bool(ws.protection.sheet)
-        lines = locked_lines(ws)
         fp = fingerprint(ws)
+        locked = {}
+        for coord, (r, c) in locked_cells().items():
+            text = normalise(ws.cell(row=r, column=c).value)
+            if text is not None:
+                locked[coord] = text
     else:
-        cells, protected, lines, fp = {}, False, [], ""
+        values, cells, protected, fp, locked = {}, {}, False, "", {}
     wb.close()
     return Submission(
         candidate=candidate,
@@ -143,5 +166,7 @@ def read_submission_openpyxl(candidate: Candidate) -> Submission | Finding:
         cells=cells,
         protected=protected,
         fingerprint=fp,
-        locked=dict(line.split("=", 1) for line in lines),
+        locked=locked,
+        names=names,
+        saved=saved,
     )

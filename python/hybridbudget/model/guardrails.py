@@ -35,6 +35,10 @@ class Guardrails(BaseModel):
     divergence_tolerance_pct: float = Field(gt=0, le=1)
     divergence_tolerance_amount: float = Field(ge=0)
     wage_rate_tolerance_pct: float = Field(default=0.20, gt=0, le=1)
+    # plausibility of every typed driver against prior year and target: beyond this factor
+    # either way a warning that asks for the section's rationale, beyond the second an error
+    plausible_warn_factor: float = Field(default=2.0, gt=1)
+    plausible_error_factor: float = Field(default=10.0, gt=1)
 
 
 class EscalationLevel(BaseModel):

@@ -14,6 +14,7 @@ from ..control.schema import driver_columns
 from ..engine.rollup import BottomUp, drivers_row, monthly_lines, rollup
 from ..errors import HybridBudgetError
 from ..findings import Severity
+from ..intake.checks import trusted_values
 from ..model.line_items import MONTHS
 from ..progress import Progress, silent
 from ..templates.contract import CAPITAL_ROWS
@@ -84,7 +85,8 @@ def bottom_up(result: ValidationResult) -> dict[str, BottomUp]:
             key: str((sub.values.get(f"hb_{key}") or [""])[0] or "").strip()
             for key in ("rationale_volume", "rationale_staffing", "rationale_nonlabor")
         }
-        out[cc] = BottomUp.of(cc, drivers_from_values(sub.values), words, sub.file, sub.sha256)
+        values = trusted_values(sub, result.context)  # givens from finance's copy, not the file
+        out[cc] = BottomUp.of(cc, drivers_from_values(values), words, sub.file, sub.sha256)
     return out
 
 
@@ -108,12 +110,17 @@ def submissions_frame(
     for f in result.files:
         if f.cost_center:
             by_cc.setdefault(f.cost_center, []).append(f)
+    resubmitted = {x.file for x in result.findings if x.code == "RESUBMISSION_REJECTED"}
     rows = []
     for cc in org.cost_centers:
         code = cc.cost_center_code
         files = by_cc.get(code, [])
         current = [f for f in files if f.status != SUPERSEDED]
-        f = current[0] if current else None
+        used = result.accepted.get(code)
+        f = next(
+            (x for x in current if used and x.file == used.file), current[0] if current else None
+        )
+        bounced = [x.file for x in current if x.file in resubmitted]
         was_hash, was_file = previous.get(code, ("", ""))
         now_hash = f.sha256 if f else ""
         change = (
@@ -127,7 +134,14 @@ def submissions_frame(
                 "cost_center_name": cc.cost_center_name,
                 "service_line_code": cc.service_line_code,
                 "manager": cc.owner_name,
-                "status": f.status if f else NOT_RECEIVED,
+                "status": (
+                    f"{f.status}; resubmission rejected ({', '.join(bounced)}), previous "
+                    "valid file used"
+                    if f and bounced
+                    else f.status
+                    if f
+                    else NOT_RECEIVED
+                ),
                 "change": change,
                 "received": f.modified if f else "",
                 "file": f.file if f else "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.load import load_control
+from ..control.register import Issue, register_sheet
 from ..engine.targets import CostCenterTarget, build_targets
 from ..errors import HybridBudgetError
 from ..model.reference import Reference
@@ -41,6 +43,19 @@ def _stamper(ref: Reference, sample: list[CostCenterTarget]) -> TemplateStamper 
         return None
 
 
+def _issue(meta: dict[str, str], path: Path, out_dir: Path) -> Issue:
+    """The issue register's row for a template just written."""
+    return Issue(
+        cost_center=meta["cost_center"],
+        fiscal_year=meta["fiscal_year"],
+        version=int(meta["template_version"]),
+        issued_at=meta["generated_at"],
+        template_id=meta["template_id"],
+        file=path.relative_to(out_dir).as_posix(),
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+    )
+
+
 @batch_step
 def generate_templates(
     control: Path | ControlBook,
@@ -68,7 +83,7 @@ def generate_templates(
     total = len(codes)
     every = max(1, math.ceil(total / 10))
     now = dt.datetime.now(dt.UTC)
-    paths = []
+    paths, issued = [], []
     progress(f"writing {total} templates to {out_dir}")
     stamper = _stamper(ref, [targets.by_cost_center[c] for c in codes[:1]])
     for i, code in enumerate(codes, start=1):
@@ -79,13 +94,14 @@ def generate_templates(
         try:
             if stamper is None:
                 raise StampError("no prototype")
-            stamper.write(path, target, generated_at=now)
+            meta = stamper.write(path, target, generated_at=now)
         except StampError:  # values the prototype cannot hold: built cell by cell instead
-            write_template(path, target, ref, generated_at=now)
+            meta = write_template(path, target, ref, generated_at=now)
         paths.append(path)
+        issued.append(_issue(meta, path, out_dir))
         if i % every == 0 or i == total:
             progress(f"{i}/{total} templates written")
     note = entry("templates", f"{len(paths)} templates (version {cfg.templates.version}) "
                  f"written to {out_dir}")  # fmt: skip
-    book.write_sheets([audit_sheet(book, note)], "templates")
+    book.write_sheets([register_sheet(book, issued), audit_sheet(book, note)], "templates")
     return TemplatesResult(paths)

@@ -18,10 +18,12 @@ from openpyxl.comments import Comment
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.load import load_control
+from ..control.register import read_register
 from ..engine.targets import build_targets
 from ..errors import HybridBudgetError
 from ..findings import Finding, Severity, findings_frame, has_errors
 from ..intake.checks import Context, review
+from ..intake.codes import CODE_BY_ID
 from ..intake.files import Candidate, discover, finding, sniff
 from ..intake.parallel import map_in_order, worker_count
 from ..intake.submission import Submission, read_submission
@@ -70,32 +72,56 @@ class ValidationResult:
         )
 
 
-def _rank(sub: Submission) -> tuple[int, float, str]:
-    """Newest first: higher template version, then later save, then file name."""
-    return (sub.version(), sub.modified.timestamp(), sub.file)
+def _rank(sub: Submission) -> tuple[int, float, float, str]:
+    """Newest first: higher template version, then the workbook's own saved time, then the
+    file's time, then file name."""
+    saved = sub.saved.timestamp() if sub.saved is not None else 0.0
+    return (sub.version(), saved, sub.modified.timestamp(), sub.file)
 
 
 def _supersede(subs: list[Submission], findings: dict[str, list[Finding]]) -> set[str]:
-    """Mark every older file of a cost center as superseded; returns their file names."""
+    """Per cost center the newest valid file is used: every other valid file is superseded, and
+    a newer rejected file is flagged as a rejected resubmission. Returns the superseded files."""
     by_cc: dict[str, list[Submission]] = {}
     for s in subs:
         by_cc.setdefault(s.cost_center, []).append(s)
     older: set[str] = set()
     for cc, group in by_cc.items():
         group.sort(key=_rank, reverse=True)
-        newest = group[0]
-        for s in group[1:]:
-            older.add(s.file)
-            findings[s.file].append(
-                finding(
-                    "SUPERSEDED",
-                    f"{newest.file} is a newer submission for {cc} (template version "
-                    f"{newest.version()}); this file is ignored",
-                    s.file,
-                    cost_center=cc,
-                    value=str(s.version()),
+        valid = [s for s in group if not has_errors(findings[s.file])]
+        if not valid:
+            continue
+        used = valid[0]
+        for s in group:
+            if s is used:
+                continue
+            if s in valid:
+                older.add(s.file)
+                why = (
+                    f"both are template version {s.version()}; {used.file} was saved later"
+                    if s.version() == used.version()
+                    else f"{used.file} is template version {used.version()}"
                 )
-            )
+                findings[s.file].append(
+                    finding(
+                        "SUPERSEDED",
+                        f"{used.file} is used for {cc} instead of this file "
+                        f"({why}); this file is ignored",
+                        s.file,
+                        cost_center=cc,
+                        value=str(s.version()),
+                    )
+                )
+            elif _rank(s) > _rank(used):
+                findings[s.file].append(
+                    finding(
+                        "RESUBMISSION_REJECTED",
+                        f"resubmission rejected; previous valid file {used.file} used for {cc}",
+                        s.file,
+                        cost_center=cc,
+                        value=str(s.version()),
+                    )
+                )
     return older
 
 
@@ -110,7 +136,7 @@ def validate_submissions(
     book = open_control(control)
     progress(f"reading {book.file}")
     ref, history = load_control(book)
-    ctx = Context(ref, build_targets(ref, history))
+    ctx = Context(ref, build_targets(ref, history), read_register(book))
     candidates, loose = discover(folder)
     if not candidates and not loose:
         raise HybridBudgetError(
@@ -281,7 +307,10 @@ def write_feedback(result: ValidationResult, out_dir: Path) -> list[Path]:
         src = result.folder / rel
         dst = out_dir / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
+        refused = any(CODE_BY_ID[f.code].category == "file" for f in found if f.code in CODE_BY_ID)
         try:
+            if refused:  # refused before parsing (too large, not a workbook, encrypted, .xls)
+                raise ValueError("never parsed")
             wb = load_workbook(src)
         except Exception:  # unreadable: send back as it came, with the findings beside it
             shutil.copyfile(src, dst)

@@ -14,6 +14,7 @@ import numbers
 from functools import cache
 
 from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .layout import layout
@@ -23,6 +24,10 @@ def normalise(value: object) -> str | None:
     """A cell value as fingerprinted; None for an empty cell."""
     if value is None:
         return None
+    if isinstance(value, ArrayFormula):  # openpyxl's formula objects: their text, not their id
+        value = value.text or ""
+    elif isinstance(value, DataTableFormula):
+        value = f"=TABLE({', '.join(f'{k}={v}' for k, v in sorted(dict(value).items()))})"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, dt.datetime | dt.date | dt.time):

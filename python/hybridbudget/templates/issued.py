@@ -1,0 +1,106 @@
+"""Finance's own copy of an issued template, regenerated from the control workbook.
+
+Intake never trusts what a submission says about its locked content: it compares the Budget sheet
+cell by cell with what finance wrote there. That copy needs no workbook: the fixed layout
+(templates.layout) and the cost center's values (writer.sheet_values) say what every locked cell
+of the issued template holds, normalised as the fingerprint normalises (templates.fingerprint),
+so a save by Excel or LibreOffice compares equal. Formulas are compared by `check_formulas` with
+its own, more forgiving normalisation; they are left out here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from openpyxl.utils import get_column_letter
+
+from ..engine.targets import CostCenterTarget
+from ..model.reference import Reference
+from .contract import NAME_BY_ID, Role
+from .fingerprint import normalise
+from .layout import layout
+from .writer import sheet_values
+
+
+def _coordinate(rc: tuple[int, int]) -> str:
+    return f"{get_column_letter(rc[1])}{rc[0]}"
+
+
+@cache
+def locked_cells() -> dict[str, tuple[int, int]]:
+    """Coordinate -> (row, column) of every locked cell of the layout that is not a formula:
+    the cells whose content finance decides (labels, header fields, givens)."""
+    out = {}
+    for rc, slot in sorted(layout().cells.items()):
+        value = slot.value
+        if not slot.style.locked or (isinstance(value, str) and value.startswith("=")):
+            continue
+        out[_coordinate(rc)] = rc
+    return out
+
+
+@cache
+def _dynamic() -> dict[str, tuple[int, int]]:
+    """The locked cells written per cost center (header fields, givens), by coordinate."""
+    written = set(layout().fields.values()) | {
+        rc for area in layout().names.values() for rc in area.cells()
+    }
+    return {coord: rc for coord, rc in locked_cells().items() if rc in written}
+
+
+@cache
+def static_cells() -> dict[str, str]:
+    """Coordinate -> normalised text of every locked label that is the same in every template
+    (where rows or columns moved, these are the first to be out of place)."""
+    out = {}
+    for coord, rc in locked_cells().items():
+        text = normalise(layout().cells[rc].value)
+        if coord not in _dynamic() and text is not None:
+            out[coord] = text
+    return out
+
+
+@cache
+def name_at() -> dict[str, tuple[str, int]]:
+    """Coordinate -> (contract name, position in it) of every cell of a contract name."""
+    return {
+        _coordinate(rc): (name, i)
+        for name, area in layout().names.items()
+        for i, rc in enumerate(area.cells())
+    }
+
+
+@cache
+def field_at() -> dict[str, str]:
+    """Coordinate -> header field key (title, cost center, manager, ...)."""
+    return {_coordinate(rc): key for key, rc in layout().fields.items()}
+
+
+@dataclass(frozen=True)
+class IssuedCopy:
+    """What finance issued to one cost center: locked content and the givens' values."""
+
+    locked: dict[str, str]  # coordinate -> normalised text, every non-empty locked cell
+    givens: dict[str, list[object]]  # given contract name -> its values, row-major
+
+
+def issued_copy(t: CostCenterTarget, ref: Reference) -> IssuedCopy:
+    """Finance's copy of the template it issues to `t`'s cost center (no workbook is built)."""
+    content = sheet_values(t, ref).cells
+    locked = dict(static_cells())
+    for coord, rc in _dynamic().items():
+        text = normalise(content.get(rc))
+        if text is not None:
+            locked[coord] = text
+    givens = {name: [content.get(rc) for rc in cells] for name, cells in _given_cells().items()}
+    return IssuedCopy(locked, givens)
+
+
+@cache
+def _given_cells() -> dict[str, list[tuple[int, int]]]:
+    return {
+        name: area.cells()
+        for name, area in layout().names.items()
+        if NAME_BY_ID[name].role is Role.GIVEN
+    }
