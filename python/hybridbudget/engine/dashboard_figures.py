@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..model.line_items import LABOR_LINES, LINE_ITEM_CODES, LINE_ITEM_NAMES
+from .escalation import EscalationRule
 from .rollup import hierarchy
 from .triggers import OPEN, find_breaches
 from .variance_split import EFFECT_KEYS, Indicators, core_items, in_dollars, summed
@@ -56,7 +57,7 @@ class DashboardData:
     cost_centers: list[str]
 
 
-def trend(detail: pd.DataFrame, months: list[str], levels) -> pd.DataFrame:
+def trend(detail: pd.DataFrame, months: list[str], levels: EscalationRule) -> pd.DataFrame:
     rows = []
     for m in months:
         view = summed(detail, [m])
@@ -148,7 +149,7 @@ def dashboard_data(result, actions: pd.DataFrame, lineage: list[str]) -> Dashboa
     h = hierarchy(ref)
     m_view = summed(result.detail, [result.month])
     y_view = summed(result.detail, result.months)
-    levels = ref.config.escalation
+    levels = EscalationRule.of(ref.config)
     return DashboardData(
         system_name=ref.config.system_name,
         month=result.month,

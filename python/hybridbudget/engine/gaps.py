@@ -1,4 +1,4 @@
-"""Top-down vs bottom-up: gaps by line item, tolerance flags, escalation, and the gap by driver.
+"""Top-down vs bottom-up: gaps by line item, tolerance flags and the gap by driver.
 
 The expense gap of a cost center is explained by substituting the bottom-up drivers into the
 top-down ones in a fixed order and recomputing the budget after each substitution:
@@ -15,9 +15,8 @@ Each effect is the change in total expense at its step, so the effects add up to
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from ..model import EscalationLevel
 from ..model.line_items import FIXED_JOB_CLASSES, JOB_CLASSES, LABOR_LINES, NONLABOR_LINES
 from .drivers import Drivers, Figures, compute
 from .money import sum_cents
@@ -75,12 +74,6 @@ def explain_gap(
     chain = [first, *(compute(d).expense for d in (d1, d2, d3, d4)), last]
     cents = [round(x * 100) for x in chain]
     return {key: (cents[i + 1] - cents[i]) / 100 for i, (key, _) in enumerate(EFFECTS)}
-
-
-def escalation(gap: float, target: float, levels: Sequence[EscalationLevel]) -> str:
-    """The highest Decision Guide level whose thresholds (both % and $) the gap reaches."""
-    reached = [lv for lv in levels if abs(gap) >= lv.amount and abs(gap) >= lv.pct * abs(target)]
-    return reached[-1].role if reached else ""
 
 
 def rationale_for(line: str, rationale: Mapping[str, str]) -> str:

@@ -179,6 +179,7 @@ class _Run:
     values: list[list[Any]]
     styles: list[int | None]  # scratch style id per column (None: written without a style)
     varying: dict[int, list[int | None]]  # per-row style ids of columns whose style varies
+    levels: list[int] = field(default_factory=list)  # outline level per row (>0: collapsed)
 
 
 @dataclass
@@ -193,15 +194,18 @@ class DeferredRows:
         append: Callable[[list[object]], None],
         first_row: int,
         block: Block,
-        proto: Callable[[int, str], WriteOnlyCell],
+        proto: Callable[[int, str, str], WriteOnlyCell],
         kinds: Sequence[str],
         per_row: dict[int, list[str]],
         links: dict[int, list[object]],
+        looks: Sequence[str] | None = None,
+        levels: Sequence[int] = (),
     ) -> None:
         """Register the block's data rows as openpyxl would write them; write placeholders.
 
-        Only columns with per-row kinds or links can change style after the first row, so only
-        they are looked at again on later rows.
+        Only columns with per-row kinds or links (every column, with per-row looks) can change
+        style after the first row, so only they are looked at again on later rows. `levels`:
+        each row's outline level, written on the row (collapsed) as openpyxl writes it.
         """
         registry = ws.parent._cell_styles
         seen: dict[int, tuple[int, int]] = {}  # id(style array) -> (its font when added, id)
@@ -217,12 +221,15 @@ class DeferredRows:
 
         values = block_values(block)
         varying = sorted(set(per_row) | set(links))
-        run = _Run(first_row, values, [], {i: [] for i in varying})
+        if looks:
+            varying = list(range(len(block.columns)))
+        run = _Run(first_row, values, [], {i: [] for i in varying}, list(levels))
         arrays: list[StyleArray] = []
         for r, row in enumerate(values):
             columns = range(len(row)) if r == 0 else varying
             for i in columns:
-                array = proto(i, per_row[i][r] if i in per_row else kinds[i])._style
+                look = looks[r] if looks else ""
+                array = proto(i, per_row[i][r] if i in per_row else kinds[i], look)._style
                 if r == 0:
                     arrays.append(array)
                 else:
@@ -261,7 +268,13 @@ class DeferredRows:
                 for r, cells in zip(rows, zip(*columns, strict=True), strict=True):
                     n = run.first_row + r
                     row = "".join(cells)
-                    text.append(f'<row r="{n}">{row}</row>' if row else empty_row.format(n))
+                    level = run.levels[r] if run.levels else 0
+                    if level:  # as openpyxl writes a collapsed row: hidden, then its level
+                        attrs = f' hidden="1" outlineLevel="{level}"'
+                        text.append(f'<row r="{n}"{attrs}>{row}</row>' if row or raw
+                                    else f'<row r="{n}"{attrs}/>')  # fmt: skip
+                    else:
+                        text.append(f'<row r="{n}">{row}</row>' if row else empty_row.format(n))
             out.append((run.first_row, run.first_row + len(run.values) - 1, "".join(text)))
         return out
 
