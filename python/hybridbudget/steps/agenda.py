@@ -1,0 +1,236 @@
+"""The workshop agenda: the Divergence sheet's rows, in the order a room works through them.
+
+One group per cost center with an item beyond tolerance, the cost center with the most material
+gap first: a heading row, the items beyond tolerance (largest $ first), then the cost center's
+other non-zero lines in a collapsed outline group. Lines without a gap are left out (unless they
+carry a decision). Cost centers with every line within tolerance close the sheet, collapsed.
+
+A decision is recorded against the bottom-up value it was taken on ("Bottom-up when decided"):
+when a resubmission changes that value, the decision is kept and checked "submission changed
+since decided", and the lock counts it undecided until someone picks "confirmed".
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from ..engine.escalation import MANAGER, EscalationRule
+from ..engine.gaps import DECISIONS, EFFECTS, REVENUE_RATE
+from ..engine.money import cents, sum_cents
+from ..workbook.spec import HEADING, Column
+
+DECISION_KEYS = ("decision", "agreed_value", "owner", "note")
+KEPT_KEYS = (*DECISION_KEYS, "confirm", "decided_bottom_up")
+CONFIRMED = "confirmed"
+CHANGED = "submission changed since decided"
+BRIDGE = (("volume", "Volume"), (REVENUE_RATE, "Rate (revenue)"),
+          *((k, label.removesuffix(" effect")) for k, label in EFFECTS[1:]))  # fmt: skip
+BRIDGE_KEYS = tuple(k for k, _ in BRIDGE)
+KEY_COLUMNS = 3  # cost center, line item, line item name: frozen in view
+AGENDA_COLUMNS = (
+    Column("Cost center", "cost_center", width=10),
+    Column("Line item", "line_item", width=8),
+    Column("Line item name", "line_item_name", width=21),
+    Column("Top-down", "top_down", "money", width=13),
+    Column("Bottom-up", "bottom_up", "money", width=13),
+    Column("Gap $", "gap", "money", width=12),
+    Column("Gap %", "gap_pct", "pct", width=7),
+    Column("Beyond tolerance", "flag", width=9),
+    Column("UOS gap", "uos_gap", "int", width=9),
+    Column("Paid FTE gap", "fte_gap", "fte", width=8),
+    *(Column(label, key, "money", width=11, grouped=True) for key, label in BRIDGE),
+    Column("Manager's rationale", "rationale", width=38, wrap=True),
+    Column("Level", "level", "int", width=6),
+    Column("Escalate to", "escalate_to", width=16),
+    Column("Decision", "decision", width=16, editable=True, choices=DECISIONS),
+    Column("Agreed value", "agreed_value", "money", width=13, editable=True),
+    Column("Owner", "owner", width=14, editable=True),
+    Column("Note", "note", width=26, editable=True, wrap=True),
+    Column("Decision check", "check", width=18, wrap=True),
+    Column("Confirm", "confirm", width=10, editable=True, choices=(CONFIRMED,)),
+    Column("Bottom-up when decided", "decided_bottom_up", "money", width=13),
+)
+ROW_KEYS = [c.key for c in AGENDA_COLUMNS]
+# print estimate: rows of ~15 points on a landscape page scaled to one page wide
+PAGE_POINTS = 900.0
+ROW_POINTS = 15.0
+LINE_POINTS = 12.5
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or v != v:
+        return None
+    return float(v)
+
+
+def decided_basis(d: Mapping[str, Any]) -> float | None:
+    """The bottom-up value a decision was taken on: as recorded, else the value the row showed
+    when the decision was typed (not yet recorded by a Divergence run)."""
+    recorded = _number(d.get("decided_bottom_up"))
+    return recorded if recorded is not None else _number(d.get("bottom_up"))
+
+
+def is_decided(d: Mapping[str, Any]) -> bool:
+    return bool(str(d.get("decision") or "").strip())
+
+
+def is_confirmed(d: Mapping[str, Any]) -> bool:
+    return str(d.get("confirm") or "").strip().lower() == CONFIRMED
+
+
+def changed_since_decided(d: Mapping[str, Any], bottom_up: float) -> bool:
+    """A decision taken on another bottom-up value than today's, not confirmed since."""
+    if not is_decided(d) or is_confirmed(d):
+        return False
+    basis = decided_basis(d)
+    return basis is not None and cents(basis) != cents(bottom_up)
+
+
+def carried(d: Mapping[str, Any], bottom_up: float) -> dict[str, Any]:
+    """The decision cells a re-run writes back: a confirmation moves the basis to today's value
+    (and is cleared); a changed submission is checked, the decision kept."""
+    out = {k: d.get(k) for k in DECISION_KEYS}
+    if not is_decided(d):
+        return out | {"confirm": None, "decided_bottom_up": None, "check": ""}
+    basis = decided_basis(d)
+    if is_confirmed(d) or basis is None:
+        basis = bottom_up
+    changed = cents(basis) != cents(bottom_up)
+    return out | {"confirm": None, "decided_bottom_up": basis, "check": CHANGED if changed else ""}
+
+
+def order_agenda(lines: pd.DataFrame) -> pd.DataFrame:
+    """Agenda order: cost centers by their material gap, items beyond tolerance by $ first, then
+    the other lines by $; zero-gap lines without a decision left out. Adds `group`
+    (0: a cost center with items to decide, 1: every line within tolerance) and `stake`."""
+    if lines.empty:
+        return lines.assign(group=[], stake=[])
+    frame = lines.assign(_size=lines.gap.abs(), _flag=lines.flag == "Yes")
+    decided = frame.decision.fillna("").astype(str).str.strip() != ""
+    frame = frame[(frame.gap != 0) | decided]
+    stake = frame[frame._flag].groupby("cost_center")._size.sum()
+    total = frame.groupby("cost_center")._size.sum()
+    frame = frame.assign(
+        stake=frame.cost_center.map(stake).fillna(0.0),
+        _total=frame.cost_center.map(total).fillna(0.0),
+    )
+    frame = frame.assign(group=(frame.stake == 0).astype(int))
+    frame = frame.sort_values(
+        ["group", "stake", "_total", "cost_center", "_flag", "_size", "line_item"],
+        ascending=[True, False, False, True, False, False, True],
+    )
+    return frame.drop(columns=["_size", "_flag", "_total"]).reset_index(drop=True)
+
+
+def _height(row: Mapping[str, Any]) -> float:
+    """A printed row's height, estimated from its wrapped rationale and note."""
+    lines = 1
+    for key, width in (("rationale", 38), ("note", 26), ("check", 18)):
+        text = row.get(key)
+        if isinstance(text, str) and text:
+            lines = max(lines, math.ceil(len(text) / (width * 1.15)))
+    return max(ROW_POINTS, lines * LINE_POINTS + 3)
+
+
+def sheet_rows(agenda: pd.DataFrame, names: Mapping[str, str], lines_of: Mapping[str, str]
+               ) -> pd.DataFrame:  # fmt: skip
+    """The agenda as sheet rows: a heading row per cost center, its items, a label row over its
+    collapsed other lines; `_look`, `_outline` and `_break` (a page starts) per row."""
+    rows: list[dict[str, Any]] = []
+    used = 0.0
+
+    def add(row: dict[str, Any], look: str = "", outline: int = 0) -> None:
+        rows.append(row | {"_look": look, "_outline": outline, "_break": False})
+
+    closing = agenda[agenda.group == 1]
+    for cc, part in agenda[agenda.group == 0].groupby("cost_center", sort=False):
+        items = part[part.flag == "Yes"]
+        others = part[part.flag != "Yes"]
+        stake = sum_cents(items.gap.abs())
+        heading = {"cost_center": cc, "line_item_name": (
+            f"{names.get(cc, '')} ({lines_of.get(cc, '')}): {len(items)} to decide, "
+            f"{stake:,.0f} at stake")}  # fmt: skip
+        height = ROW_POINTS * (2 if len(others) else 1) + sum(
+            _height(r) for r in items.to_dict("records")
+        )
+        start = len(rows)
+        add(heading, HEADING)
+        if used and used + height > PAGE_POINTS and height <= PAGE_POINTS:
+            rows[start]["_break"], used = True, 0.0  # keep the cost center on one page
+        used += height
+        rows += [r | {"_look": "", "_outline": 0, "_break": False}
+                 for r in items.to_dict("records")]  # fmt: skip
+        if len(others):
+            add({"cost_center": cc, "line_item_name": f"{len(others)} other lines within "
+                 "tolerance (+ at the left opens them)"})  # fmt: skip
+            rows += [r | {"_look": "", "_outline": 1, "_break": False}
+                     for r in others.to_dict("records")]  # fmt: skip
+    if len(closing):
+        n = closing.cost_center.nunique()
+        add({"line_item_name": f"{n} cost centers with every line within tolerance: "
+             f"{len(closing)} lines (+ at the left opens them)"}, HEADING)  # fmt: skip
+        rows += [r | {"_look": "", "_outline": 1, "_break": False}
+                 for r in closing.to_dict("records")]  # fmt: skip
+    return pd.DataFrame(rows, columns=[*ROW_KEYS, "_look", "_outline", "_break"])
+
+
+def header_strip(agenda: pd.DataFrame, rule: EscalationRule) -> tuple[str, str]:
+    """Items to decide, decided, total gap at stake; then the same by escalation level."""
+    items = agenda[agenda.flag == "Yes"] if len(agenda) else agenda
+    if not len(items):
+        return "Nothing to decide: every line is within tolerance.", ""
+    decided = items.decision.fillna("").astype(str).str.strip() != ""
+    changed = items.check == CHANGED
+    done = decided & ~changed
+    stake = sum_cents(items.gap.abs())
+    first = (
+        f"To decide: {len(items)} items beyond tolerance in {items.cost_center.nunique()} cost "
+        f"centers, {stake:,.0f} at stake. Decided: {int(done.sum())}"
+        + (f" (and {int(changed.sum())} {CHANGED}: confirm or change)" if changed.any() else "")
+        + f"; still to decide: {len(items) - int(done.sum())}."
+    )
+    parts = []
+    levels = [*((i, lv.role) for i, lv in reversed(list(enumerate(rule.levels, 1)))), (0, MANAGER)]
+    for n, role in levels:
+        mine = items.level.fillna(0).astype(int) == n
+        if mine.any():
+            parts.append(f"{role} {int(mine.sum())} items, {sum_cents(items[mine].gap.abs()):,.0f}"
+                         f" ({int((mine & done).sum())} decided)")  # fmt: skip
+    return first, "By escalation level: " + "; ".join(parts) + "."
+
+
+def row_fields(
+    line: str, bridge: Mapping[str, float], uos_gap: float, fte_gap: float, rule: EscalationRule,
+    gap: float, target: float, flag: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """A line's gap context: UOS and FTE gap, its driver bridge, its escalation."""
+    level = rule.level(gap, target) if flag else 0
+    return {"uos_gap": uos_gap, "fte_gap": fte_gap,
+            "level": level or None,
+            "escalate_to": (rule.levels[level - 1].role if level else MANAGER) if flag else ""
+            } | {k: bridge.get(k) for k in BRIDGE_KEYS}  # fmt: skip
+
+
+def bridge_rows(
+    groups: Sequence[tuple[str, str, str, list[str]]],
+    per_cc: Mapping[str, tuple[dict[str, float], dict[str, float], float, float, float, float]],
+) -> pd.DataFrame:
+    """Bridge per level and measure: (level, code, name, cost centers) -> revenue and expense
+    rows, each effect summed in cents over the cost centers (so they add up to the gap)."""
+    rows = []
+    for level, code, name, ccs in groups:
+        for measure, i, td_i in (("Revenue", 0, 2), ("Expense", 1, 4)):
+            keys = ("volume", REVENUE_RATE) if measure == "Revenue" else [k for k, _ in EFFECTS]
+            td = sum_cents([per_cc[c][td_i] for c in ccs])
+            bu = sum_cents([per_cc[c][td_i + 1] for c in ccs])
+            rows.append(
+                {"level": level, "code": code, "name": name, "measure": measure,
+                 "top_down": td, "bottom_up": bu, "gap": sum_cents([bu, -td])}
+                | {k: sum_cents([per_cc[c][i][k] for c in ccs]) for k in keys}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
