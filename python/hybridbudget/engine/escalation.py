@@ -67,6 +67,11 @@ class EscalationRule:
         word = "and" if n == 1 or self.combine == "both" else "or"
         return f"{lv.pct:.0%} {word} ${lv.amount:,.0f}"
 
+    def short(self) -> str:
+        """The combination in a few words, for the sheets that point to the Decision Guide."""
+        how = "its % or its $ threshold" if self.combine == "either" else "both its % and $"
+        return f"a level is reached by {how}; level 1 needs both"
+
     def text(self) -> str:
         """The rule in words, generated from the same setting `level` uses."""
         first = self.levels[0]

@@ -12,7 +12,6 @@ since decided", and the lock counts it undecided until someone picks "confirmed"
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,7 +21,7 @@ import pandas as pd
 from ..engine.escalation import MANAGER, EscalationRule
 from ..engine.gaps import DECISIONS, EFFECTS, REVENUE_RATE
 from ..engine.money import cents, sum_cents
-from ..workbook.spec import HEADING, Column
+from ..workbook.spec import HEADING, Column, header_height, wrapped_lines
 
 DECISION_KEYS = ("decision", "agreed_value", "owner", "note")
 KEPT_KEYS = (*DECISION_KEYS, "confirm", "decided_bottom_up")
@@ -35,7 +34,7 @@ KEY_COLUMNS = 3  # cost center, line item, line item name: frozen in view
 AGENDA_COLUMNS = (
     Column("Cost center", "cost_center", width=10),
     Column("Line item", "line_item", width=8),
-    Column("Line item name", "line_item_name", width=21),
+    Column("Line item name", "line_item_name", width=20),
     Column("Top-down", "top_down", "money", width=13),
     Column("Bottom-up", "bottom_up", "money", width=13),
     Column("Gap $", "gap", "money", width=12),
@@ -45,8 +44,8 @@ AGENDA_COLUMNS = (
     Column("Paid FTE gap", "fte_gap", "fte", width=8),
     *(Column(label, key, "money", width=11, grouped=True) for key, label in BRIDGE),
     Column("Manager's rationale", "rationale", width=38, wrap=True),
-    Column("Level", "level", "int", width=6),
-    Column("Escalate to", "escalate_to", width=16),
+    Column("Level", "level", "int", width=5),
+    Column("Escalate to", "escalate_to", width=15),
     Column("Decision", "decision", width=16, editable=True, choices=DECISIONS),
     Column("Agreed value", "agreed_value", "money", width=13, editable=True),
     Column("Owner", "owner", width=14, editable=True),
@@ -56,10 +55,22 @@ AGENDA_COLUMNS = (
     Column("Bottom-up when decided", "decided_bottom_up", "money", width=13),
 )
 ROW_KEYS = [c.key for c in AGENDA_COLUMNS]
-# print estimate: rows of ~15 points on a landscape page scaled to one page wide
-PAGE_POINTS = 900.0
-ROW_POINTS = 15.0
-LINE_POINTS = 12.5
+PRINT_COLUMNS = ROW_KEYS.index("note") + 1  # the pack prints through the Note column
+WRAPPED = [c for c in AGENDA_COLUMNS if c.wrap]
+ROW_POINTS, LINE_POINTS = 15.0, 13.0
+# The pack prints on tabloid (11x17 in) landscape, openpyxl's default margins (0.75 in sides,
+# 1 in top and bottom), scaled to one page wide. Excel prints a column of width w as 7w + 5
+# pixels (0.75 point each); LibreOffice prints narrower scales, so pages only gain room there.
+PAPER = "tabloid"
+PRINT_WIDTH, PRINT_HEIGHT = 15.5 * 72, 9.0 * 72
+
+
+def page_points() -> float:
+    """The sheet height (in points at 100%) one printed page holds, below the repeated header."""
+    printed = [c for c in AGENDA_COLUMNS[:PRINT_COLUMNS] if not c.grouped]
+    width = sum(0.75 * (7 * c.col_width + 5) for c in printed)
+    scale = min(1.0, PRINT_WIDTH / width)
+    return PRINT_HEIGHT / scale - (header_height(AGENDA_COLUMNS) or ROW_POINTS)
 
 
 def _number(v: Any) -> float | None:
@@ -127,25 +138,27 @@ def order_agenda(lines: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=["_size", "_flag", "_total"]).reset_index(drop=True)
 
 
-def _height(row: Mapping[str, Any]) -> float:
-    """A printed row's height, estimated from its wrapped rationale and note."""
-    lines = 1
-    for key, width in (("rationale", 38), ("note", 26), ("check", 18)):
-        text = row.get(key)
-        if isinstance(text, str) and text:
-            lines = max(lines, math.ceil(len(text) / (width * 1.15)))
-    return max(ROW_POINTS, lines * LINE_POINTS + 3)
+def row_height(row: Mapping[str, Any]) -> float:
+    """A row tall enough for its wrapped rationale, note and check (0: one line, automatic)."""
+    lines = max(
+        [wrapped_lines(row[c.key], c.col_width) for c in WRAPPED if isinstance(row.get(c.key), str)
+         and row[c.key]] or [1]
+    )  # fmt: skip
+    return lines * LINE_POINTS + 2 if lines > 1 else 0.0
 
 
-def sheet_rows(agenda: pd.DataFrame, names: Mapping[str, str], lines_of: Mapping[str, str]
-               ) -> pd.DataFrame:  # fmt: skip
+def sheet_rows(agenda: pd.DataFrame, names: Mapping[str, str], lines_of: Mapping[str, str],
+               above: float = 0.0) -> pd.DataFrame:  # fmt: skip
     """The agenda as sheet rows: a heading row per cost center, its items, a label row over its
-    collapsed other lines; `_look`, `_outline` and `_break` (a page starts) per row."""
+    collapsed other lines; per row `_look`, `_outline`, `_height` and `_break` (a printed page
+    starts there: a cost center that fits on a page is never split). `above`: the height of
+    what the first page prints above the agenda's rows (title, notes, block title)."""
     rows: list[dict[str, Any]] = []
-    used = 0.0
+    page, used = page_points(), above
 
     def add(row: dict[str, Any], look: str = "", outline: int = 0) -> None:
-        rows.append(row | {"_look": look, "_outline": outline, "_break": False})
+        rows.append(row | {"_look": look, "_outline": outline, "_break": False,
+                           "_height": row_height(row) if not outline else 0.0})  # fmt: skip
 
     closing = agenda[agenda.group == 1]
     for cc, part in agenda[agenda.group == 0].groupby("cost_center", sort=False):
@@ -155,28 +168,26 @@ def sheet_rows(agenda: pd.DataFrame, names: Mapping[str, str], lines_of: Mapping
         heading = {"cost_center": cc, "line_item_name": (
             f"{names.get(cc, '')} ({lines_of.get(cc, '')}): {len(items)} to decide, "
             f"{stake:,.0f} at stake")}  # fmt: skip
-        height = ROW_POINTS * (2 if len(others) else 1) + sum(
-            _height(r) for r in items.to_dict("records")
-        )
         start = len(rows)
         add(heading, HEADING)
-        if used and used + height > PAGE_POINTS and height <= PAGE_POINTS:
-            rows[start]["_break"], used = True, 0.0  # keep the cost center on one page
-        used += height
-        rows += [r | {"_look": "", "_outline": 0, "_break": False}
-                 for r in items.to_dict("records")]  # fmt: skip
+        for r in items.to_dict("records"):
+            add(r)
         if len(others):
             add({"cost_center": cc, "line_item_name": f"{len(others)} other lines within "
                  "tolerance (+ at the left opens them)"})  # fmt: skip
-            rows += [r | {"_look": "", "_outline": 1, "_break": False}
-                     for r in others.to_dict("records")]  # fmt: skip
+            for r in others.to_dict("records"):
+                add(r, outline=1)
+        height = sum(r["_height"] or ROW_POINTS for r in rows[start:] if not r["_outline"])
+        if used > above and used + height > page and height <= page:
+            rows[start]["_break"], used = True, 0.0  # start the cost center on a new page
+        used += height
     if len(closing):
         n = closing.cost_center.nunique()
         add({"line_item_name": f"{n} cost centers with every line within tolerance: "
              f"{len(closing)} lines (+ at the left opens them)"}, HEADING)  # fmt: skip
-        rows += [r | {"_look": "", "_outline": 1, "_break": False}
-                 for r in closing.to_dict("records")]  # fmt: skip
-    return pd.DataFrame(rows, columns=[*ROW_KEYS, "_look", "_outline", "_break"])
+        for r in closing.to_dict("records"):
+            add(r, outline=1)
+    return pd.DataFrame(rows, columns=[*ROW_KEYS, "_look", "_outline", "_height", "_break"])
 
 
 def header_strip(agenda: pd.DataFrame, rule: EscalationRule) -> tuple[str, str]:

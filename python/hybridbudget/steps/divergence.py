@@ -32,7 +32,10 @@ from .agenda import (
     DECISION_KEYS,
     KEPT_KEYS,
     KEY_COLUMNS,
+    PAPER,
+    PRINT_COLUMNS,
     ROW_KEYS,
+    ROW_POINTS,
     bridge_rows,
     carried,
     changed_since_decided,
@@ -247,31 +250,41 @@ def divergence_sheets(result: DivergenceResult, ref: Reference) -> list[Sheet]:
         else "No accepted submissions yet."
     )
     h = hierarchy(ref).set_index("cost_center")
+    notes = (
+        headline,
+        *(s for s in header_strip(result.agenda, result.rule) if s),
+        f"Beyond tolerance: gap over {g.divergence_tolerance_pct:.0%} of the target and over "
+        f"{g.divergence_tolerance_amount:,.0f}. Escalation: Decision Guide sheet "
+        f"({result.rule.short()}).",
+        "Decide each item (accept bottom-up, keep top-down, agreed value + Agreed value), then "
+        f"Apply decisions. '{CHANGED}': pick '{CONFIRMED}' to keep the decision. + opens "
+        "grouped lines and the driver bridge.",
+    )
     rows = sheet_rows(
         result.agenda,
         dict(zip(h.index, h.cost_center_name, strict=True)),
         dict(zip(h.index, h.service_line_code, strict=True)),
+        above=ROW_POINTS * (len(notes) + 4),  # title, notes, blank row, block title, header
     )
-    strip = header_strip(result.agenda, result.rule)
     return [
         Sheet(
             DIVERGENCE_SHEET,
             "Divergence: the reconciliation workshop agenda",
             (
-                Block(AGENDA_BLOCK, AGENDA_COLUMNS, rows, look_from="_look",
-                      outline_from="_outline", break_from="_break"),
+                Block(
+                    AGENDA_BLOCK,
+                    AGENDA_COLUMNS,
+                    rows,
+                    look_from="_look",
+                    outline_from="_outline",
+                    break_from="_break",
+                    height_from="_height",
+                ),
             ),
-            notes=(
-                headline,
-                *(s for s in strip if s),
-                f"Beyond tolerance: gap over {g.divergence_tolerance_pct:.0%} of the target and "
-                f"over {g.divergence_tolerance_amount:,.0f}. " + result.rule.text(),
-                "Record a Decision for each item: accept bottom-up, keep top-down, or agreed value "
-                "(then type the Agreed value); then Apply decisions. A decision whose submission "
-                f"changed is checked '{CHANGED}': pick '{CONFIRMED}' to keep it. The + above "
-                "the Volume..Other columns opens the line's driver bridge.",
-            ),
+            notes=notes,
             freeze_columns=KEY_COLUMNS,
+            print_columns=PRINT_COLUMNS,
+            paper=PAPER,
         ),
         Sheet(
             SUMMARY_SHEET,

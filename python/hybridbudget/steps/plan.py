@@ -14,6 +14,7 @@ import pandas as pd
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.load import CONTROL_SHEETS, load_control, read_ahead
+from ..engine.escalation import EscalationRule
 from ..engine.gaps import ACCEPT, AGREED, DECISIONS, KEEP, line_gaps
 from ..engine.money import cents, sum_cents
 from ..engine.rollup import MONEY_KEYS, hierarchy, phase_lines
@@ -27,7 +28,13 @@ from ..workbook.blocks import read_block
 from ..workbook.spec import Block, Column, Sheet
 from .batch import batch_step
 from .consolidate import DRIVERS_SHEET
-from .divergence import DIVERGENCE_SHEET, read_bottom_up, read_decisions
+from .divergence import (
+    CHANGED,
+    DIVERGENCE_SHEET,
+    changed_since_decided,
+    read_bottom_up,
+    read_decisions,
+)
 
 PLAN_SHEET = "Plan"
 PLAN_BLOCK = "Integrated plan by cost center, line item and month"
@@ -51,6 +58,8 @@ UNDECIDED_COLUMNS = (
     Column("Top-down", "top_down", "money"),
     Column("Bottom-up", "bottom_up", "money"),
     Column("Gap $", "gap", "money"),
+    Column("Escalate to", "escalate_to", width=20),
+    Column("Why", "why", width=30),
     Column("Divergence cell", "cell", width=12),
 )
 
@@ -79,6 +88,7 @@ def build_plan(book: ControlBook) -> PlanResult:
     if table is None:
         raise HybridBudgetError(f"{book.file}: no {DIVERGENCE_SHEET} sheet: run Divergence first")
     g = ref.config.guardrails
+    rule = EscalationRule.of(ref.config)
     bad: list[Finding] = []
     h = hierarchy(ref).set_index("cost_center")
     where = {
@@ -105,6 +115,11 @@ def build_plan(book: ControlBook) -> PlanResult:
                 choice = str(d.get("decision") or "").strip().lower()
                 agreed = d.get("agreed_value")
                 i = d.get("_i", 0)
+                item = {"cost_center": cc, "line_item": line, "top_down": target,
+                        "bottom_up": value, "gap": gap, "escalate_to": rule.role(gap, target),
+                        "cell": table.cell(i, "decision") if d else ""}  # fmt: skip
+                if changed_since_decided(d, value):  # kept, but undecided until confirmed
+                    undecided.append(item | {"why": CHANGED})
                 if choice and choice not in DECISIONS:
                     bad.append(_bad(table, i, "decision", f"unknown decision {d.get('decision')!r}; "
                                     f"choose {', '.join(DECISIONS)}", d.get("decision")))  # fmt: skip
@@ -125,9 +140,7 @@ def build_plan(book: ControlBook) -> PlanResult:
                     chosen[line] = (value, "bottom-up (decided)")
                 elif flag:
                     chosen[line] = (value, UNDECIDED)
-                    undecided.append({"cost_center": cc, "line_item": line, "top_down": target,
-                                      "bottom_up": value, "gap": gap,
-                                      "cell": table.cell(i, "decision") if d else ""})  # fmt: skip
+                    undecided.append(item | {"why": UNDECIDED})
                 else:
                     chosen[line] = (value, "bottom-up (within tolerance)")
         name, service_line, entity = where[cc]

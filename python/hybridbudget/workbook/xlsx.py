@@ -25,7 +25,9 @@ from .deferred import DeferredRows, Unrenderable
 from .fileio import atomic_save
 from .grid import column_widths, header_rows, total_values
 from .parts import _Package
-from .spec import HEADING, NUMBER_FORMATS, Block, Sheet
+from .spec import HEADING, NUMBER_FORMATS, Block, Sheet, header_height
+
+PAPER_SIZES = {"letter": 1, "tabloid": 3, "legal": 5, "a4": 9, "a3": 8}
 
 
 class _Cursor:
@@ -59,6 +61,9 @@ def _styled(ws: Worksheet, proto: WriteOnlyCell, value: object) -> WriteOnlyCell
 def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRows | None) -> int:
     """Write one block; returns the header row number. `deferred` takes over the data rows."""
     cur.append([_cell(ws, block.title, font=styles.BLOCK_FONT)])
+    tall = header_height(block.columns)
+    if tall:  # write-only: a row's height is set before the row is written
+        ws.row_dimensions[cur.row + 1].height = tall
     cur.append(
         [
             _cell(
@@ -73,6 +78,7 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
         ]
     )
     header_row = cur.row
+    top = any(c.wrap for c in block.columns)  # rows grow with wrapped text: read from the top
     protos: dict[tuple[int, str, str], WriteOnlyCell] = {}
 
     def proto(i: int, kind: str, look: str = "") -> WriteOnlyCell:
@@ -83,6 +89,8 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
             )
             if col.wrap:
                 extra["alignment"] = styles.WRAP
+            elif top:
+                extra["alignment"] = styles.TOP
             # a link column looks like links throughout (one style per column, no mutation)
             font = styles.LINK_FONT if col.link_from else styles.BODY_FONT
             if look == HEADING:  # a heading row: bold on a band, never an input cell
@@ -106,12 +114,13 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
     kinds = [c.kind for c in block.columns]
     looks = block.row_values(block.look_from, "") if block.look_from else None
     levels = [int(v or 0) for v in block.row_values(block.outline_from, 0)]
+    heights = [float(v or 0) for v in block.row_values(block.height_from, 0)]
     for r, brk in enumerate(block.row_values(block.break_from, False)):
         if brk and r:  # a manual page break above this row
             ws.row_breaks.append(Break(id=cur.row + r))
     if deferred is not None:  # the same cells, rendered to XML by deferred.py
         deferred.block(ws, cur.append, cur.row + 1, block, proto, kinds, per_row, links,
-                       looks, levels)  # fmt: skip
+                       looks, levels, heights)  # fmt: skip
     else:
         for r, values in enumerate(block.values()):
             look = looks[r] if looks else ""
@@ -119,9 +128,12 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
                 _styled(ws, proto(i, per_row[i][r] if i in per_row else kinds[i], look), v)
                 for i, v in enumerate(values)
             ]
-            if levels[r]:
+            if levels[r] or heights[r]:
                 dim = ws.row_dimensions[cur.row + 1]
-                dim.outlineLevel, dim.hidden = levels[r], True
+                if levels[r]:
+                    dim.outlineLevel, dim.hidden = levels[r], True
+                if heights[r]:
+                    dim.height = heights[r]
             for i, targets in links.items():
                 if targets[r]:
                     cells[i].hyperlink = targets[r]
@@ -174,6 +186,8 @@ def write_sheet(wb: Workbook, sheet: Sheet, deferred: DeferredRows | None = None
         ws.freeze_panes = f"{get_column_letter(sheet.freeze_columns + 1)}{frozen + 1}"
         ws.print_title_rows = f"{frozen}:{frozen}"
     ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
+    if sheet.paper:
+        ws.page_setup.paperSize = PAPER_SIZES[sheet.paper]
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -195,6 +209,8 @@ def write_sheet(wb: Workbook, sheet: Sheet, deferred: DeferredRows | None = None
         if written == frozen and len(block.rows):
             last_col = get_column_letter(len(block.columns))
             ws.auto_filter.ref = f"A{written}:{last_col}{written + len(block.rows)}"
+    if sheet.print_columns:
+        ws.print_area = f"A1:{get_column_letter(sheet.print_columns)}{cur.row}"
     return ws
 
 
