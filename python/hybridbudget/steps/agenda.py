@@ -27,6 +27,7 @@ DECISION_KEYS = ("decision", "agreed_value", "owner", "note")
 KEPT_KEYS = (*DECISION_KEYS, "confirm", "decided_bottom_up")
 CONFIRMED = "confirmed"
 CHANGED = "submission changed since decided"
+WITHIN = "Others"  # column A of the heading over the cost centers with nothing to decide
 BRIDGE = (("volume", "Volume"), (REVENUE_RATE, "Rate (revenue)"),
           *((k, label.removesuffix(" effect")) for k, label in EFFECTS[1:]))  # fmt: skip
 BRIDGE_KEYS = tuple(k for k, _ in BRIDGE)
@@ -183,8 +184,8 @@ def sheet_rows(agenda: pd.DataFrame, names: Mapping[str, str], lines_of: Mapping
         used += height
     if len(closing):
         n = closing.cost_center.nunique()
-        add({"line_item_name": f"{n} cost centers with every line within tolerance: "
-             f"{len(closing)} lines (+ at the left opens them)"}, HEADING)  # fmt: skip
+        text = f"{n} cost centers with every line within tolerance: {len(closing)} lines (+ opens)"
+        add({"cost_center": WITHIN, "line_item_name": text}, HEADING)
         for r in closing.to_dict("records"):
             add(r, outline=1)
     return pd.DataFrame(rows, columns=[*ROW_KEYS, "_look", "_outline", "_height", "_break"])
