@@ -3,12 +3,15 @@ and note finance types (kept across runs)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from ..engine.escalation import EscalationRule
 from ..engine.triggers import ACTION_KEYS, DUE_DAYS, OPEN, STATUSES
 from ..errors import HybridBudgetError
 from ..findings import Finding, Severity
+from ..model import EscalationLevel
 from ..workbook.blocks import read_block
 from ..workbook.spec import Block, Column, Sheet
 from .book import ControlBook
@@ -64,7 +67,10 @@ def read_actions(book: ControlBook) -> pd.DataFrame:
     return frame
 
 
-def actions_sheet(actions: pd.DataFrame, month: str, rule: EscalationRule) -> Sheet:
+def actions_sheet(
+    actions: pd.DataFrame, month: str, rule: EscalationRule | Sequence[EscalationLevel]
+) -> Sheet:
+    rule = EscalationRule.coerce(rule)
     n_open = int((actions["status"] == OPEN).sum()) if len(actions) else 0
     return Sheet(
         ACTIONS_SHEET,
