@@ -161,32 +161,37 @@ def sheet_rows(agenda: pd.DataFrame, names: Mapping[str, str], lines_of: Mapping
         rows.append(row | {"_look": look, "_outline": outline, "_break": False,
                            "_height": row_height(row) if not outline else 0.0})  # fmt: skip
 
-    closing = agenda[agenda.group == 1]
-    for cc, part in agenda[agenda.group == 0].groupby("cost_center", sort=False):
-        items = part[part.flag == "Yes"]
-        others = part[part.flag != "Yes"]
-        stake = sum_cents(items.gap.abs())
+    records = agenda[[*ROW_KEYS, "group"]].to_dict("records")  # once: groups are consecutive
+    deciding: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        if r["group"] == 0:
+            deciding.setdefault(r["cost_center"], []).append(r)
+    closing = [r for r in records if r["group"] == 1]
+    for cc, part in deciding.items():
+        items = [r for r in part if r["flag"] == "Yes"]
+        others = [r for r in part if r["flag"] != "Yes"]
+        stake = sum_cents([abs(r["gap"]) for r in items])
         heading = {"cost_center": cc, "line_item_name": (
             f"{names.get(cc, '')} ({lines_of.get(cc, '')}): {len(items)} to decide, "
             f"{stake:,.0f} at stake")}  # fmt: skip
         start = len(rows)
         add(heading, HEADING)
-        for r in items.to_dict("records"):
+        for r in items:
             add(r)
-        if len(others):
+        if others:
             add({"cost_center": cc, "line_item_name": f"{len(others)} other lines within "
                  "tolerance (+ at the left opens them)"})  # fmt: skip
-            for r in others.to_dict("records"):
+            for r in others:
                 add(r, outline=1)
         height = sum(r["_height"] or ROW_POINTS for r in rows[start:] if not r["_outline"])
         if used > above and used + height > page and height <= page:
             rows[start]["_break"], used = True, 0.0  # start the cost center on a new page
         used += height
-    if len(closing):
-        n = closing.cost_center.nunique()
+    if closing:
+        n = len({r["cost_center"] for r in closing})
         text = f"{n} cost centers with every line within tolerance: {len(closing)} lines (+ opens)"
         add({"cost_center": WITHIN, "line_item_name": text}, HEADING)
-        for r in closing.to_dict("records"):
+        for r in closing:
             add(r, outline=1)
     return pd.DataFrame(rows, columns=[*ROW_KEYS, "_look", "_outline", "_height", "_break"])
 

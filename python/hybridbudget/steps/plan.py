@@ -77,6 +77,12 @@ def _bad(table: Any, i: int, key: str, message: str, value: Any) -> Finding:
                    sheet=DIVERGENCE_SHEET, cell=table.cell(i, key), value=str(value))  # fmt: skip
 
 
+def _undecided(item: tuple, rule: EscalationRule, why: str) -> dict[str, Any]:
+    cc, line, target, value, gap, cell = item
+    return {"cost_center": cc, "line_item": line, "top_down": target, "bottom_up": value,
+            "gap": gap, "escalate_to": rule.role(gap, target), "why": why, "cell": cell}  # fmt: skip
+
+
 @batch_step
 def build_plan(book: ControlBook) -> PlanResult:
     """The plan the decisions on the Divergence sheet imply, recomputed from drivers (no writing)."""
@@ -115,11 +121,9 @@ def build_plan(book: ControlBook) -> PlanResult:
                 choice = str(d.get("decision") or "").strip().lower()
                 agreed = d.get("agreed_value")
                 i = d.get("_i", 0)
-                item = {"cost_center": cc, "line_item": line, "top_down": target,
-                        "bottom_up": value, "gap": gap, "escalate_to": rule.role(gap, target),
-                        "cell": table.cell(i, "decision") if d else ""}  # fmt: skip
+                item = (cc, line, target, value, gap, table.cell(i, "decision") if d else "")
                 if changed_since_decided(d, value):  # kept, but undecided until confirmed
-                    undecided.append(item | {"why": CHANGED})
+                    undecided.append(_undecided(item, rule, CHANGED))
                 if choice and choice not in DECISIONS:
                     bad.append(_bad(table, i, "decision", f"unknown decision {d.get('decision')!r}; "
                                     f"choose {', '.join(DECISIONS)}", d.get("decision")))  # fmt: skip
@@ -140,7 +144,7 @@ def build_plan(book: ControlBook) -> PlanResult:
                     chosen[line] = (value, "bottom-up (decided)")
                 elif flag:
                     chosen[line] = (value, UNDECIDED)
-                    undecided.append(item | {"why": UNDECIDED})
+                    undecided.append(_undecided(item, rule, UNDECIDED))
                 else:
                     chosen[line] = (value, "bottom-up (within tolerance)")
         name, service_line, entity = where[cc]
