@@ -222,7 +222,7 @@ def header_strip(agenda: pd.DataFrame, rule: EscalationRule) -> tuple[str, str]:
 
 
 def row_fields(
-    line: str, bridge: Mapping[str, float], uos_gap: float, fte_gap: float, rule: EscalationRule,
+    bridge: Mapping[str, float], uos_gap: float, fte_gap: float, rule: EscalationRule,
     gap: float, target: float, flag: bool,
 ) -> dict[str, Any]:  # fmt: skip
     """A line's gap context: UOS and FTE gap, its driver bridge, its escalation."""

@@ -151,6 +151,7 @@ def divergence_frames(
         td = targets.by_cost_center[cc]
         bridge = line_bridge(td.drivers, bu.drivers, (td.figures, bu.figures))
         uos_gap = round(bu.figures.volume - td.figures.volume, 2)
+        fte_gaps = _fte_gaps(td, bu)
         for line, target, value, gap, share, flag in line_gaps(
             td.figures, bu.figures, g.divergence_tolerance_pct, g.divergence_tolerance_amount
         ):
@@ -168,8 +169,8 @@ def divergence_frames(
                     "flag": "Yes" if flag else "",
                     "rationale": rationale_for(line, bu.rationale),
                 }
-                | row_fields(line, bridge[line], uos_gap, _fte_gap(line, td, bu), rule, gap,
-                             target, flag)
+                | row_fields(bridge[line], uos_gap, fte_gaps.get(line, fte_gaps[""]), rule,
+                             gap, target, flag)
                 | carried(decisions.get((cc, line), {}), value)
             )  # fmt: skip
         fx = expense_effects(bridge)
@@ -192,16 +193,15 @@ def divergence_frames(
     )  # fmt: skip
 
 
-def _fte_gap(line: str, td: Any, bu: Any) -> float:
-    """Paid FTEs bottom-up minus top-down: the job class's on its salary line, agency FTEs on
-    the agency line, the cost center's (employed and agency) on every other line."""
-    for j in JOB_CLASSES:
-        if line == salary_line(j):
-            return round(bu.drivers.staff(j).fte - td.drivers.staff(j).fte, 2)
-    if line == "AGY":
-        return round(sum(bu.drivers.staff(j).agency_fte - td.drivers.staff(j).agency_fte
-                         for j in JOB_CLASSES), 2)  # fmt: skip
-    return round(bu.figures.fte - td.figures.fte, 2)
+def _fte_gaps(td: Any, bu: Any) -> dict[str, float]:
+    """Paid FTEs bottom-up minus top-down by line: the job class's on its salary line, agency
+    FTEs on the agency line, the cost center's (employed and agency) under "" for the others."""
+    out = {salary_line(j): round(bu.drivers.staff(j).fte - td.drivers.staff(j).fte, 2)
+           for j in JOB_CLASSES}  # fmt: skip
+    out["AGY"] = round(sum(bu.drivers.staff(j).agency_fte - td.drivers.staff(j).agency_fte
+                           for j in JOB_CLASSES), 2)  # fmt: skip
+    out[""] = round(bu.figures.fte - td.figures.fte, 2)
+    return out
 
 
 def _groups(ref: Reference, h: pd.DataFrame, bus: Mapping[str, BottomUp]
