@@ -35,6 +35,7 @@ from hybridbudget.steps import plan as P
 from hybridbudget.steps.agenda import BRIDGE_KEYS, CHANGED, CONFIRMED, WITHIN
 from hybridbudget.steps.init import init_control
 from hybridbudget.steps.templates import generate_templates
+from hybridbudget.workbook.spec import Block, Sheet
 from sheets import block_frame, cents
 
 LEVELS = (
@@ -376,3 +377,21 @@ def test_a_decision_typed_on_the_sheet_is_found_by_cost_center_and_line(system, 
     key = (first["cost_center"], first["line_item"])
     assert cents([plan.loc[key, "annual"]]) == cents([first["top_down"]])
     assert plan.loc[key, "source"] == "top-down (decided)"
+
+
+def test_decisions_on_a_sheet_written_before_the_agenda_are_still_read(tmp_path, control_path):
+    control = tmp_path / "control.xlsx"
+    shutil.copyfile(control_path, control)
+    columns = tuple(c for c in D.AGENDA_COLUMNS if c.key in D.LEGACY_KEYS)
+    old = pd.DataFrame(
+        [{"cost_center": "RMC-03000", "line_item": "SUP", "bottom_up": 1234.5, "decision": KEEP,
+          "agreed_value": None, "owner": "VP Finance", "note": "typed last week"}]
+    )  # fmt: skip
+    sheet = Sheet(D.DIVERGENCE_SHEET, "Divergence", (Block(D.LEGACY_AGENDA_BLOCK, columns, old),))
+    open_control(control).write_sheets([sheet], "test")
+    decisions, table = D.read_decisions(open_control(control))
+    d = decisions[("RMC-03000", "SUP")]
+    assert (d["decision"], d["owner"], d["bottom_up"], d["confirm"]) == (
+        KEEP, "VP Finance", 1234.5, None)  # fmt: skip
+    assert table.cell(d["_i"], "decision").startswith(get_column_letter(columns.index(
+        next(c for c in columns if c.key == "decision")) + 1))  # fmt: skip

@@ -50,6 +50,8 @@ from .consolidate import DRIVERS_BLOCK, DRIVERS_SHEET
 DIVERGENCE_SHEET = "Divergence"
 SUMMARY_SHEET = "Divergence Summary"
 AGENDA_BLOCK = "Workshop agenda: cost centers by material gap, items beyond tolerance first"
+LEGACY_AGENDA_BLOCK = "Divergence by cost center and line item (largest gap first)"
+LEGACY_KEYS = ("cost_center", "line_item", "bottom_up", *DECISION_KEYS)
 LINE_KEYS = [*ROW_KEYS, "cost_center_name", "service_line_code"]
 __all__ = ["AGENDA_COLUMNS", "DECISION_KEYS", "changed_since_decided"]  # for readers
 SUMMARY_BLOCK = "Summary by service line and system (cost centers with a valid submission)"
@@ -111,14 +113,20 @@ def read_decisions(book: ControlBook) -> tuple[dict[tuple[str, str], dict[str, A
     table (for cell addresses). Heading and label rows (no line item) are skipped."""
     if DIVERGENCE_SHEET not in book.sheet_names:
         return {}, None
-    table = read_block(book.rows(DIVERGENCE_SHEET), DIVERGENCE_SHEET, book.file, AGENDA_BLOCK,
-                       AGENDA_COLUMNS)  # fmt: skip
+    rows = book.rows(DIVERGENCE_SHEET)
+    title, columns = AGENDA_BLOCK, AGENDA_COLUMNS
+    if not any(r and r[0] == AGENDA_BLOCK for r in rows) and any(
+        r and r[0] == LEGACY_AGENDA_BLOCK for r in rows
+    ):  # a sheet written before the workshop agenda: its decisions are still read
+        title = LEGACY_AGENDA_BLOCK
+        columns = tuple(c for c in AGENDA_COLUMNS if c.key in LEGACY_KEYS)
+    table = read_block(rows, DIVERGENCE_SHEET, book.file, title, columns)
     out = {}
     for i, row in enumerate(table.rows):
         if not row["line_item"]:
             continue
         out[(str(row["cost_center"]), str(row["line_item"]))] = {
-            k: row[k] for k in (*KEPT_KEYS, "bottom_up")
+            k: row.get(k) for k in (*KEPT_KEYS, "bottom_up")
         } | {"_i": i}
     return out, table
 
