@@ -395,3 +395,17 @@ def test_decisions_on_a_sheet_written_before_the_agenda_are_still_read(tmp_path,
         KEEP, "VP Finance", 1234.5, None)  # fmt: skip
     assert table.cell(d["_i"], "decision").startswith(get_column_letter(columns.index(
         next(c for c in columns if c.key == "decision")) + 1))  # fmt: skip
+
+
+def test_line_bridges_add_up_to_the_cost_center_explanation(control_targets):
+    from itertools import pairwise
+
+    from hybridbudget.engine.gaps import expense_effects, explain_gap, line_bridge
+
+    _, targets = control_targets
+    for td, other in pairwise(list(targets.by_cost_center.values())):
+        bridge = line_bridge(td.drivers, other.drivers)
+        assert expense_effects(bridge) == explain_gap(td.drivers, other.drivers)
+        for line, effects in bridge.items():
+            gap = round(other.figures.lines[line] * 100) - round(td.figures.lines[line] * 100)
+            assert sum(round(v * 100) for v in effects.values()) == gap, line

@@ -110,7 +110,10 @@ def explain_gap(
 
 def expense_effects(bridge: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
     """A line bridge's expense lines summed by effect: explain_gap without recomputing."""
-    return {key: sum_cents([bridge[li][key] for li in EXPENSE_LINES]) for key, _ in EFFECTS}
+    # every effect is a whole number of cents (line_bridge), so integer sums are exact
+    return {
+        key: sum(round(bridge[li][key] * 100) for li in EXPENSE_LINES) / 100 for key, _ in EFFECTS
+    }
 
 
 def rationale_for(line: str, rationale: Mapping[str, str]) -> str:
