@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from ..errors import HybridBudgetError
 from ..progress import Progress, silent
@@ -161,9 +162,9 @@ class XlwingsControlBook:
         if spec.protect_password:
             _protect(sht, spec.protect_password, grid.inputs)
         self._outline(sht, grid)
-        if grid.freeze_row and grid.freeze_columns:
-            cell = (grid.freeze_row + 1, grid.freeze_columns + 1)
-            optional("freeze panes", lambda: sht.freeze_panes.freeze_at(sht.range(cell)))
+        if grid.freeze_row and grid.freeze_columns:  # rows above and columns left of the cell
+            cell = f"{get_column_letter(grid.freeze_columns + 1)}{grid.freeze_row + 1}"
+            optional("freeze panes", lambda: sht.freeze_panes.freeze_at(cell))
         elif grid.freeze_row:
             optional("freeze panes", lambda: sht.freeze_panes.freeze_at(f"1:{grid.freeze_row}"))
         else:
@@ -197,6 +198,9 @@ class XlwingsControlBook:
             _font(rng, styles.BOLD_FONT)
             _fill(rng, styles.HEADING_FILL)
         api = sht.api
+        if not hasattr(api, "Rows"):  # a remote engine: no Excel object model for outlines
+            log.info("sheet %s: outline groups and page breaks need desktop Excel", sht.name)
+            return
         for row in grid.collapsed_rows:
             optional("row group", lambda r=row: api.Rows(r).Group())
         for col in grid.grouped_columns:
