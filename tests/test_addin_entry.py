@@ -230,7 +230,9 @@ def _same_sheet(live: dict[str, dict], ws: Any, name: str) -> None:
         if dim.width
     }
     assert live["widths"] == {i: widths[i] for i in live["widths"]}, f"{name}: column widths"
-    frozen = f"1:{int(ws.freeze_panes[1:]) - 1}" if ws.freeze_panes else None
+    frozen = ws.freeze_panes
+    if frozen and frozen.startswith("A"):  # rows only: frozen as a row range
+        frozen = f"1:{int(frozen[1:]) - 1}"
     assert live["frozen"].get("at") == frozen, f"{name}: freeze panes"
 
 

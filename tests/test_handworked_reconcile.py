@@ -15,7 +15,8 @@ import pytest
 
 from handworked import IMAGING, LAUNDRY, MEDSURG, System, load_system
 from hybridbudget.engine.drivers import Figures, StaffDrivers
-from hybridbudget.engine.gaps import escalation, explain_gap, line_gaps
+from hybridbudget.engine.escalation import EscalationRule
+from hybridbudget.engine.gaps import explain_gap, line_gaps
 from hybridbudget.engine.rollup import BottomUp, monthly_lines, rollup
 from hybridbudget.model.line_items import LINE_ITEM_CODES
 from hybridbudget.steps.divergence import divergence_frames
@@ -231,7 +232,7 @@ ESCALATION = [
 def test_escalation_at_just_below_and_just_above_each_level(system: System) -> None:
     levels = system.reference.config.escalation
     for gap, target, why, role in ESCALATION:
-        assert escalation(gap, target, levels) == role, (gap, target, why)
+        assert EscalationRule(tuple(levels), "both").role(gap, target) == role, (gap, target, why)
 
 
 def test_divergence_agenda_flags_and_escalates(system: System) -> None:

@@ -313,7 +313,7 @@ def test_flexible_budget_and_effects_by_hand():
         ("SUP", 2_000_000.00, 2_100_000.00, 1),
         ("SUP", 2_000_000.00, 2_100_000.01, 1),
         ("SUP", 100_000.00, 149_999.99, 0),  # 50% but $ just below
-        ("SUP", 100_000.00, 150_000.00, 1),
+        ("SUP", 100_000.00, 150_000.00, 3),  # 50%: the CFO's percent ('either'; 'both': 1)
         ("SUP", 2_500_000.00, 2_750_000.00, 2),  # 10% and $250,000: the VP level
         ("SUP", 1_000_000.00, 900_000.00, 0),  # favourable: cost under budget
         ("REV", 1_000_000.00, 950_000.00, 1),  # revenue under budget

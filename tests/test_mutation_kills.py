@@ -16,7 +16,8 @@ import pytest
 from hybridbudget.control.actions_sheet import actions_sheet
 from hybridbudget.control.schema import driver_columns
 from hybridbudget.engine.drivers import Drivers, Figures, StaffDrivers, compute, salary
-from hybridbudget.engine.gaps import escalation, explain_gap, line_gaps, rationale_for
+from hybridbudget.engine.escalation import EscalationRule
+from hybridbudget.engine.gaps import explain_gap, line_gaps, rationale_for
 from hybridbudget.engine.money import cents, cents_array, phase, round_to, sum_cents
 from hybridbudget.engine.rollup import (
     BottomUp,
@@ -42,7 +43,6 @@ from hybridbudget.engine.triggers import (
     describe,
     due_date,
     find_breaches,
-    level_reached,
     update_actions,
 )
 from hybridbudget.model import CostCenterType, EscalationLevel
@@ -311,7 +311,7 @@ LEVELS = (
     ],
 )
 def test_escalation_at_and_around_each_level(gap: float, target: float, role: str) -> None:
-    assert escalation(gap, target, LEVELS) == role
+    assert EscalationRule(tuple(LEVELS), "both").role(gap, target) == role
 
 
 def test_rationale_for_each_line_kind() -> None:
@@ -634,10 +634,12 @@ def test_rollup_month_by_month_at_every_level() -> None:
 
 
 def test_level_reached_is_the_position_of_the_role() -> None:
-    assert level_reached(49999.99, 100000.0, LEVELS) == 0
-    assert level_reached(50000.0, 1000000.0, LEVELS) == 1
-    assert level_reached(-300000.0, 2000000.0, LEVELS) == 2  # 15% and $300,000 reach level 2
-    assert level_reached(1000000.0, 1000000.0, LEVELS) == 3
+    assert EscalationRule(tuple(LEVELS), "both").level(49999.99, 100000.0) == 0
+    assert EscalationRule(tuple(LEVELS), "both").level(50000.0, 1000000.0) == 1
+    assert (
+        EscalationRule(tuple(LEVELS), "both").level(-300000.0, 2000000.0) == 2
+    )  # 15% and $300,000 reach level 2
+    assert EscalationRule(tuple(LEVELS), "both").level(1000000.0, 1000000.0) == 3
 
 
 def test_find_breaches_only_unfavourable_beyond_level_1() -> None:

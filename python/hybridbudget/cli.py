@@ -266,9 +266,10 @@ def _add_reconcile(sub: argparse._SubParsersAction) -> None:
         "divergence",
         cmd_divergence,
         "write the Divergence sheet (the workshop agenda)",
-        "Top-down vs bottom-up per cost center and line item, gap in $ and %, tolerance flags, "
-        "escalation, the manager's rationale, the gap explained by driver, decision columns. "
-        "Decisions already typed are kept.",
+        "The workshop agenda: cost centers with items beyond tolerance, largest material gap "
+        "first; per line top-down vs bottom-up, gap in $ and %, UOS and FTE gap, the driver "
+        "bridge, the manager's rationale, escalation (Decision Guide), decision columns. "
+        "Decisions already typed are kept; a decision whose submission changed is flagged.",
     )
     _control_step(
         sub,

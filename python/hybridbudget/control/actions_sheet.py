@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..engine.escalation import EscalationRule
 from ..engine.triggers import ACTION_KEYS, DUE_DAYS, OPEN, STATUSES
 from ..errors import HybridBudgetError
 from ..findings import Finding, Severity
@@ -66,8 +67,10 @@ def read_actions(book: ControlBook) -> pd.DataFrame:
     return frame
 
 
-def actions_sheet(actions: pd.DataFrame, month: str, levels: Sequence[EscalationLevel]) -> Sheet:
-    first = levels[0]
+def actions_sheet(
+    actions: pd.DataFrame, month: str, rule: EscalationRule | Sequence[EscalationLevel]
+) -> Sheet:
+    rule = EscalationRule.coerce(rule)
     n_open = int((actions["status"] == OPEN).sum()) if len(actions) else 0
     return Sheet(
         ACTIONS_SHEET,
@@ -75,9 +78,9 @@ def actions_sheet(actions: pd.DataFrame, month: str, levels: Sequence[Escalation
         (Block(ACTIONS_BLOCK, ACTION_COLUMNS, actions),),
         notes=(
             f"{n_open} open of {len(actions)}. A cost or revenue line triggers when its "
-            f"unfavourable variance against the flexible budget reaches {first.pct:.0%} and "
-            f"${first.amount:,.0f} in a month (Decision Guide level 1); due {DUE_DAYS} days "
-            "after the month end.",
+            f"unfavourable variance against the flexible budget reaches {rule.threshold(1)} in "
+            f"a month (Decision Guide level 1); due {DUE_DAYS} days after the month end.",
+            rule.text(),
             "Type the Status (closed), Closed on and Note; they are kept. A new breach of an "
             "open item in a later month escalates it one Decision Guide level.",
         ),

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
+from ..engine.escalation import COMBINE
 from ..engine.history import STAFFING_COLUMNS, History
 from ..errors import HybridBudgetError
 from ..findings import Finding, Severity
@@ -112,6 +113,28 @@ def _unknown(table: TableRead, key: str, known: set[str], what: str) -> list[Fin
     ]
 
 
+def _combine(book: ControlBook) -> tuple[str, list[Finding]]:
+    """How the Decision Guide's thresholds combine ('either' in a workbook written before it)."""
+    rows = book.rows(L.DECISION_GUIDE)
+    if not any(r and r[0] == L.ESCALATION_RULE_BLOCK for r in rows):
+        return "either", []
+    table = _block(book, L.DECISION_GUIDE, L.ESCALATION_RULE_BLOCK, L.ESCALATION_RULE_COLUMNS,
+                   L.DECISION_GUIDE_BLOCKS)  # fmt: skip
+    for i, row in enumerate(table.rows):
+        if row["key"] != "combine":
+            continue
+        value = str(_text(row["value"])).strip().lower()
+        if value in COMBINE:
+            return value, []
+        return "either", [
+            Finding(code="CONTROL_CELL", severity=Severity.ERROR, file=book.file,
+                    sheet=L.DECISION_GUIDE, cell=table.cell(i, "value"), value=str(row["value"]),
+                    message=f"thresholds combine: {row['value']!r} is not one of "
+                            f"{', '.join(COMBINE)}")
+        ]  # fmt: skip
+    return "either", []
+
+
 def read_config(book: ControlBook) -> tuple[SystemConfig | None, list[Finding]]:
     table = _block(book, L.GUARDRAILS, L.GUARDRAIL_BLOCK, L.GUARDRAIL_COLUMNS)
     by_key = {str(r["key"]): i for i, r in enumerate(table.rows) if r["key"]}
@@ -134,8 +157,11 @@ def read_config(book: ControlBook) -> tuple[SystemConfig | None, list[Finding]]:
         group, field = key.split(".")
         value = table.rows[by_key[key]]["value"]
         data.setdefault(group, {})[field] = _text(value) if kind == "text" else value
-    esc = _block(book, L.DECISION_GUIDE, L.ESCALATION_BLOCK, L.ESCALATION_COLUMNS)
+    esc = _block(book, L.DECISION_GUIDE, L.ESCALATION_BLOCK, L.ESCALATION_COLUMNS,
+                 L.DECISION_GUIDE_BLOCKS)  # fmt: skip
     levels, bad = _models(esc, L.ESCALATION_COLUMNS, EscalationLevel, "escalation level")
+    findings += bad
+    combine, bad = _combine(book)
     findings += bad
     if findings:
         return None, findings
@@ -146,6 +172,7 @@ def read_config(book: ControlBook) -> tuple[SystemConfig | None, list[Finding]]:
         "inflation": data["inflation"],
         "templates": data["templates"],
         "escalation": tuple(levels),
+        "escalation_combine": combine,
     }
     try:
         return SystemConfig.model_validate(raw), []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..engine.escalation import COMBINE
 from ..engine.rollup import SCALARS, STAFF_FIELDS
 from ..model.line_items import JOB_CLASSES, LINE_ITEMS, MONTHS
 from ..workbook.spec import Column
@@ -39,6 +40,14 @@ ESCALATION_COLUMNS = (
     C("Gap $ at or above", "amount", "money", width=16, editable=True),
     C("Decides", "decides", width=80, editable=True),
 )
+ESCALATION_RULE_BLOCK = "How the thresholds combine"
+ESCALATION_RULE_COLUMNS = (
+    C("Setting", "label", width=24),
+    C("Value", "value", width=12, editable=True, choices=COMBINE),
+    C("Meaning", "meaning", width=80),
+    C("Key", "key", width=24),
+)
+DECISION_GUIDE_BLOCKS = (ESCALATION_BLOCK, ESCALATION_RULE_BLOCK)
 ENTITY_BLOCK = "Entities"
 ENTITY_COLUMNS = (
     C("Entity code", "entity_code", width=14, editable=True),

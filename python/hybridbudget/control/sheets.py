@@ -7,6 +7,7 @@ from importlib import resources
 
 import pandas as pd
 
+from ..engine.escalation import EscalationRule
 from ..engine.history import History
 from ..engine.targets import Targets, volume_growth
 from ..findings import Finding, findings_frame
@@ -58,15 +59,21 @@ def guardrails_sheet(config: SystemConfig) -> Sheet:
 
 
 def decision_guide_sheet(config: SystemConfig) -> Sheet:
+    """The levels, how their thresholds combine, and the rule in words from that same setting."""
+    rule = EscalationRule.of(config)
+    setting = pd.DataFrame(
+        [{"label": "Thresholds combine", "value": rule.combine, "key": "combine",
+          "meaning": "either: a level is reached by its $ or its % threshold; both: only by "
+                     "both. Level 1 always needs both. Re-run Divergence after a change."}]
+    )  # fmt: skip
     return Sheet(
         L.DECISION_GUIDE,
         "Decision guide: which gap escalates to whom",
-        (Block(L.ESCALATION_BLOCK, L.ESCALATION_COLUMNS, _frame(config.escalation)),),
-        notes=(
-            "A divergence (or a monthly variance) goes to the highest level whose percent or "
-            "dollar threshold it reaches; below level 1 the cost center manager decides.",
-            "Repeated breaches of a monitoring trigger escalate one level up.",
+        (
+            Block(L.ESCALATION_BLOCK, L.ESCALATION_COLUMNS, _frame(config.escalation)),
+            Block(L.ESCALATION_RULE_BLOCK, L.ESCALATION_RULE_COLUMNS, setting),
         ),
+        notes=(rule.text(), "Repeated breaches of a monitoring trigger escalate one level up."),
     )
 
 

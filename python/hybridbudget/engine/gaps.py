@@ -1,4 +1,4 @@
-"""Top-down vs bottom-up: gaps by line item, tolerance flags, escalation, and the gap by driver.
+"""Top-down vs bottom-up: gaps by line item, tolerance flags and the gap by driver.
 
 The expense gap of a cost center is explained by substituting the bottom-up drivers into the
 top-down ones in a fixed order and recomputing the budget after each substitution:
@@ -15,10 +15,15 @@ Each effect is the change in total expense at its step, so the effects add up to
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from ..model import EscalationLevel
-from ..model.line_items import FIXED_JOB_CLASSES, JOB_CLASSES, LABOR_LINES, NONLABOR_LINES
+from ..model.line_items import (
+    EXPENSE_LINES,
+    FIXED_JOB_CLASSES,
+    JOB_CLASSES,
+    LABOR_LINES,
+    NONLABOR_LINES,
+)
 from .drivers import Drivers, Figures, compute
 from .money import sum_cents
 from .tolerance import beyond_tolerance
@@ -30,6 +35,7 @@ EFFECTS: tuple[tuple[str, str], ...] = (
     ("supplies", "Supplies per unit effect"),
     ("other", "Other effect"),
 )
+REVENUE_RATE = "rate"  # revenue's second effect: net revenue per unit of service
 DECISIONS: tuple[str, ...] = ("accept bottom-up", "keep top-down", "agreed value")
 ACCEPT, KEEP, AGREED = DECISIONS
 
@@ -42,13 +48,8 @@ def _staff(d: Drivers, **changes: Mapping[str, dict[str, float]]) -> Drivers:
     return dataclasses.replace(d, staffing=staffing)
 
 
-def explain_gap(
-    top_down: Drivers, bottom_up: Drivers, expenses: tuple[float, float] | None = None
-) -> dict[str, float]:
-    """Expense gap (bottom-up minus top-down) split into EFFECTS; the values add up to the gap.
-
-    `expenses`: compute(top_down).expense and compute(bottom_up).expense when already known.
-    """
+def _chain(top_down: Drivers, bottom_up: Drivers) -> list[Drivers]:
+    """The top-down drivers with the bottom-up ones substituted step by step (steps 1 to 4)."""
     td, bu = top_down, bottom_up
     ratio = bu.annual_volume / td.annual_volume if td.annual_volume else 1.0
     flexed = {j: (1.0 if j in FIXED_JOB_CLASSES else ratio) for j in JOB_CLASSES}
@@ -71,16 +72,48 @@ def explain_gap(
     d4 = dataclasses.replace(
         d3, supplies_per_uos=bu.supplies_per_uos, drugs_per_uos=bu.drugs_per_uos
     )
-    first, last = expenses or (compute(td).expense, compute(bu).expense)
-    chain = [first, *(compute(d).expense for d in (d1, d2, d3, d4)), last]
+    return [d1, d2, d3, d4]
+
+
+def line_bridge(
+    top_down: Drivers, bottom_up: Drivers, figures: tuple[Figures, Figures] | None = None
+) -> dict[str, dict[str, float]]:
+    """Each line item's gap split by driver, in cents, adding up to the line's gap exactly.
+
+    Expense lines: the EFFECTS. Revenue: volume, then REVENUE_RATE (the revenue per unit of
+    service, which only the last step changes). `figures`: compute() of both, when known.
+    """
+    first, last = figures or (compute(top_down), compute(bottom_up))
+    chain = [first, *(compute(d) for d in _chain(top_down, bottom_up)), last]
+    out: dict[str, dict[str, float]] = {}
+    for line in first.lines:
+        cents = [round(f.lines[line] * 100) for f in chain]
+        steps = {key: (cents[i + 1] - cents[i]) / 100 for i, (key, _) in enumerate(EFFECTS)}
+        if line == "REV":  # volume, then everything else is the rate (steps 2-4 leave it alone)
+            steps = {"volume": steps["volume"], REVENUE_RATE: (cents[-1] - cents[1]) / 100}
+        out[line] = steps
+    return out
+
+
+def explain_gap(
+    top_down: Drivers, bottom_up: Drivers, expenses: tuple[float, float] | None = None
+) -> dict[str, float]:
+    """Expense gap (bottom-up minus top-down) split into EFFECTS; the values add up to the gap.
+
+    `expenses`: compute(top_down).expense and compute(bottom_up).expense when already known.
+    """
+    first, last = expenses or (compute(top_down).expense, compute(bottom_up).expense)
+    chain = [first, *(compute(d).expense for d in _chain(top_down, bottom_up)), last]
     cents = [round(x * 100) for x in chain]
     return {key: (cents[i + 1] - cents[i]) / 100 for i, (key, _) in enumerate(EFFECTS)}
 
 
-def escalation(gap: float, target: float, levels: Sequence[EscalationLevel]) -> str:
-    """The highest Decision Guide level whose thresholds (both % and $) the gap reaches."""
-    reached = [lv for lv in levels if abs(gap) >= lv.amount and abs(gap) >= lv.pct * abs(target)]
-    return reached[-1].role if reached else ""
+def expense_effects(bridge: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """A line bridge's expense lines summed by effect: explain_gap without recomputing."""
+    # every effect is a whole number of cents (line_bridge), so integer sums are exact
+    return {
+        key: sum(round(bridge[li][key] * 100) for li in EXPENSE_LINES) / 100 for key, _ in EFFECTS
+    }
 
 
 def rationale_for(line: str, rationale: Mapping[str, str]) -> str:

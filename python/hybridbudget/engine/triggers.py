@@ -1,8 +1,8 @@
 """Monthly variance triggers: Decision Guide thresholds turn variances into action items.
 
 A line item of a cost center triggers in a month when its unfavourable variance against the
-flexible budget (cost over it, revenue under it) reaches both thresholds of Decision Guide level 1
-(`divergence.escalation`, the same `>=` rule as the workshop). An action opens at the level the
+flexible budget (cost over it, revenue under it) enters the Decision Guide (`escalation.py`: the
+same rule object as the workshop agenda and the lock, both thresholds of level 1). An action opens at the level the
 breach reaches, owned by the cost center's manager and due 30 days after the month end. Open
 actions carry from month to month until someone closes them on the Actions sheet; a new breach of
 the same cost center and line item in a later month while its action is open escalates it to the
@@ -21,7 +21,9 @@ import pandas as pd
 
 from ..model import EscalationLevel
 from ..model.line_items import LINE_ITEM_NAMES
-from .gaps import escalation
+from .escalation import EscalationRule
+
+Rule = EscalationRule | Sequence[EscalationLevel]  # bare levels: the default combination
 
 OPEN, CLOSED = "open", "closed"
 STATUSES = (OPEN, CLOSED)
@@ -41,7 +43,7 @@ class Breach:
     month: str
     flex: float
     actual: float
-    level: int  # the highest Decision Guide level both of whose thresholds it reaches
+    level: int  # the Decision Guide level the rule sends it to
 
     @property
     def variance(self) -> float:
@@ -52,34 +54,27 @@ class Breach:
         return self.variance / abs(self.flex) if self.flex else None
 
 
-def level_reached(variance: float, flex: float, levels: Sequence[EscalationLevel]) -> int:
-    """0 below level 1, else the Decision Guide level (1-based position) both thresholds reach."""
-    role = escalation(variance, flex, levels)
-    return next((i for i, lv in enumerate(levels, 1) if lv.role == role), 0) if role else 0
-
-
-def find_breaches(
-    rows: pd.DataFrame, month: str, levels: Sequence[EscalationLevel]
-) -> list[Breach]:
+def find_breaches(rows: pd.DataFrame, month: str, rule: Rule) -> list[Breach]:
     """Breaches among rows of cost_center, line_item, flex, actual (dollars) of one month."""
+    rule = EscalationRule.coerce(rule)
     out = []
     for r in rows.itertuples(index=False):
         variance = round(r.actual - r.flex, 2)
         unfavourable = variance < 0 if r.line_item == "REV" else variance > 0
-        level = level_reached(variance, r.flex, levels) if unfavourable else 0
+        level = rule.level(variance, r.flex) if unfavourable else 0
         if level:
             out.append(Breach(r.cost_center, r.line_item, month, r.flex, r.actual, level))
     return out
 
 
-def describe(b: Breach, first: EscalationLevel) -> str:
+def describe(b: Breach, rule: EscalationRule) -> str:
     """e.g. 'Supplies 12.4% and $61,200 over flexible budget; threshold 5% and $50,000'."""
     side = "under" if b.variance < 0 else "over"
     pct = f"{abs(b.share):.1%} and " if b.share is not None else ""
     budget = "flexible budget" if b.share is not None else "a flexible budget of $0"
     return (
         f"{LINE_ITEM_NAMES[b.line_item]} {pct}${abs(b.variance):,.0f} {side} {budget} in "
-        f"{b.month}; threshold {first.pct:.0%} and ${first.amount:,.0f}"
+        f"{b.month}; threshold {rule.threshold(1)}"
     )
 
 
@@ -98,13 +93,15 @@ def _next_id(actions: pd.DataFrame) -> int:
 def update_actions(
     actions: pd.DataFrame,
     breaches: Sequence[Breach],
-    levels: Sequence[EscalationLevel],
+    rule: Rule,
     names: Mapping[str, tuple[str, str]],
 ) -> tuple[pd.DataFrame, list[str]]:
     """Actions after a month's breaches: new ones opened, open ones breached again escalated.
 
     `names`: cost center -> (cost center name, manager). Returns the actions and what changed.
     """
+    rule = EscalationRule.coerce(rule)
+    levels = rule.levels
     rows: list[dict[str, Any]] = [dict(r) for r in actions.to_dict("records")]
     is_open = {(r["cost_center"], r["line_item"]): r for r in rows if r["status"] == OPEN}
     counted: dict[tuple[str, str], str] = {}  # newest month already counted, open or closed
@@ -115,7 +112,7 @@ def update_actions(
     changes: list[str] = []
     seq = _next_id(actions)
     for b in breaches:
-        text = describe(b, levels[0])
+        text = describe(b, rule)
         row = is_open.get((b.cost_center, b.line_item))
         if counted.get((b.cost_center, b.line_item), "") >= b.month:
             continue  # this month (or a later one) was already counted: re-runs change nothing

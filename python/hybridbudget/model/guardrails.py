@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -42,7 +43,8 @@ class Guardrails(BaseModel):
 
 
 class EscalationLevel(BaseModel):
-    """One row of the Decision Guide: a gap at or beyond pct or amount goes to this role."""
+    """One row of the Decision Guide: a gap reaching pct and/or amount goes to this role
+    (how they combine: `SystemConfig.escalation_combine`, applied by engine/escalation.py)."""
 
     model_config = _STRICT
     level: int = Field(ge=1)
@@ -73,6 +75,7 @@ class SystemConfig(BaseModel):
     guardrails: Guardrails
     inflation: Inflation
     escalation: tuple[EscalationLevel, ...] = Field(min_length=1)
+    escalation_combine: Literal["either", "both"] = "either"  # a level's $ or/and % threshold
     templates: TemplateSettings
 
     @field_validator("escalation")

@@ -547,6 +547,9 @@ pct = 0.20
 amount = 1000000.00
 decides = "Approves material gaps and guardrail changes; reports them to the finance committee."
 
+[decision_guide]
+combine = "either"   # a level is reached by its $ or its % threshold ("both": only by both)
+
 [templates]
 password = "hb-{cat.FISCAL_YEAR}"       # sheet protection password (a convenience, not security)
 due_date = {cat.FISCAL_YEAR - 1}-12-15

@@ -18,6 +18,7 @@ def workshop_decisions(agenda: Any, agreed_top: int = 3) -> dict[tuple[str, str]
     rationale accept bottom-up, the rest keep top-down."""
     out: dict[tuple[str, str], dict[str, Any]] = {}
     flagged = agenda[agenda.flag == "Yes"]
+    flagged = flagged.iloc[flagged.gap.abs().argsort(kind="stable")[::-1]]  # largest $ first
     for n, row in enumerate(flagged.itertuples(index=False)):
         owner = row.escalate_to or "Cost center manager"
         if n < agreed_top:

@@ -120,6 +120,9 @@ def load_config(path: Path) -> SystemConfig:
         "escalation": raw.get("escalation"),
         "templates": raw.get("templates"),
     }
+    guide = raw.get("decision_guide")
+    if isinstance(guide, dict) and "combine" in guide:  # absent: the model's default
+        data["escalation_combine"] = guide["combine"]
     try:
         return SystemConfig.model_validate(data)
     except ValidationError as exc:

@@ -13,41 +13,47 @@ from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.load import CONTROL_SHEETS, load_control, read_ahead
 from ..control.schema import driver_columns
-from ..engine.gaps import DECISIONS, EFFECTS, escalation, explain_gap, line_gaps, rationale_for
+from ..engine.escalation import EscalationRule
+from ..engine.gaps import EFFECTS, expense_effects, line_bridge, line_gaps, rationale_for
 from ..engine.money import sum_cents
 from ..engine.rollup import BottomUp, hierarchy, row_drivers
 from ..engine.targets import Targets, build_targets
 from ..errors import HybridBudgetError
-from ..model.line_items import LINE_ITEM_NAMES
+from ..model.line_items import JOB_CLASSES, LINE_ITEM_NAMES, salary_line
 from ..model.reference import Reference
 from ..progress import Progress, silent
 from ..workbook.blocks import read_block
 from ..workbook.spec import Block, Column, Sheet
+from .agenda import (
+    AGENDA_COLUMNS,
+    BRIDGE,
+    CHANGED,
+    CONFIRMED,
+    DECISION_KEYS,
+    KEPT_KEYS,
+    KEY_COLUMNS,
+    PAPER,
+    PRINT_COLUMNS,
+    ROW_KEYS,
+    ROW_POINTS,
+    bridge_rows,
+    carried,
+    changed_since_decided,
+    header_strip,
+    order_agenda,
+    row_fields,
+    sheet_rows,
+)
 from .batch import batch_step
 from .consolidate import DRIVERS_BLOCK, DRIVERS_SHEET
 
 DIVERGENCE_SHEET = "Divergence"
 SUMMARY_SHEET = "Divergence Summary"
-AGENDA_BLOCK = "Divergence by cost center and line item (largest gap first)"
-DECISION_KEYS = ("decision", "agreed_value", "owner", "note")
-AGENDA_COLUMNS = (
-    Column("Cost center", "cost_center", width=12),
-    Column("Cost center name", "cost_center_name", width=26),
-    Column("Service line", "service_line_code", width=11),
-    Column("Line item", "line_item", width=9),
-    Column("Line item name", "line_item_name", width=22),
-    Column("Top-down", "top_down", "money", width=14),
-    Column("Bottom-up", "bottom_up", "money", width=14),
-    Column("Gap $", "gap", "money", width=13),
-    Column("Gap %", "gap_pct", "pct", width=8),
-    Column("Beyond tolerance", "flag", width=10),
-    Column("Escalate to", "escalate_to", width=18),
-    Column("Manager's rationale", "rationale", width=40),
-    Column("Decision", "decision", width=16, editable=True, choices=DECISIONS),
-    Column("Agreed value", "agreed_value", "money", width=14, editable=True),
-    Column("Owner", "owner", width=14, editable=True),
-    Column("Note", "note", width=30, editable=True),
-)
+AGENDA_BLOCK = "Workshop agenda: cost centers by material gap, items beyond tolerance first"
+LEGACY_AGENDA_BLOCK = "Divergence by cost center and line item (largest gap first)"
+LEGACY_KEYS = ("cost_center", "line_item", "bottom_up", *DECISION_KEYS)
+LINE_KEYS = [*ROW_KEYS, "cost_center_name", "service_line_code"]
+__all__ = ["AGENDA_COLUMNS", "DECISION_KEYS", "changed_since_decided"]  # for readers
 SUMMARY_BLOCK = "Summary by service line and system (cost centers with a valid submission)"
 SUMMARY_COLUMNS = (
     Column("Level", "level", width=12),
@@ -62,6 +68,17 @@ SUMMARY_COLUMNS = (
     Column("Top-down margin", "td_margin", "money"),
     Column("Bottom-up margin", "bu_margin", "money"),
     Column("Margin gap", "margin_gap", "money"),
+)
+BRIDGE_BLOCK = "Gap explained by driver: system, entities, service lines (revenue and expense)"
+BRIDGE_COLUMNS = (
+    Column("Level", "level", width=12),
+    Column("Code", "code", width=12),
+    Column("Name", "name", width=28),
+    Column("Measure", "measure", width=9),
+    Column("Top-down", "top_down", "money"),
+    Column("Bottom-up", "bottom_up", "money"),
+    Column("Gap", "gap", "money"),
+    *(Column(label, key, "money") for key, label in BRIDGE),
 )
 EFFECT_BLOCK = "Expense gap explained by driver, per cost center"
 EFFECT_COLUMNS = (
@@ -92,25 +109,36 @@ def read_bottom_up(book: ControlBook) -> dict[str, BottomUp]:
 
 
 def read_decisions(book: ControlBook) -> tuple[dict[tuple[str, str], dict[str, Any]], Any]:
-    """(cost center, line item) -> decision cells, and the table (for cell addresses)."""
+    """(cost center, line item) -> decision cells (and the bottom-up the row showed), and the
+    table (for cell addresses). Heading and label rows (no line item) are skipped."""
     if DIVERGENCE_SHEET not in book.sheet_names:
         return {}, None
-    table = read_block(book.rows(DIVERGENCE_SHEET), DIVERGENCE_SHEET, book.file, AGENDA_BLOCK,
-                       AGENDA_COLUMNS)  # fmt: skip
+    rows = book.rows(DIVERGENCE_SHEET)
+    title, columns = AGENDA_BLOCK, AGENDA_COLUMNS
+    if not any(r and r[0] == AGENDA_BLOCK for r in rows) and any(
+        r and r[0] == LEGACY_AGENDA_BLOCK for r in rows
+    ):  # a sheet written before the workshop agenda: its decisions are still read
+        title = LEGACY_AGENDA_BLOCK
+        columns = tuple(c for c in AGENDA_COLUMNS if c.key in LEGACY_KEYS)
+    table = read_block(rows, DIVERGENCE_SHEET, book.file, title, columns)
     out = {}
     for i, row in enumerate(table.rows):
+        if not row["line_item"]:
+            continue
         out[(str(row["cost_center"]), str(row["line_item"]))] = {
-            k: row[k] for k in DECISION_KEYS
+            k: row.get(k) for k in (*KEPT_KEYS, "bottom_up")
         } | {"_i": i}
     return out, table
 
 
 @dataclass
 class DivergenceResult:
-    agenda: pd.DataFrame
+    agenda: pd.DataFrame  # the lines on the agenda, in agenda order (no heading rows)
     summary: pd.DataFrame
     effects: pd.DataFrame
     bottom_up: dict[str, BottomUp]
+    bridge: pd.DataFrame  # the gap by driver per system, entity, service line and measure
+    rule: EscalationRule
 
 
 def divergence_frames(
@@ -120,18 +148,21 @@ def divergence_frames(
     decisions: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
 ) -> DivergenceResult:
     g = ref.config.guardrails
+    rule = EscalationRule.of(ref.config)
     h = hierarchy(ref).set_index("cost_center")
     names = dict(zip(h.index, h.cost_center_name, strict=True))
     service_lines = dict(zip(h.index, h.service_line_code, strict=True))
-    levels = ref.config.escalation
     decisions = decisions or {}
     agenda, effects = [], []
+    per_cc = {}
     for cc, bu in bus.items():
         td = targets.by_cost_center[cc]
+        bridge = line_bridge(td.drivers, bu.drivers, (td.figures, bu.figures))
+        uos_gap = round(bu.figures.volume - td.figures.volume, 2)
+        fte_gaps = _fte_gaps(td, bu)
         for line, target, value, gap, share, flag in line_gaps(
             td.figures, bu.figures, g.divergence_tolerance_pct, g.divergence_tolerance_amount
         ):
-            kept = decisions.get((cc, line), {})
             agenda.append(
                 {
                     "cost_center": cc,
@@ -144,12 +175,15 @@ def divergence_frames(
                     "gap": gap,
                     "gap_pct": share,
                     "flag": "Yes" if flag else "",
-                    "escalate_to": escalation(gap, target, levels) if flag else "",
                     "rationale": rationale_for(line, bu.rationale),
                 }
-                | {k: kept.get(k) for k in DECISION_KEYS}
-            )
-        fx = explain_gap(td.drivers, bu.drivers, (td.figures.expense, bu.figures.expense))
+                | row_fields(bridge[line], uos_gap, fte_gaps.get(line, fte_gaps[""]), rule,
+                             gap, target, flag)
+                | carried(decisions.get((cc, line), {}), value)
+            )  # fmt: skip
+        fx = expense_effects(bridge)
+        per_cc[cc] = (bridge["REV"], fx, td.figures.revenue, bu.figures.revenue,
+                      td.figures.expense, bu.figures.expense)  # fmt: skip
         effects.append(
             {
                 "cost_center": cc,
@@ -160,14 +194,35 @@ def divergence_frames(
             }
             | fx
         )
-    frame = pd.DataFrame(agenda, columns=[c.key for c in AGENDA_COLUMNS])
-    frame = (
-        frame.assign(_size=frame.gap.abs())
-        .sort_values(["_size", "cost_center", "line_item"], ascending=[False, True, True])
-        .drop(columns="_size")
-        .reset_index(drop=True)
-    )
-    return DivergenceResult(frame, _summary(ref, targets, bus, h), pd.DataFrame(effects), dict(bus))
+    frame = order_agenda(pd.DataFrame(agenda, columns=LINE_KEYS))
+    return DivergenceResult(
+        frame, _summary(ref, targets, bus, h), pd.DataFrame(effects), dict(bus),
+        bridge_rows(_groups(ref, h, bus), per_cc), rule,
+    )  # fmt: skip
+
+
+def _fte_gaps(td: Any, bu: Any) -> dict[str, float]:
+    """Paid FTEs bottom-up minus top-down by line: the job class's on its salary line, agency
+    FTEs on the agency line, the cost center's (employed and agency) under "" for the others."""
+    out = {salary_line(j): round(bu.drivers.staff(j).fte - td.drivers.staff(j).fte, 2)
+           for j in JOB_CLASSES}  # fmt: skip
+    out["AGY"] = round(sum(bu.drivers.staff(j).agency_fte - td.drivers.staff(j).agency_fte
+                           for j in JOB_CLASSES), 2)  # fmt: skip
+    out[""] = round(bu.figures.fte - td.figures.fte, 2)
+    return out
+
+
+def _groups(ref: Reference, h: pd.DataFrame, bus: Mapping[str, BottomUp]
+            ) -> list[tuple[str, str, str, list[str]]]:  # fmt: skip
+    """System, each entity, each service line: the cost centers with a submission in each."""
+    inc = h.loc[[c for c in h.index if c in bus]]
+    out = [("System", "", ref.config.system_name, list(inc.index))]
+    for code, part in inc.groupby("entity_code", sort=False):
+        out.append(("Entity", str(code), str(part.entity_name.iloc[0]), list(part.index)))
+    for code, part in inc.groupby("service_line_code", sort=False):
+        out.append(("Service line", str(code), str(part.service_line_name.iloc[0]),
+                    list(part.index)))  # fmt: skip
+    return out
 
 
 def _summary(ref: Reference, targets: Targets, bus: Mapping[str, BottomUp], h: pd.DataFrame):
@@ -196,37 +251,62 @@ def _summary(ref: Reference, targets: Targets, bus: Mapping[str, BottomUp], h: p
 def divergence_sheets(result: DivergenceResult, ref: Reference) -> list[Sheet]:
     g = ref.config.guardrails
     system = result.summary.iloc[0] if len(result.summary) else None
-    flagged = int((result.agenda.flag == "Yes").sum()) if len(result.agenda) else 0
     headline = (
         f"Bottom-up expense {system.bu_expense:,.2f} vs top-down {system.td_expense:,.2f} "
         f"(gap {system.expense_gap:,.2f}); margin gap {system.margin_gap:,.2f}."
         if system is not None
         else "No accepted submissions yet."
     )
+    h = hierarchy(ref).set_index("cost_center")
+    notes = (
+        headline,
+        *(s for s in header_strip(result.agenda, result.rule) if s),
+        f"Beyond tolerance: gap over {g.divergence_tolerance_pct:.0%} of the target and over "
+        f"{g.divergence_tolerance_amount:,.0f}. Escalation: Decision Guide sheet "
+        f"({result.rule.short()}).",
+        "Decide each item (accept bottom-up, keep top-down, agreed value + Agreed value), then "
+        f"Apply decisions. '{CHANGED}': pick '{CONFIRMED}' to keep the decision. + opens "
+        "grouped lines and the driver bridge.",
+    )
+    rows = sheet_rows(
+        result.agenda,
+        dict(zip(h.index, h.cost_center_name, strict=True)),
+        dict(zip(h.index, h.service_line_code, strict=True)),
+        above=ROW_POINTS * (len(notes) + 4),  # title, notes, blank row, block title, header
+    )
     return [
         Sheet(
             DIVERGENCE_SHEET,
-            "Divergence: top-down vs bottom-up, the workshop agenda",
-            (Block(AGENDA_BLOCK, AGENDA_COLUMNS, result.agenda),),
-            notes=(
-                headline,
-                f"{flagged} items are beyond tolerance ({g.divergence_tolerance_pct:.0%} and "
-                f"{g.divergence_tolerance_amount:,.0f}). Record a Decision for each: accept "
-                "bottom-up, keep top-down, or agreed value (then type the Agreed value); then "
-                "Apply decisions.",
+            "Divergence: the reconciliation workshop agenda",
+            (
+                Block(
+                    AGENDA_BLOCK,
+                    AGENDA_COLUMNS,
+                    rows,
+                    look_from="_look",
+                    outline_from="_outline",
+                    break_from="_break",
+                    height_from="_height",
+                ),
             ),
+            notes=notes,
+            freeze_columns=KEY_COLUMNS,
+            print_columns=PRINT_COLUMNS,
+            paper=PAPER,
         ),
         Sheet(
             SUMMARY_SHEET,
             "Divergence summary and the gap explained by driver",
             (
                 Block(SUMMARY_BLOCK, SUMMARY_COLUMNS, result.summary),
+                Block(BRIDGE_BLOCK, BRIDGE_COLUMNS, result.bridge),
                 Block(EFFECT_BLOCK, EFFECT_COLUMNS, result.effects, total_label="Total"),
             ),
             notes=(
                 "Bottom-up totals tie to the Consolidated sheet. Effects substitute bottom-up "
                 "drivers in order (volume, staffing intensity, wage rate, supplies per unit, "
-                "other) and add up to the expense gap exactly.",
+                "other) and add up to the expense gap exactly; revenue's gap is volume and rate "
+                "(net revenue per unit of service).",
             ),
             freeze_block=None,
         ),
@@ -250,9 +330,8 @@ def divergence(
     ref, history = load_control(book)
     targets = build_targets(ref, history)
     bus = read_bottom_up(book)
-    kept, _ = read_decisions(book)
-    merged = {k: {d: v.get(d) for d in DECISION_KEYS} for k, v in kept.items()}
-    for key, value in (decisions or {}).items():
+    merged, _ = read_decisions(book)
+    for key, value in (decisions or {}).items():  # decided now: on today's bottom-up
         merged[key] = {d: value.get(d) for d in DECISION_KEYS}
     result = divergence_frames(ref, targets, bus, merged)
     sheets = divergence_sheets(result, ref)

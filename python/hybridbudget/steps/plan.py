@@ -14,6 +14,7 @@ import pandas as pd
 from ..control.audit import audit_sheet, entry, read_audit
 from ..control.book import ControlBook, open_control
 from ..control.load import CONTROL_SHEETS, load_control, read_ahead
+from ..engine.escalation import EscalationRule
 from ..engine.gaps import ACCEPT, AGREED, DECISIONS, KEEP, line_gaps
 from ..engine.money import cents, sum_cents
 from ..engine.rollup import MONEY_KEYS, hierarchy, phase_lines
@@ -27,7 +28,13 @@ from ..workbook.blocks import read_block
 from ..workbook.spec import Block, Column, Sheet
 from .batch import batch_step
 from .consolidate import DRIVERS_SHEET
-from .divergence import DIVERGENCE_SHEET, read_bottom_up, read_decisions
+from .divergence import (
+    CHANGED,
+    DIVERGENCE_SHEET,
+    changed_since_decided,
+    read_bottom_up,
+    read_decisions,
+)
 
 PLAN_SHEET = "Plan"
 PLAN_BLOCK = "Integrated plan by cost center, line item and month"
@@ -51,6 +58,8 @@ UNDECIDED_COLUMNS = (
     Column("Top-down", "top_down", "money"),
     Column("Bottom-up", "bottom_up", "money"),
     Column("Gap $", "gap", "money"),
+    Column("Escalate to", "escalate_to", width=20),
+    Column("Why", "why", width=30),
     Column("Divergence cell", "cell", width=12),
 )
 
@@ -68,6 +77,12 @@ def _bad(table: Any, i: int, key: str, message: str, value: Any) -> Finding:
                    sheet=DIVERGENCE_SHEET, cell=table.cell(i, key), value=str(value))  # fmt: skip
 
 
+def _undecided(item: tuple, rule: EscalationRule, why: str) -> dict[str, Any]:
+    cc, line, target, value, gap, cell = item
+    return {"cost_center": cc, "line_item": line, "top_down": target, "bottom_up": value,
+            "gap": gap, "escalate_to": rule.role(gap, target), "why": why, "cell": cell}  # fmt: skip
+
+
 @batch_step
 def build_plan(book: ControlBook) -> PlanResult:
     """The plan the decisions on the Divergence sheet imply, recomputed from drivers (no writing)."""
@@ -79,6 +94,7 @@ def build_plan(book: ControlBook) -> PlanResult:
     if table is None:
         raise HybridBudgetError(f"{book.file}: no {DIVERGENCE_SHEET} sheet: run Divergence first")
     g = ref.config.guardrails
+    rule = EscalationRule.of(ref.config)
     bad: list[Finding] = []
     h = hierarchy(ref).set_index("cost_center")
     where = {
@@ -105,6 +121,9 @@ def build_plan(book: ControlBook) -> PlanResult:
                 choice = str(d.get("decision") or "").strip().lower()
                 agreed = d.get("agreed_value")
                 i = d.get("_i", 0)
+                item = (cc, line, target, value, gap, table.cell(i, "decision") if d else "")
+                if changed_since_decided(d, value):  # kept, but undecided until confirmed
+                    undecided.append(_undecided(item, rule, CHANGED))
                 if choice and choice not in DECISIONS:
                     bad.append(_bad(table, i, "decision", f"unknown decision {d.get('decision')!r}; "
                                     f"choose {', '.join(DECISIONS)}", d.get("decision")))  # fmt: skip
@@ -125,9 +144,7 @@ def build_plan(book: ControlBook) -> PlanResult:
                     chosen[line] = (value, "bottom-up (decided)")
                 elif flag:
                     chosen[line] = (value, UNDECIDED)
-                    undecided.append({"cost_center": cc, "line_item": line, "top_down": target,
-                                      "bottom_up": value, "gap": gap,
-                                      "cell": table.cell(i, "decision") if d else ""})  # fmt: skip
+                    undecided.append(_undecided(item, rule, UNDECIDED))
                 else:
                     chosen[line] = (value, "bottom-up (within tolerance)")
         name, service_line, entity = where[cc]

@@ -14,6 +14,7 @@ from ..control.book import ControlBook, open_control
 from ..control.load import load_control
 from ..engine.actuals_map import Actuals
 from ..engine.drivers import Drivers
+from ..engine.escalation import EscalationRule
 from ..engine.money import phase
 from ..engine.rollup import BottomUp, hierarchy
 from ..engine.targets import Targets, build_targets
@@ -241,7 +242,7 @@ def compute_variance(inputs: MonitorInputs, month: str) -> VarianceResult:
     a = inputs.actuals
     detail = variance_detail(inputs.plan, inputs.basis, a.monthly, a.staffing, months)
     m_sum, y_sum = summed(detail, [month]), summed(detail, months)
-    levels = inputs.ref.config.escalation
+    levels = EscalationRule.of(inputs.ref.config)
     month_view = in_dollars(m_sum)
     return VarianceResult(
         month=month,
@@ -380,7 +381,7 @@ def variance(
     names = {c.cost_center_code: (c.cost_center_name, c.owner_name)
              for c in ref.organization.cost_centers}  # fmt: skip
     result.actions, result.changes = update_actions(
-        read_actions(book), result.breaches, ref.config.escalation, names
+        read_actions(book), result.breaches, EscalationRule.of(ref.config), names
     )
     m = result.indicators[0]
     detail = (
@@ -390,7 +391,7 @@ def variance(
     )
     sheets = [
         *variance_sheets(result),
-        actions_sheet(result.actions, month, ref.config.escalation),
+        actions_sheet(result.actions, month, EscalationRule.of(ref.config)),
         audit_sheet(book, entry("variance", detail, inputs.sha256)),
     ]
     progress(f"writing {', '.join(s.name for s in sheets)}")

@@ -179,6 +179,17 @@ class _Run:
     values: list[list[Any]]
     styles: list[int | None]  # scratch style id per column (None: written without a style)
     varying: dict[int, list[int | None]]  # per-row style ids of columns whose style varies
+    levels: list[int] = field(default_factory=list)  # outline level per row (>0: collapsed)
+    heights: list[float] = field(default_factory=list)  # row height in points (0: automatic)
+
+    def row_attrs(self, r: int) -> str:
+        """Row r's attributes beyond its number, in the order openpyxl writes them."""
+        level = self.levels[r] if self.levels else 0
+        height = self.heights[r] if self.heights else 0
+        out = f' hidden="1" outlineLevel="{level}"' if level else ""
+        if height:
+            out += f' ht="{height:g}" customHeight="1"'
+        return out
 
 
 @dataclass
@@ -193,15 +204,20 @@ class DeferredRows:
         append: Callable[[list[object]], None],
         first_row: int,
         block: Block,
-        proto: Callable[[int, str], WriteOnlyCell],
+        proto: Callable[[int, str, str], WriteOnlyCell],
         kinds: Sequence[str],
         per_row: dict[int, list[str]],
         links: dict[int, list[object]],
+        looks: Sequence[str] | None = None,
+        levels: Sequence[int] = (),
+        heights: Sequence[float] = (),
     ) -> None:
         """Register the block's data rows as openpyxl would write them; write placeholders.
 
-        Only columns with per-row kinds or links can change style after the first row, so only
-        they are looked at again on later rows.
+        Only columns with per-row kinds or links (every column, with per-row looks) can change
+        style after the first row, so only they are looked at again on later rows. `levels`:
+        each row's outline level, written on the row (collapsed) as openpyxl writes it; `heights`:
+        each row's height in points (0: automatic).
         """
         registry = ws.parent._cell_styles
         seen: dict[int, tuple[int, int]] = {}  # id(style array) -> (its font when added, id)
@@ -217,12 +233,16 @@ class DeferredRows:
 
         values = block_values(block)
         varying = sorted(set(per_row) | set(links))
-        run = _Run(first_row, values, [], {i: [] for i in varying})
+        if looks:
+            varying = list(range(len(block.columns)))
+        run = _Run(first_row, values, [], {i: [] for i in varying}, list(levels),
+                   list(heights))  # fmt: skip
         arrays: list[StyleArray] = []
         for r, row in enumerate(values):
             columns = range(len(row)) if r == 0 else varying
             for i in columns:
-                array = proto(i, per_row[i][r] if i in per_row else kinds[i])._style
+                look = looks[r] if looks else ""
+                array = proto(i, per_row[i][r] if i in per_row else kinds[i], look)._style
                 if r == 0:
                     arrays.append(array)
                 else:
@@ -261,7 +281,12 @@ class DeferredRows:
                 for r, cells in zip(rows, zip(*columns, strict=True), strict=True):
                     n = run.first_row + r
                     row = "".join(cells)
-                    text.append(f'<row r="{n}">{row}</row>' if row else empty_row.format(n))
+                    attrs = run.row_attrs(r)
+                    if attrs:  # a collapsed or sized row, as openpyxl writes it
+                        text.append(f'<row r="{n}"{attrs}>{row}</row>' if row or raw
+                                    else f'<row r="{n}"{attrs}/>')  # fmt: skip
+                    else:
+                        text.append(f'<row r="{n}">{row}</row>' if row else empty_row.format(n))
             out.append((run.first_row, run.first_row + len(run.values) - 1, "".join(text)))
         return out
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from openpyxl.utils import get_column_letter
 
-from .spec import NUMBER_FORMATS, Block, Sheet
+from .spec import HEADING, NUMBER_FORMATS, Block, Sheet
 
 SUMMED_KINDS = frozenset({"money", "int", "fte", "hours"})
 GENERAL = NUMBER_FORMATS["text"]
@@ -72,6 +72,12 @@ class SheetGrid:
     links: list[Link] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)
     freeze_row: int | None = None  # rows up to this one stay in view
+    freeze_columns: int = 0  # columns from A that stay in view
+    wraps: list[Area] = field(default_factory=list)  # data cells whose text wraps
+    headings: list[Area] = field(default_factory=list)  # heading rows: bold on a band
+    collapsed_rows: list[int] = field(default_factory=list)  # rows in a collapsed outline group
+    grouped_columns: list[int] = field(default_factory=list)  # columns in a collapsed group
+    page_breaks: list[int] = field(default_factory=list)  # a printed page starts at these rows
 
 
 def header_rows(sheet: Sheet) -> list[int]:
@@ -194,10 +200,26 @@ def layout(sheet: Sheet) -> SheetGrid:
                 grid.inputs.append(Area(header + 1, i + 1, header + n, i + 1))
             if n and col.choices:
                 grid.choices.append((Area(header + 1, i + 1, header + n, i + 1), col.choices))
+            if n and col.wrap:
+                grid.wraps.append(Area(header + 1, i + 1, header + n, i + 1))
+        width_b = len(block.columns)
+        for r, look in enumerate(block.row_values(block.look_from, "")):
+            if look == HEADING:
+                grid.headings.append(Area(header + 1 + r, 1, header + 1 + r, width_b))
+        for r, level in enumerate(block.row_values(block.outline_from, 0)):
+            if level:
+                grid.collapsed_rows.append(header + 1 + r)
+        for r, brk in enumerate(block.row_values(block.break_from, False)):
+            if brk and r:
+                grid.page_breaks.append(header + 1 + r)
         grid.links += _links(block, rows, header + 1)
     grid.values = [row + [None] * (width - len(row)) for row in values]
     grid.formats = _merge_columns(runs)
     grid.widths = column_widths(sheet)
+    grid.grouped_columns = sorted(
+        {i for b in sheet.blocks for i, c in enumerate(b.columns, 1) if c.grouped}
+    )
+    grid.freeze_columns = sheet.freeze_columns
     if sheet.freeze_block is not None and sheet.freeze_block < len(grid.blocks):
         grid.freeze_row = grid.blocks[sheet.freeze_block].header_row
     return grid

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+HEADING = "heading"  # a row look: bold on a pale band, not an input (a group's heading row)
+
 # Number formats by column kind, shared by every backend and every sheet.
 NUMBER_FORMATS: dict[str, str] = {
     "text": "General",
@@ -47,6 +49,8 @@ class Column:
     kind_from: str = ""  # a DataFrame column naming each row's kind (mixed-format columns)
     link_from: str = ""  # a DataFrame column holding each row's hyperlink target ("" = none)
     choices: tuple[str, ...] = ()  # editable column restricted to these values (a list in Excel)
+    wrap: bool = False  # long text wraps in its cell (the row grows), nothing is cut off
+    grouped: bool = False  # in a collapsed column outline group (the + above the columns opens it)
 
     @property
     def number_format(self) -> str:
@@ -65,6 +69,16 @@ class Block:
     columns: tuple[Column, ...]
     rows: pd.DataFrame
     total_label: str = ""  # if set, a bold total row sums the numeric money/int/fte columns
+    look_from: str = ""  # a DataFrame column naming each row's look: "" or HEADING
+    outline_from: str = ""  # a DataFrame column with each row's outline level (>0: collapsed)
+    break_from: str = ""  # a DataFrame column: True where a printed page starts at that row
+    height_from: str = ""  # a DataFrame column: each row's height in points (0: automatic)
+
+    def row_values(self, key: str, default: object) -> list[object]:
+        """A per-row setting (`look_from`, `outline_from`, `break_from`) for every row."""
+        if key and key in self.rows.columns:
+            return [default if _missing(v) else _plain(v) for v in self.rows[key].tolist()]
+        return [default] * len(self.rows)
 
     def values(self) -> list[list[object]]:
         """The block's cells, row by row, in column order (None for missing)."""
@@ -85,9 +99,32 @@ class Sheet:
     blocks: tuple[Block, ...]
     notes: tuple[str, ...] = ()
     freeze_block: int | None = 0  # freeze panes under this block's header (None: no freeze)
+    freeze_columns: int = 0  # and keep this many columns from A in view
+    paper: str = ""  # letter, tabloid, legal, a4, a3 ("": the printer's default)
+    print_columns: int = 0  # print only the first N columns (0: every column; notes cut there)
     landscape: bool = True
     tab_color: str = ""
     protect_password: str = ""  # protect the sheet (editable columns stay unlocked)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines a text wraps to in a column `width` characters wide (greedy, by word)."""
+    per_line = max(1, int(width * 1.15))  # 10-point body text in columns sized for 11-point
+    lines, used = 1, 0
+    for word in str(text).split():
+        need = len(word) if used == 0 else used + 1 + len(word)
+        if need <= per_line:
+            used = need
+        else:
+            lines += 1 + (len(word) - 1) // per_line
+            used = len(word) % per_line or per_line
+    return lines
+
+
+def header_height(columns: tuple[Column, ...]) -> float | None:
+    """The header row's height so that every wrapped header shows in full (None: one line)."""
+    lines = max((wrapped_lines(c.header, c.col_width / 1.1) for c in columns), default=1)
+    return 13.0 * lines + 2 if lines > 1 else None
 
 
 def _missing(v: object) -> bool:

@@ -9,6 +9,7 @@ INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")  # pale yellow: type here
 LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")  # light grey: given, not editable
 COMPUTED_FILL = PatternFill("solid", fgColor="DDEBF7")  # pale blue: computed by formula
 HEADER_FILL = PatternFill("solid", fgColor=NAVY)
+HEADING_FILL = PatternFill("solid", fgColor="D9E1F2")  # pale navy band: a group's heading row
 WARN_FILL = PatternFill("solid", fgColor="F8CBAD")
 TITLE_FONT = Font(name="Calibri", size=14, bold=True, color=NAVY)
 BLOCK_FONT = Font(name="Calibri", size=11, bold=True, color=NAVY)
@@ -21,5 +22,6 @@ THIN = Side(style="thin", color="BFBFBF")
 GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 TOP_RULE = Border(top=Side(style="thin", color="000000"))
 WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 UNLOCKED = Protection(locked=False)

@@ -16,6 +16,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.properties import Outline
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import styles, zipio
@@ -23,7 +25,9 @@ from .deferred import DeferredRows, Unrenderable
 from .fileio import atomic_save
 from .grid import column_widths, header_rows, total_values
 from .parts import _Package
-from .spec import NUMBER_FORMATS, Block, Sheet
+from .spec import HEADING, NUMBER_FORMATS, Block, Sheet, header_height
+
+PAPER_SIZES = {"letter": 1, "tabloid": 3, "legal": 5, "a4": 9, "a3": 8}
 
 
 class _Cursor:
@@ -57,6 +61,9 @@ def _styled(ws: Worksheet, proto: WriteOnlyCell, value: object) -> WriteOnlyCell
 def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRows | None) -> int:
     """Write one block; returns the header row number. `deferred` takes over the data rows."""
     cur.append([_cell(ws, block.title, font=styles.BLOCK_FONT)])
+    tall = header_height(block.columns)
+    if tall:  # write-only: a row's height is set before the row is written
+        ws.row_dimensions[cur.row + 1].height = tall
     cur.append(
         [
             _cell(
@@ -71,24 +78,28 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
         ]
     )
     header_row = cur.row
-    protos: dict[tuple[int, str], WriteOnlyCell] = {}
+    top = any(c.wrap for c in block.columns)  # rows grow with wrapped text: read from the top
+    protos: dict[tuple[int, str, str], WriteOnlyCell] = {}
 
-    def proto(i: int, kind: str) -> WriteOnlyCell:
-        if (i, kind) not in protos:
+    def proto(i: int, kind: str, look: str = "") -> WriteOnlyCell:
+        if (i, kind, look) not in protos:
             col = block.columns[i]
-            extra = (
+            extra: dict[str, object] = (
                 {"fill": styles.INPUT_FILL, "protection": styles.UNLOCKED} if col.editable else {}
             )
-            protos[(i, kind)] = _cell(
-                ws,
-                None,
-                # a link column looks like links throughout (one style per column, no mutation)
-                font=styles.LINK_FONT if col.link_from else styles.BODY_FONT,
-                number_format=NUMBER_FORMATS[kind],
-                border=styles.GRID,
+            if col.wrap:
+                extra["alignment"] = styles.WRAP
+            elif top:
+                extra["alignment"] = styles.TOP
+            # a link column looks like links throughout (one style per column, no mutation)
+            font = styles.LINK_FONT if col.link_from else styles.BODY_FONT
+            if look == HEADING:  # a heading row: bold on a band, never an input cell
+                font, extra = styles.BOLD_FONT, {"fill": styles.HEADING_FILL}
+            protos[(i, kind, look)] = _cell(
+                ws, None, font=font, number_format=NUMBER_FORMATS[kind], border=styles.GRID,
                 **extra,
-            )
-        return protos[(i, kind)]
+            )  # fmt: skip
+        return protos[(i, kind, look)]
 
     per_row = {
         i: block.rows[c.kind_from].tolist()
@@ -101,14 +112,28 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
         if c.link_from and c.link_from in block.rows.columns
     }
     kinds = [c.kind for c in block.columns]
+    looks = block.row_values(block.look_from, "") if block.look_from else None
+    levels = [int(v or 0) for v in block.row_values(block.outline_from, 0)]
+    heights = [float(v or 0) for v in block.row_values(block.height_from, 0)]
+    for r, brk in enumerate(block.row_values(block.break_from, False)):
+        if brk and r:  # a manual page break above this row
+            ws.row_breaks.append(Break(id=cur.row + r))
     if deferred is not None:  # the same cells, rendered to XML by deferred.py
-        deferred.block(ws, cur.append, cur.row + 1, block, proto, kinds, per_row, links)
+        deferred.block(ws, cur.append, cur.row + 1, block, proto, kinds, per_row, links,
+                       looks, levels, heights)  # fmt: skip
     else:
         for r, values in enumerate(block.values()):
+            look = looks[r] if looks else ""
             cells = [
-                _styled(ws, proto(i, per_row[i][r] if i in per_row else kinds[i]), v)
+                _styled(ws, proto(i, per_row[i][r] if i in per_row else kinds[i], look), v)
                 for i, v in enumerate(values)
             ]
+            if levels[r] or heights[r]:
+                dim = ws.row_dimensions[cur.row + 1]
+                if levels[r]:
+                    dim.outlineLevel, dim.hidden = levels[r], True
+                if heights[r]:
+                    dim.height = heights[r]
             for i, targets in links.items():
                 if targets[r]:
                     cells[i].hyperlink = targets[r]
@@ -153,13 +178,16 @@ def write_sheet(wb: Workbook, sheet: Sheet, deferred: DeferredRows | None = None
         ws.sheet_properties.tabColor = sheet.tab_color
     for i, w in column_widths(sheet).items():
         ws.column_dimensions[get_column_letter(i)].width = w
+    _outlines(ws, sheet)
     headers = header_rows(sheet)
     block = sheet.freeze_block
     frozen = headers[block] if block is not None and block < len(headers) else None
     if frozen is not None:
-        ws.freeze_panes = f"A{frozen + 1}"
+        ws.freeze_panes = f"{get_column_letter(sheet.freeze_columns + 1)}{frozen + 1}"
         ws.print_title_rows = f"{frozen}:{frozen}"
     ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
+    if sheet.paper:
+        ws.page_setup.paperSize = PAPER_SIZES[sheet.paper]
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -181,7 +209,24 @@ def write_sheet(wb: Workbook, sheet: Sheet, deferred: DeferredRows | None = None
         if written == frozen and len(block.rows):
             last_col = get_column_letter(len(block.columns))
             ws.auto_filter.ref = f"A{written}:{last_col}{written + len(block.rows)}"
+    if sheet.print_columns:
+        ws.print_area = f"A1:{get_column_letter(sheet.print_columns)}{cur.row}"
     return ws
+
+
+def _outlines(ws: Worksheet, sheet: Sheet) -> None:
+    """Collapsed column groups and the outline settings of a sheet with grouped rows or columns:
+    the + sits on the row above a row group (its heading) and left of a column group."""
+    grouped = {i for b in sheet.blocks for i, c in enumerate(b.columns, 1) if c.grouped}
+    rows = any(b.outline_from for b in sheet.blocks)
+    if not (grouped or rows):
+        return
+    for i in sorted(grouped):
+        dim = ws.column_dimensions[get_column_letter(i)]
+        dim.outlineLevel, dim.hidden = 1, True
+    ws.sheet_properties.outlinePr = Outline(summaryBelow=False, summaryRight=False)
+    ws.sheet_format.outlineLevelRow = 1 if rows else None
+    ws.sheet_format.outlineLevelCol = 1 if grouped else None
 
 
 def write_workbook(path: Path, sheets: Iterable[Sheet]) -> Path:

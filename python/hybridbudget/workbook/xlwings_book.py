@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from ..errors import HybridBudgetError
 from ..progress import Progress, silent
@@ -160,7 +161,11 @@ class XlwingsControlBook:
             optional("drop-down list", lambda r=rng, c=choices: r.data_validation.set_list(list(c)))
         if spec.protect_password:
             _protect(sht, spec.protect_password, grid.inputs)
-        if grid.freeze_row:
+        self._outline(sht, grid)
+        if grid.freeze_row and grid.freeze_columns:  # rows above and columns left of the cell
+            cell = f"{get_column_letter(grid.freeze_columns + 1)}{grid.freeze_row + 1}"
+            optional("freeze panes", lambda: sht.freeze_panes.freeze_at(cell))
+        elif grid.freeze_row:
             optional("freeze panes", lambda: sht.freeze_panes.freeze_at(f"1:{grid.freeze_row}"))
         else:
             optional("unfreeze panes", sht.freeze_panes.unfreeze)
@@ -183,6 +188,32 @@ class XlwingsControlBook:
                 sht.range(total.address).font.bold = True
         for area in grid.inputs:
             _fill(sht.range(area.address), styles.INPUT_FILL)
+
+    def _outline(self, sht: Any, grid: SheetGrid) -> None:
+        """Wrapped text, heading rows, collapsed row and column groups, page breaks (Excel only)."""
+        for area in grid.wraps:
+            sht.range(area.address).wrap_text = True
+        for area in grid.headings:
+            rng = sht.range(area.address)
+            _font(rng, styles.BOLD_FONT)
+            _fill(rng, styles.HEADING_FILL)
+        api = sht.api
+        if not hasattr(api, "Rows"):  # a remote engine: no Excel object model for outlines
+            log.info("sheet %s: outline groups and page breaks need desktop Excel", sht.name)
+            return
+        for row in grid.collapsed_rows:
+            optional("row group", lambda r=row: api.Rows(r).Group())
+        for col in grid.grouped_columns:
+            optional("column group", lambda c=col: api.Columns(c).Group())
+        if grid.collapsed_rows or grid.grouped_columns:
+
+            def collapse() -> None:
+                api.Outline.SummaryRow, api.Outline.SummaryColumn = 0, -4131  # above, left
+                api.Outline.ShowLevels(1, 1)
+
+            optional("collapse groups", collapse)
+        for row in grid.page_breaks:
+            optional("page break", lambda r=row: api.HPageBreaks.Add(api.Rows(r)))
 
     def _links(self, sht: Any, grid: SheetGrid) -> None:
         total = len(grid.links)
