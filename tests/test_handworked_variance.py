@@ -33,6 +33,7 @@ import pytest
 
 from handworked import MEDSURG, load_system
 from hybridbudget.engine.drivers import Drivers, StaffDrivers
+from hybridbudget.engine.escalation import EscalationRule
 from hybridbudget.engine.triggers import ACTION_KEYS, find_breaches, update_actions
 from hybridbudget.engine.variance_split import (
     accuracy_share,
@@ -134,7 +135,7 @@ def test_breaches_from_the_variance(january: pd.DataFrame) -> None:
     # against the flexible budget, unfavourable only: AGY +1,104.00 on 10,296.00 = 10.7%, at
     # least $1,000 (level 1; level 2 needs $5,000). REV -3,300 is 1%; SAL_RN is under;
     # BEN +695.20, PUR +250, DRG +140 are below $1,000
-    levels = load_system().reference.config.escalation
+    levels = EscalationRule.of(load_system().reference.config)
     view = in_dollars(january.assign(month=JAN))
     breaches = find_breaches(view, JAN, levels)
     assert [(b.line_item, b.variance, b.level) for b in breaches] == [("AGY", 1104.00, 1)]
@@ -156,7 +157,7 @@ TRIGGERS = [
 
 
 def test_triggers_at_just_below_and_above_level_one() -> None:
-    levels = load_system().reference.config.escalation
+    levels = EscalationRule.of(load_system().reference.config)
     for line, flex, actual, why, level in TRIGGERS:
         rows = pd.DataFrame([{"cost_center": MEDSURG, "line_item": line, "flex": flex,
                               "actual": actual}])  # fmt: skip
@@ -166,7 +167,7 @@ def test_triggers_at_just_below_and_above_level_one() -> None:
 
 def test_actions_open_escalate_once_and_reopen_after_closing() -> None:
     system = load_system()
-    levels = system.reference.config.escalation
+    levels = EscalationRule.of(system.reference.config)
     names = {MEDSURG: ("Medical/Surgical Unit", "Ann Able")}
 
     def breach(month: str, actual: float) -> list:

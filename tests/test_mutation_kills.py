@@ -664,18 +664,18 @@ def test_find_breaches_only_unfavourable_beyond_level_1() -> None:
 def test_breach_variance_share_and_wording() -> None:
     over = Breach("A", "SUP", "2027-03", 1000000.0, 1124000.004, 2)
     assert over.variance == 124000.0 and over.share == 0.124
-    assert describe(over, LEVELS[0]) == (
+    assert describe(over, EscalationRule(tuple(LEVELS))) == (
         "Supplies 12.4% and $124,000 over flexible budget in 2027-03; threshold 5% and $50,000"
     )
     under = Breach("A", "REV", "2027-03", -800000.0, -900000.0, 1)
     assert under.share == -0.125  # -100,000 / |-800,000|
-    assert describe(under, LEVELS[0]) == (
+    assert describe(under, EscalationRule(tuple(LEVELS))) == (
         "Net patient revenue 12.5% and $100,000 under flexible budget in 2027-03; threshold 5% "
         "and $50,000"
     )
     none = Breach("B", "OTH", "2027-04", 0.0, 60000.0, 1)
     assert none.share is None
-    assert describe(none, LEVELS[0]) == (
+    assert describe(none, EscalationRule(tuple(LEVELS))) == (
         "Other expense $60,000 over a flexible budget of $0 in 2027-04; threshold 5% and $50,000"
     )
 
@@ -781,6 +781,12 @@ def test_actions_sheet_title_and_notes() -> None:
         "2 open of 3. A cost or revenue line triggers when its unfavourable variance against the "
         "flexible budget reaches 5% and $50,000 in a month (Decision Guide level 1); due 30 days "
         "after the month end.",
+        "A gap (or a monthly variance) enters the guide when it reaches both level 1 thresholds "
+        "(5% of the target and $50,000); it then goes to the highest level it reaches, a level "
+        "being reached by its percent or its dollar threshold (either is enough) (level 1 "
+        "Controller: 5% and $50,000; level 2 CFO: 10% or $250,000; level 3 Board: 20% or "
+        "$1,000,000). Below level 1 the cost center manager decides. Thresholds combine: "
+        "'either' (setting below).",
         "Type the Status (closed), Closed on and Note; they are kept. A new breach of an open "
         "item in a later month escalates it one Decision Guide level.",
     )

@@ -79,13 +79,14 @@ class EscalationRule:
             f"level {i} {lv.role}: {self.threshold(i)}" for i, lv in enumerate(self.levels, 1)
         )
         how = (
-            "its percent threshold or its dollar threshold (either is enough)"
+            "its percent or its dollar threshold (either is enough)"
             if self.combine == "either"
             else "both its percent and its dollar threshold"
         )
         return (
             f"A gap (or a monthly variance) enters the guide when it reaches both level 1 "
             f"thresholds ({first.pct:.0%} of the target and ${first.amount:,.0f}); it then goes "
-            f"to the highest level whose {how} it reaches ({ladder}). Below level 1 the "
+            f"to the highest level it reaches, a level being reached by {how} ({ladder}). "
+            f"Below level 1 the "
             f"{MANAGER.lower()} decides. Thresholds combine: '{self.combine}' (setting below)."
         )
