@@ -2,6 +2,7 @@
 
     python bench/mutation/run.py                 # every module below, 2 workers
     python bench/mutation/run.py money tolerance # only modules whose path contains a word
+    python bench/mutation/run.py --survivors targets  # re-run only its stored survivors
     python bench/mutation/run.py --report        # rewrite the report from the stored results
 
 The tool is mutmut 3 (`pip install -e "python[mutation]"`-style: `pip install "mutmut>=3.8,<4"`).
@@ -139,31 +140,44 @@ def diffs(module: str, names: list[str]) -> dict[str, str]:
     return out
 
 
-def save(seconds: float) -> None:
+def result_path(module: str) -> Path:
+    return RESULTS / (module.replace("/", ".").removesuffix(".py") + ".json")
+
+
+def save(seconds: float, rerun: bool = False) -> None:
     """Store each mutated module's statuses and its survivors' diffs in results/ (one file each),
-    so that runs over different modules add up to one report."""
+    so that runs over different modules add up to one report. A re-run of the survivors
+    (`rerun`) updates the stored statuses of the mutants it checked and keeps the others."""
     RESULTS.mkdir(exist_ok=True)
-    per = seconds / max(1, sum(len(s) for s in results().values()))
-    for module, statuses in results().items():
+    found = results()
+    checked = sum(1 for s in found.values() for v in s.values() if v != "not checked")
+    per = seconds / max(1, checked)
+    for module, statuses in found.items():
+        path = result_path(module)
+        before = json.loads(path.read_text(encoding="utf-8")) if rerun and path.is_file() else None
+        if before is not None:
+            statuses = before["statuses"] | {
+                k: v for k, v in statuses.items() if v != "not checked"
+            }
         record = {
             "module": module,
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "minutes": round(per * len(statuses) / 60, 1),
+            "minutes": round(per * sum(v != "not checked" for v in found[module].values()) / 60, 1),
+            "survivors_rerun": rerun,
             "tests": test_files(),
             "statuses": statuses,
             "diffs": diffs(
                 module, [k for k, s in statuses.items() if s not in (KILLED, "no tests")]
             ),
         }
-        out = RESULTS / (module.replace("/", ".").removesuffix(".py") + ".json")
-        out.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def stored() -> list[dict]:
     """The stored result of each module in MODULES that has one, in MODULES order."""
     out = []
     for m in MODULES:
-        path = RESULTS / (m.replace("/", ".").removesuffix(".py") + ".json")
+        path = result_path(m)
         if path.is_file():
             out.append(json.loads(path.read_text(encoding="utf-8")))
     return out
@@ -217,19 +231,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("words", nargs="*", help="only modules whose path contains one of these")
     parser.add_argument("--report", action="store_true", help="only rewrite the report")
+    parser.add_argument("--survivors", action="store_true",
+                        help="re-run only the stored survivors of the modules (after new tests)")  # fmt: skip
     parser.add_argument("--max-children", type=int, default=2, help="parallel mutants (default 2)")
     args = parser.parse_args(argv)
     if not args.report:
         modules = [f"src/{m}" for m in MODULES if not args.words or any(w in m for w in args.words)]
         if not modules:
             sys.exit(f"no module of {MODULES} matches {args.words}")
+        names = []
+        if args.survivors:  # the other mutants were killed by tests that are still there
+            for m in modules:
+                rec = json.loads(result_path(m.removeprefix("src/")).read_text(encoding="utf-8"))
+                names += [k for k, v in rec["statuses"].items() if v != KILLED]
+            if not names:
+                sys.exit("no stored survivor to re-run")
         stage(modules, test_files())
         start = time.monotonic()
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         with (WORK / "mutmut.log").open("w", encoding="utf-8") as log:  # its spinner is noisy
-            subprocess.run([mutmut(), "run", "--max-children", str(args.max_children)], cwd=WORK,
+            subprocess.run([mutmut(), "run", "--max-children", str(args.max_children), *names], cwd=WORK,
                            env=env, stdout=log, stderr=subprocess.STDOUT, check=False)  # fmt: skip
-        save(time.monotonic() - start)
+        save(time.monotonic() - start, rerun=args.survivors)
     REPORT.write_text(report(), encoding="utf-8")
     print(f"wrote {REPORT}")
     return 0
