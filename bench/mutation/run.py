@@ -228,13 +228,17 @@ def report() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global WORK
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("words", nargs="*", help="only modules whose path contains one of these")
     parser.add_argument("--report", action="store_true", help="only rewrite the report")
     parser.add_argument("--survivors", action="store_true",
                         help="re-run only the stored survivors of the modules (after new tests)")  # fmt: skip
+    parser.add_argument("--work", type=Path, default=WORK,
+                        help="scratch directory (a second one lets two runs go side by side)")  # fmt: skip
     parser.add_argument("--max-children", type=int, default=2, help="parallel mutants (default 2)")
     args = parser.parse_args(argv)
+    WORK = args.work.resolve()
     if not args.report:
         modules = [f"src/{m}" for m in MODULES if not args.words or any(w in m for w in args.words)]
         if not modules:
