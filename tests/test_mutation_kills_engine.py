@@ -18,7 +18,9 @@ import pytest
 from handworked import IMAGING, LAUNDRY, MEDSURG, System, load_system
 from hybridbudget.engine.drivers import Drivers, StaffDrivers
 from hybridbudget.engine.history import History
+from hybridbudget.engine.rollup import BottomUp, monthly_lines, phase_lines
 from hybridbudget.engine.targets import build_targets, prior_drivers, target_drivers, whole_units
+from hybridbudget.engine.variance_split import Indicators, staffing_view, summed
 from hybridbudget.model import CostCenterType
 from hybridbudget.model.line_items import LINE_ITEM_CODES
 
@@ -137,3 +139,156 @@ def test_build_targets_cost_center_without_history(system: System) -> None:
     assert targets.by_cost_center[LAUNDRY].drivers.volume == (
         738, 697, 718, 718, 718, 697, 697, 697, 718, 718, 738, 738,
     )  # fmt: skip
+
+
+# --- rollup: phasing edge cases, an empty table, the submission's lineage defaults --------------
+
+
+def test_phase_lines_one_weight_and_weights_summing_below_one() -> None:
+    assert phase_lines([1.23, -0.05], [5]) == [[1.23], [-0.05]]  # one month takes it all
+    # weights 0.25 : 0.75 (sum 1) are weights, not "no weights": 100 cents -> 25 + 75;
+    # 10 cents -> 2.5 + 7.5, floors 2 + 7, the cent left to the first of the equal remainders
+    assert phase_lines([1.00, 0.10], [0.25, 0.75]) == [[0.25, 0.75], [0.03, 0.07]]
+
+
+def test_monthly_lines_of_no_cost_center_keeps_its_columns() -> None:
+    empty = monthly_lines({})
+    assert len(empty) == 0
+    assert list(empty.columns) == ["cost_center", "line_item", "annual", "m01", "m02", "m03",
+                                   "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12"]  # fmt: skip
+
+
+def test_bottom_up_lineage_defaults_to_blank() -> None:
+    b = BottomUp.of("CC-1", PRIOR, {"rationale_volume": "more beds"})
+    assert (b.file, b.sha256) == ("", "")
+    assert b.rationale == {"rationale_volume": "more beds"}
+
+
+# --- variance_split: months summed, staffing against plan, the shared indicators ----------------
+
+DETAIL_COLUMNS = ["cost_center", "line_item", "period", "plan", "flex", "actual", "volume",
+                  "efficiency", "rate", "spending", "planned_uos", "actual_uos", "planned_hours",
+                  "hours"]  # fmt: skip
+
+
+def test_summed_adds_the_chosen_months_in_plan_order() -> None:
+    detail = pd.DataFrame(
+        [
+            # cc, line, month, plan, flex, actual, vol, eff, rate, spend, p_uos, a_uos, p_h, h
+            ("B", "SUP", "2027-01", 50, 50, 60, 0, 0, 0, 10, 5.0, 5.0, 0.0, 3.0),
+            ("A", "REV", "2027-01", 100, 110, 120, 10, 0, 10, 0, 10.0, 11.0, 0.0, 0.0),
+            ("B", "SUP", "2027-02", 50, 50, 45, 0, 0, 0, -5, 5.0, 5.0, 0.0, 4.0),
+            ("A", "REV", "2027-02", 200, 180, 175, -20, 0, -5, 0, 20.0, 18.0, 0.0, 0.0),
+            ("A", "REV", "2027-03", 999, 999, 999, 0, 0, 0, 0, 99.0, 99.0, 0.0, 9.0),  # not asked
+        ],
+        columns=DETAIL_COLUMNS,
+    )
+    out = summed(detail, ["2027-01", "2027-02"])
+    assert out.to_dict("records") == [
+        # B first (first seen); A: plan 100 + 200, flex 110 + 180, actual 120 + 175, volume
+        # 10 - 20, rate 10 - 5, UOS 10 + 20 and 11 + 18
+        {"cost_center": "B", "line_item": "SUP", "plan": 100, "flex": 100, "actual": 105,
+         "volume": 0, "efficiency": 0, "rate": 0, "spending": 5, "planned_uos": 10.0,
+         "actual_uos": 10.0, "hours": 7.0},
+        {"cost_center": "A", "line_item": "REV", "plan": 300, "flex": 290, "actual": 295,
+         "volume": -10, "efficiency": 0, "rate": 5, "spending": 0, "planned_uos": 30.0,
+         "actual_uos": 29.0, "hours": 0.0},
+    ]  # fmt: skip
+
+
+# Plan: A 100 UOS a month, productive ratio 0.9; RN 2 FTEs, 10% overtime, 0.5 agency FTE;
+# CLER 1 FTE. B: 10 UOS a month, no staff. Two months, January and February.
+# Actual hours (REG, OT, PTO, AGY): A Jan RN 300, 30, 20, 80; CLER 150, 0, 10, 0;
+# Feb RN 310, 20, 30, 90; CLER 160, 0, 0, 0. March (not asked) RN 9,999 regular. UOS 95, 105.
+# | figure              | arithmetic                                                | A          |
+# | planned UOS         | 100 + 100                                                 | 200        |
+# | FTEs plan           | 2 + 1                                                     | 3          |
+# | FTEs actual         | worked 970 + PTO 60 = 1,030 h / (2,080 / 12 x 2 = 346.67) | 2.971154   |
+# | overtime plan       | 2 x 2,080 x .9 x .1 = 374.4 / worked (3,744 + 1,872)      | 0.066667   |
+# | overtime actual     | 50 / 970                                                  | 0.051546   |
+# | agency FTEs         | plan 0.5; actual 170 / 346.67                             | 0.490385   |
+# | worked h / UOS plan | (5,616 + 0.5 x 2,080) / 1,200                             | 5.546667   |
+# | worked h / UOS act. | (970 + 170) / 200                                         | 5.7        |
+# B has no actual rows: every actual 0, and no planned worked hours: overtime plan 0.
+
+
+def test_staffing_view_by_hand() -> None:
+    a = Drivers(volume=(100.0,) * 12, revenue_per_uos=0.0, productive_ratio=0.9,
+                benefits_load=0.0, staffing={"RN": StaffDrivers(2.0, 40.0, 0.1, 0.5, 80.0),
+                                             "CLER": StaffDrivers(1.0, 20.0)},
+                supplies_per_uos=0.0, drugs_per_uos=0.0, purchased_services=0.0,
+                other_expense=0.0)  # fmt: skip
+    b = dataclasses.replace(a, volume=(10.0,) * 12, staffing={})
+    hours = pd.DataFrame(
+        [("A", "2027-01", "RN", 300.0, 30.0, 20.0, 80.0), ("A", "2027-01", "CLER", 150.0, 0, 10, 0),
+         ("A", "2027-02", "RN", 310.0, 20.0, 30.0, 90.0), ("A", "2027-02", "CLER", 160.0, 0, 0, 0),
+         ("A", "2027-03", "RN", 9999.0, 0.0, 0.0, 0.0)],
+        columns=["cost_center", "period", "job_class", "REG_HOURS", "OT_HOURS", "PTO_HOURS",
+                 "AGY_HOURS"],
+    )  # fmt: skip
+    monthly = pd.DataFrame({"cost_center": ["A", "A", "A"],
+                            "period": ["2027-01", "2027-02", "2027-03"], "UOS": [95.0, 105.0, 500.0]})  # fmt: skip
+    view = staffing_view({"A": a, "B": b}, hours, monthly, ["2027-01", "2027-02"])
+    rows = view.set_index("cost_center").to_dict("index")
+    assert list(view.cost_center) == ["A", "B"]
+    assert rows["A"] == pytest.approx({
+        "planned_uos": 200.0, "actual_uos": 200.0, "fte_plan": 3.0, "fte_actual": 2.971153846,
+        "ot_plan": 0.066666667, "ot_actual": 0.051546392, "agency_fte_plan": 0.5,
+        "agency_fte_actual": 0.490384615, "whpuos_plan": 5.546666667, "whpuos_actual": 5.7,
+    })  # fmt: skip
+    assert rows["B"] == {
+        "planned_uos": 20.0, "actual_uos": 0.0, "fte_plan": 0.0, "fte_actual": 0.0,
+        "ot_plan": 0.0, "ot_actual": 0.0, "agency_fte_plan": 0.0, "agency_fte_actual": 0.0,
+        "whpuos_plan": 0.0, "whpuos_actual": 0.0,
+    }  # fmt: skip
+
+
+# A summed view in cents. Cost center A: 100 planned UOS, 110 actual; B 50 and 50; C no
+# planned volume (5 actual).
+# | cc | line     | plan    | flex    | actual  |
+# | A  | REV      | 100,000 | 110,000 | 105,000 |
+# | A  | SAL_RN   |  50,000 |  55,000 |  60,000 |
+# | A  | SUP      |  10,000 |  11,000 |   9,000 |
+# | B  | SAL_CLER |  20,000 |  20,000 |  20,000 |
+# | B  | OTH      |   5,000 |   5,000 |   6,000 |
+# | C  | SUP      |   1,000 |   1,000 |   1,000 |
+# revenue $1,000 / 1,100 / 1,050; expense 860 / 920 / 960; labor 700 / 750 / 800
+# margin (1,000 - 860) / 1,000 = 0.14; 180 / 1,100 = 0.163636; 90 / 1,050 = 0.085714
+# labor index 800 / 750 = 1.066667
+# throughput: UOS ratio A 1.1, B 1.0, weighted by planned expense A 600, B 250 (C has no volume):
+# (1.1 x 600 + 1.0 x 250) / 850 = 910 / 850 = 1.070588; at target: A and B (ratio >= 1) of 2
+# accuracy: core items within 3% of actual: B salaries and C supplies; A revenue (5,000 of
+# 105,000 = 4.8%), A salaries and A supplies are not: 2 of 5 = 0.4
+INDICATOR_VIEW = pd.DataFrame(
+    [("A", "REV", 100000, 110000, 105000, 100.0, 110.0),
+     ("A", "SAL_RN", 50000, 55000, 60000, 100.0, 110.0),
+     ("A", "SUP", 10000, 11000, 9000, 100.0, 110.0),
+     ("B", "SAL_CLER", 20000, 20000, 20000, 50.0, 50.0),
+     ("B", "OTH", 5000, 5000, 6000, 50.0, 50.0),
+     ("C", "SUP", 1000, 1000, 1000, 0.0, 5.0)],
+    columns=["cost_center", "line_item", "plan", "flex", "actual", "planned_uos", "actual_uos"],
+)  # fmt: skip
+
+
+def test_indicators_by_hand() -> None:
+    k = Indicators.of(INDICATOR_VIEW)
+    assert (k.revenue, k.expense, k.labor) == (
+        (1000.0, 1100.0, 1050.0), (860.0, 920.0, 960.0), (700.0, 750.0, 800.0),
+    )  # fmt: skip
+    assert k.margin_pct == pytest.approx((0.14, 0.163636364, 0.085714286))
+    assert k.labor_index == pytest.approx(1.066666667)
+    assert k.throughput == pytest.approx(1.070588235)
+    assert k.at_target == (2, 2)
+    assert k.accuracy == 0.4
+
+
+def test_indicators_without_revenue_labor_or_planned_volume() -> None:
+    # only C: no revenue (margin 0), no labor (index 0), no planned volume (throughput 0)
+    k = Indicators.of(INDICATOR_VIEW[INDICATOR_VIEW.cost_center == "C"])
+    assert (k.revenue, k.expense, k.labor) == ((0.0, 0.0, 0.0), (10.0, 10.0, 10.0), (0.0, 0.0, 0.0))
+    assert (k.margin_pct, k.labor_index, k.throughput, k.at_target, k.accuracy) == (
+        (0.0, 0.0, 0.0), 0.0, 0.0, (0, 0), 1.0,
+    )  # fmt: skip
+    # B alone: ratio exactly 1 is at target; planned expense 250 weights it
+    k = Indicators.of(INDICATOR_VIEW[INDICATOR_VIEW.cost_center == "B"])
+    assert (k.throughput, k.at_target) == (1.0, (1, 1))
