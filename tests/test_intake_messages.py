@@ -275,3 +275,28 @@ def test_months_must_add_up_to_the_annual_volume(system: System) -> None:
     assert (
         list(checks.check_months_add_up(review(system, values={"hb_out_volume": [3777.5]}))) == []
     )
+
+
+def test_capital_request_complete_rows(system: System) -> None:
+    # row 1 complete with an amount: no finding; row 2 has only an amount: item and
+    # justification are missing, the amount is not
+    rows = {"hb_capital_item": ["Bed", None, None, None, None],
+            "hb_capital_amount": [5000, 1200.5, None, None, None],
+            "hb_capital_priority": ["High", None, None, None, None],
+            "hb_capital_justification": ["worn out", None, None, None, None]}  # fmt: skip
+    assert list(checks.check_capital(review(system, values=rows))) == [
+        want("CAPITAL_INCOMPLETE", "error", "capital request 2 has no item", "A44"),
+        want("CAPITAL_INCOMPLETE", "error", "capital request 2 has no justification", "D44"),
+    ]  # fmt: skip
+
+
+def test_months_add_up_within_half_a_unit(system: System) -> None:
+    assert [f.message for f in checks.check_months_add_up(review(system, values={
+        "hb_out_volume": [3778.0]}))] == [  # one day more than the months
+        "the annual volume shows 3,778 but the months add up to 3,777"]  # fmt: skip
+    # no monthly forecast at all: the months add up to 0
+    r = review(system, values={"hb_out_volume": [10]})
+    del r.sub.values["hb_volume_forecast"]
+    assert [f.message for f in checks.check_months_add_up(r)] == [
+        "the annual volume shows 10 but the months add up to 0"
+    ]
