@@ -20,7 +20,7 @@ from hybridbudget.engine.drivers import Drivers, StaffDrivers
 from hybridbudget.engine.history import History
 from hybridbudget.engine.rollup import BottomUp, monthly_lines, phase_lines
 from hybridbudget.engine.targets import build_targets, prior_drivers, target_drivers, whole_units
-from hybridbudget.engine.variance_split import Indicators, staffing_view, summed
+from hybridbudget.engine.variance_split import Indicators, staffing_view, summed, variance_detail
 from hybridbudget.model import CostCenterType
 from hybridbudget.model.line_items import LINE_ITEM_CODES
 
@@ -292,3 +292,26 @@ def test_indicators_without_revenue_labor_or_planned_volume() -> None:
     # B alone: ratio exactly 1 is at target; planned expense 250 weights it
     k = Indicators.of(INDICATOR_VIEW[INDICATOR_VIEW.cost_center == "B"])
     assert (k.throughput, k.at_target) == (1.0, (1, 1))
+
+
+def test_variance_detail_takes_each_months_own_plan() -> None:
+    # Supplies planned 100.00 in January, 200.00 in February ... 1,200.00 in December, at 10 UOS
+    # a month; actual UOS as planned, so flex = plan. Actual supplies 150.00 in January and
+    # 1,100.00 in December: spending +50.00 and -100.00.
+    plan = pd.DataFrame([{"cost_center": "A", "line_item": "SUP", "annual": 7800.0}
+                         | {f"m{m:02d}": 100.0 * m for m in range(1, 13)}])  # fmt: skip
+    basis = {"A": dataclasses.replace(PRIOR, staffing={})}
+    monthly = pd.DataFrame(
+        [{"cost_center": "A", "period": p, "UOS": 10.0} | dict.fromkeys(LINE_ITEM_CODES, 0.0)
+         | {"SUP": sup} for p, sup in (("2027-01", 150.0), ("2027-12", 1100.0))]
+    )  # fmt: skip
+    staffing = pd.DataFrame(columns=["cost_center", "period", "job_class", "REG_HOURS",
+                                     "OT_HOURS", "PTO_HOURS", "AGY_HOURS"])  # fmt: skip
+    d = variance_detail(plan, basis, monthly, staffing, ["2027-01", "2027-12"])
+    got = d[["period", "plan", "flex", "actual", "volume", "spending"]].to_dict("records")
+    assert got == [
+        {"period": "2027-01", "plan": 10000, "flex": 10000, "actual": 15000, "volume": 0,
+         "spending": 5000},
+        {"period": "2027-12", "plan": 120000, "flex": 120000, "actual": 110000, "volume": 0,
+         "spending": -10000},
+    ]  # fmt: skip
