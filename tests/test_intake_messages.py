@@ -300,3 +300,67 @@ def test_months_add_up_within_half_a_unit(system: System) -> None:
     assert [f.message for f in checks.check_months_add_up(r)] == [
         "the annual volume shows 10 but the months add up to 0"
     ]
+
+
+def test_review_stops_after_an_identity_error(system: System) -> None:
+    # a wrong fiscal year and removed protection: only the fiscal year is reported
+    sub = submission(system, meta={"fiscal_year": "2026"}, protected=False)
+    found = checks.review(sub, checks.Context(system.reference, system.targets))
+    assert [f.code for f in found] == ["WRONG_FISCAL_YEAR"]
+    # removed protection alone is a warning: the other checks run
+    sub = submission(system, protected=False, values=changed(system, "hb_fte", LPN, 0.5))
+    found = checks.review(sub, checks.Context(system.reference, system.targets))
+    assert [f.code for f in found] == ["PROTECTION_REMOVED", "FTE_OUTSIDE_BAND"]
+
+
+def test_a_crashing_check_is_reported_against_the_file(system: System) -> None:
+    ctx = checks.Context(system.reference, system.targets)
+    sub = submission(system)
+    sub.meta = None  # every identity check fails on it
+    assert [(f.code, f.file) for f in checks.review(sub, ctx)] == [("INTERNAL", FILE)] * 4
+    sub = submission(system, values={"hb_volume_forecast": 5})  # not a list of cells
+    internal = [(f.code, f.file) for f in checks.review(sub, ctx) if f.code == "INTERNAL"]
+    assert internal and set(internal) == {("INTERNAL", FILE)}
+
+
+def test_identity_keys_absent_are_not_reported_twice(system: System) -> None:
+    r = review(system)
+    del r.sub.meta["fiscal_year"], r.sub.meta["schema_version"]
+    assert list(checks.check_fiscal_year(r)) == [] and list(checks.check_schema(r)) == []
+
+
+def test_cached_result_exactly_half_a_cent_off_is_accepted(system: System) -> None:
+    # LPN salaries are 0.00 (no LPN FTEs): 0.005 is at the tolerance, 0.0051 beyond it
+    assert list(checks.check_cached_results(review(
+        system, cached={"hb_out_salaries": [None, 0.005]}))) == []  # fmt: skip
+    assert list(checks.check_cached_results(review(
+        system, cached={"hb_out_salaries": [None, 0.0051]}))) == [
+        want("CACHED_MISMATCH", "warning", "the workbook shows 0.01 for salaries by job class; the "
+             "engine computes 0.00 from the same inputs (the engine's figure is used)", "J22",
+             "0.0051", "0.00")]  # fmt: skip
+
+
+def test_wage_blank_only_matters_where_ftes_are_budgeted(system: System) -> None:
+    blank_lpn = changed(system, "hb_wage_rate", LPN, None)
+    fte = changed(system, "hb_fte", LPN, 0.5)["hb_fte"]
+    r = review(system, values=blank_lpn | {"hb_fte": fte})
+    assert list(checks.check_required(r)) == [
+        want("REQUIRED_BLANK", "error", "Budget straight-time wage rate $/hour (LPN) is blank but "
+             "FTEs are budgeted", "F22")]  # fmt: skip
+    assert list(checks.check_required(review(system, values=blank_lpn))) == []  # LPN 0 FTEs
+    assert list(checks.check_required(review(system, values=blank_lpn | {"hb_fte": []}))) == []
+    r = review(system, values=blank_lpn)
+    del r.sub.values["hb_fte"]
+    assert list(checks.check_required(r)) == []
+
+
+def test_staffing_band_skips_missing_and_text_cells(system: System) -> None:
+    assert list(checks.check_staffing_band(review(system, values={"hb_fte": [11.11]}))) == []
+    r = review(system)
+    del r.sub.values["hb_fte"]
+    assert list(checks.check_staffing_band(r)) == []
+    # RN typed as text is skipped (check_numbers reports it); LPN after it is still checked
+    r = review(system, values={"hb_fte": ["eleven", 0.5, 0.0, 0.0, 1.0, 0.0]})
+    assert [(f.code, f.cell) for f in checks.check_staffing_band(r)] == [
+        ("FTE_OUTSIDE_BAND", "E22")
+    ]
