@@ -20,10 +20,23 @@ from hybridbudget.engine.drivers import Drivers, StaffDrivers
 from hybridbudget.engine.history import History
 from hybridbudget.engine.rollup import BottomUp, monthly_lines, phase_lines
 from hybridbudget.engine.targets import build_targets, prior_drivers, target_drivers, whole_units
+from hybridbudget.engine.triggers import (
+    ACTION_KEYS,
+    Breach,
+    _next_id,
+    describe,
+    find_breaches,
+    update_actions,
+)
 from hybridbudget.engine.variance_split import Indicators, staffing_view, summed, variance_detail
-from hybridbudget.model import CostCenterType
+from hybridbudget.model import CostCenterType, EscalationLevel
 from hybridbudget.model.line_items import LINE_ITEM_CODES
 
+LEVELS = (
+    EscalationLevel(level=1, role="Controller", pct=0.05, amount=50000.0),
+    EscalationLevel(level=2, role="CFO", pct=0.10, amount=250000.0),
+    EscalationLevel(level=3, role="Board", pct=0.20, amount=1000000.0),
+)
 INPATIENT = SimpleNamespace(cost_center_type=CostCenterType.INPATIENT)
 GUARDRAILS = SimpleNamespace(
     guardrails=SimpleNamespace(
@@ -315,3 +328,69 @@ def test_variance_detail_takes_each_months_own_plan() -> None:
         {"period": "2027-12", "plan": 120000, "flex": 120000, "actual": 110000, "volume": 0,
          "spending": -10000},
     ]  # fmt: skip
+
+
+# --- triggers: sub-dollar variances, several new actions, re-runs among other breaches ----------
+
+# A Decision Guide whose level 1 is 0.01% and $0: every unfavourable half dollar on 100 reaches it
+FINE = (
+    EscalationLevel(level=1, role="Controller", pct=0.0001, amount=0.0),
+    EscalationLevel(level=2, role="CFO", pct=0.10, amount=250000.0),
+    EscalationLevel(level=3, role="Board", pct=0.20, amount=1000000.0),
+)
+
+
+def test_find_breaches_by_the_sign_of_small_variances() -> None:
+    rows = pd.DataFrame(
+        [("A", "REV", 100.0, 100.5),  # revenue 0.50 over: favourable
+         ("A", "SUP", 100.0, 100.5),  # cost 0.50 over (0.5%): unfavourable, level 1
+         ("A", "DRG", 100.0, 99.5)],  # cost 0.50 under: favourable
+        columns=["cost_center", "line_item", "flex", "actual"],
+    )  # fmt: skip
+    assert find_breaches(rows, "2027-05", FINE) == [Breach("A", "SUP", "2027-05", 100.0, 100.5, 1)]
+    assert describe(Breach("A", "SUP", "2027-05", 100.0, 100.5, 1), FINE[0]) == (
+        "Supplies 0.5% and $0 over flexible budget in 2027-05; threshold 0% and $0"
+    )
+
+
+def test_next_action_number_reads_every_digit() -> None:
+    assert _next_id(pd.DataFrame({"id": ["ACT-1234", "ACT-0999"]})) == 1235
+
+
+def test_update_actions_numbers_several_new_actions_in_turn() -> None:
+    breaches = [Breach(cc, "SUP", "2027-01", 1000000.0, 1050000.0, 1) for cc in ("A", "B", "C")]
+    actions, _ = update_actions(pd.DataFrame(columns=ACTION_KEYS), breaches, LEVELS, {})
+    assert actions.id.tolist() == ["ACT-0001", "ACT-0002", "ACT-0003"]
+
+
+def test_update_actions_rerun_skips_only_the_counted_breach() -> None:
+    jan = [Breach("A", "SUP", "2027-01", 1000000.0, 1050000.0, 1)]
+    actions, _ = update_actions(pd.DataFrame(columns=ACTION_KEYS), jan, LEVELS, {})
+    # January again, now with a new breach of B beside it: A is skipped, B still opens
+    both = [*jan, Breach("B", "DRG", "2027-01", 1000000.0, 1050000.0, 1)]
+    actions, changes = update_actions(actions, both, LEVELS, {})
+    assert changes == ["ACT-0002 B DRG 2027-01: opened at level 1 (Controller)"]
+
+
+def test_update_actions_counts_the_newest_month_of_any_row() -> None:
+    # A closed action breached in March, then a newer open one last breached in February (its
+    # rows in this order): a March re-run must change nothing
+    rows = pd.DataFrame([{k: None for k in ACTION_KEYS} | {
+        "id": "ACT-0001", "cost_center": "A", "line_item": "SUP", "level": 1, "status": "closed",
+        "breaches": 1, "last_breach": "2027-03", "history": ""}, {k: None for k in ACTION_KEYS} | {
+        "id": "ACT-0002", "cost_center": "A", "line_item": "SUP", "level": 1, "status": "open",
+        "breaches": 1, "last_breach": "2027-02", "history": ""}])  # fmt: skip
+    mar = Breach("A", "SUP", "2027-03", 1000000.0, 1050000.0, 1)
+    actions, changes = update_actions(rows, [mar], LEVELS, {})
+    assert changes == [] and actions.level.tolist() == [1, 1]
+
+
+def test_update_actions_blank_level_escalates_from_level_1() -> None:
+    # an open action whose level cell was cleared counts as level 1: breached again -> level 2
+    rows = pd.DataFrame([{k: None for k in ACTION_KEYS} | {
+        "id": "ACT-0004", "cost_center": "A", "line_item": "SUP", "level": None, "status": "open",
+        "breaches": 1, "last_breach": "2027-01", "history": ""}])  # fmt: skip
+    feb = Breach("A", "SUP", "2027-02", 1000000.0, 1050000.0, 1)
+    actions, changes = update_actions(rows, [feb], LEVELS, {})
+    assert changes == ["ACT-0004 A SUP 2027-02: breached again, escalated to level 2 (CFO)"]
+    assert actions.level.tolist() == [2]
