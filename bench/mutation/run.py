@@ -167,7 +167,8 @@ def save(seconds: float, rerun: bool = False) -> None:
             "tests": test_files(),
             "statuses": statuses,
             "diffs": diffs(
-                module, [k for k, s in statuses.items() if s not in (KILLED, "no tests")]
+                module,
+                [k for k, s in statuses.items() if s not in (KILLED, "no tests", "not checked")],
             ),
         }
         path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
