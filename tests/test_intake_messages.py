@@ -364,3 +364,62 @@ def test_staffing_band_skips_missing_and_text_cells(system: System) -> None:
     assert [(f.code, f.cell) for f in checks.check_staffing_band(r)] == [
         ("FTE_OUTSIDE_BAND", "E22")
     ]
+
+
+def test_every_month_is_named_in_its_finding(system: System) -> None:
+    r = review(system, values={"hb_volume_forecast": [-1] * 12})
+    assert [f.message.split(" cannot")[0] for f in checks.check_numbers(r)] == [
+        f"Units of service ({m})" for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                                            "Aug", "Sep", "Oct", "Nov", "Dec")
+    ]  # fmt: skip
+
+
+def test_numbers_of_an_unknown_cost_center_have_no_volume_cap(system: System) -> None:
+    r = review(system, meta={"cost_center": "HWH-99999"},
+               values=changed(system, "hb_volume_forecast", 0, 999999))  # fmt: skip
+    assert list(checks.check_numbers(r)) == []
+
+
+def test_locked_cells_in_sheet_order_and_cleared_cells(system: System) -> None:
+    ws = build_template(system.targets.by_cost_center[MEDSURG], system.reference)[0]["Budget"]
+    sent = dict(line.split("=", 1) for line in locked_lines(ws))
+    assert (sent["K1"], sent["A2"], sent["N1"]) == ("Input", "System", "Explain")
+    edited = {k: v for k, v in sent.items() if k != "N1"} | {"K1": "In", "A2": "Sys"}
+    r = review(system, meta={"fingerprint": fingerprint(ws)}, fingerprint="edited", locked=edited)
+    # row by row, then column: K1 and N1 (row 1) before A2 (row 2); N1 was cleared
+    assert [(f.cell, f.message) for f in checks.check_locked_content(r)] == [
+        ("K1", "locked cell K1 was edited (sent 'Input', found 'In')"),
+        ("N1", "locked cell N1 was edited (sent 'Explain', found None)"),
+        ("A2", "locked cell A2 was edited (sent 'System', found 'Sys')"),
+    ]
+
+
+def test_wage_rates_skip_text_unbudgeted_and_missing_cells(system: System) -> None:
+    # CLER (payroll 20.00, 1.00 FTE) at 30.00 is +50%: flagged after each kind of skipped RN cell
+    cler = "CLER wage rate 30.00 is +50% from the payroll history (20.00); the tolerance is 20%"
+    wages = [41.4, 0.0, 0.0, 0.0, 30.0, 0.0]
+    cases = [
+        {"hb_wage_rate": ["x", *wages[1:]]},  # RN typed as text
+        {"hb_wage_rate": wages, "hb_fte": [0.0, 0.0, 0.0, 0.0, 1.0, 0.0]},  # RN not budgeted
+        {"hb_wage_rate": wages, "hb_fte": [11.11, 0.0, 0.0, 0.0]},  # FTE cells end before CLER
+    ]
+    for values in cases:
+        found = list(checks.check_wage_rates(review(system, values=values)))
+        assert [(f.cell, f.message) for f in found] == [("F25", cler)], values
+    # LPN has no payroll wage (0.00): any LPN wage is accepted, even with FTEs
+    lpn = {"hb_wage_rate": [41.4, 30.0, 0.0, 0.0, 20.7, 0.0], "hb_fte": [11.11, 0.5, 0, 0, 1.0, 0]}
+    assert list(checks.check_wage_rates(review(system, values=lpn))) == []
+    assert list(checks.check_wage_rates(review(system, values={"hb_wage_rate": [41.4]}))) == []
+    r = review(system)
+    del r.sub.values["hb_wage_rate"]
+    assert list(checks.check_wage_rates(r)) == []
+    r = review(system, values={"hb_wage_rate": [52.0, 0.0, 0.0, 0.0, 20.7, 0.0]})
+    del r.sub.values["hb_fte"]  # no FTE cells: every wage is checked
+    assert [f.cell for f in checks.check_wage_rates(r)] == ["F21"]
+
+
+def test_rationale_given_is_accepted(system: System) -> None:
+    values = changed(system, "hb_other_expense", 0, 37680.70) | {
+        "hb_rationale_nonlabor": ["new contract"]
+    }
+    assert list(checks.check_rationales(review(system, values=values))) == []
