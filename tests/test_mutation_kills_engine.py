@@ -355,6 +355,7 @@ def test_find_breaches_by_the_sign_of_small_variances() -> None:
 
 def test_next_action_number_reads_every_digit() -> None:
     assert _next_id(pd.DataFrame({"id": ["ACT-1234", "ACT-0999"]})) == 1235
+    assert _next_id(pd.DataFrame({"id": ["ACT-5"]})) == 6  # typed without the zeros
 
 
 def test_update_actions_numbers_several_new_actions_in_turn() -> None:
