@@ -392,6 +392,8 @@ def test_locked_cells_in_sheet_order_and_cleared_cells(system: System) -> None:
         ("N1", "locked cell N1 was edited (sent 'Explain', found None)"),
         ("A2", "locked cell A2 was edited (sent 'System', found 'Sys')"),
     ]
+    cleared = [f for f in checks.check_locked_content(r) if f.cell == "N1"]
+    assert [(f.value, f.expected) for f in cleared] == [("", "Explain")]  # blank, not "None"
 
 
 def test_wage_rates_skip_text_unbudgeted_and_missing_cells(system: System) -> None:
