@@ -28,7 +28,13 @@ from hybridbudget.engine.triggers import (
     find_breaches,
     update_actions,
 )
-from hybridbudget.engine.variance_split import Indicators, staffing_view, summed, variance_detail
+from hybridbudget.engine.variance_split import (
+    Indicators,
+    in_dollars,
+    staffing_view,
+    summed,
+    variance_detail,
+)
 from hybridbudget.model import CostCenterType, EscalationLevel
 from hybridbudget.model.line_items import LINE_ITEM_CODES
 
@@ -395,3 +401,33 @@ def test_update_actions_blank_level_escalates_from_level_1() -> None:
     actions, changes = update_actions(rows, [feb], LEVELS, {})
     assert changes == ["ACT-0004 A SUP 2027-02: breached again, escalated to level 2 (CFO)"]
     assert actions.level.tolist() == [2]
+
+
+def test_in_dollars_variances_and_favourable_by_hand() -> None:
+    # cents in; the table gives dollars, actual - plan, actual - flex and its share of |flex|
+    # | cc | line | plan  | flex   | actual | variance | flex var. | share of flex    | favourable |
+    # | A  | REV  | 10000 | 12000  | 11000  | 10.00    | -10.00    | -1,000 / 12,000  | yes (more) |
+    # | A  | SUP  |  5000 |     0  |  5000  |  0.00    |  50.00    | none (flex 0)    | yes (same) |
+    # | A  | OTH  |  1000 |  1000  |  1500  |  5.00    |   5.00    | 0.5              | no         |
+    # | A  | BEN  |     1 |     1  |     2  |  0.01    |   0.01    | 1.0              | no         |
+    # | B  | REV  |   100 |   100  |   100  |  0.00    |   0.00    | 0.0              | yes (same) |
+    # | C  | DRG  |  -200 |  -200  |  -100  |  1.00    |   1.00    | 100 / |-200| = .5 | no        |
+    rows = [("A", "REV", 10000, 12000, 11000), ("A", "SUP", 5000, 0, 5000),
+            ("A", "OTH", 1000, 1000, 1500), ("A", "BEN", 1, 1, 2), ("B", "REV", 100, 100, 100),
+            ("C", "DRG", -200, -200, -100)]  # fmt: skip
+    view = pd.DataFrame(
+        [(cc, li, p, f, a, f - p, 0, a - f, 0) for cc, li, p, f, a in rows],
+        columns=["cost_center", "line_item", "plan", "flex", "actual", "volume", "efficiency",
+                 "rate", "spending"],
+    )  # fmt: skip
+    out = in_dollars(view)
+    assert out.plan.tolist() == [100.0, 50.0, 10.0, 0.01, 1.0, -2.0]
+    assert out.rate.tolist() == [-10.0, 50.0, 5.0, 0.01, 0.0, 1.0]
+    assert out.variance.tolist() == [10.0, 0.0, 5.0, 0.01, 0.0, 1.0]
+    assert out.flex_variance.tolist() == [-10.0, 50.0, 5.0, 0.01, 0.0, 1.0]
+    pct = out.flex_variance_pct.tolist()
+    assert math.isnan(pct[1])
+    assert pct[:1] + pct[2:] == pytest.approx([-0.083333333, 0.5, 1.0, 0.0, 0.5])
+    assert out.favourable.tolist() == ["yes", "yes", "no", "no", "yes", "no"]
+    assert out.behaviour.tolist() == ["variable", "variable", "fixed", "follows salaries",
+                                      "variable", "variable"]  # fmt: skip
