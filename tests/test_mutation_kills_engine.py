@@ -431,3 +431,26 @@ def test_in_dollars_variances_and_favourable_by_hand() -> None:
     assert out.favourable.tolist() == ["yes", "yes", "no", "no", "yes", "no"]
     assert out.behaviour.tolist() == ["variable", "variable", "fixed", "follows salaries",
                                       "variable", "variable"]  # fmt: skip
+
+
+def test_variance_detail_keeps_rows_without_actuals_or_drivers() -> None:
+    # B: supplies planned 50.00 in January at 10 UOS, no actuals at all: flex 50 x 0 / 10 = 0,
+    # volume -50.00. C: other expense planned 30.00, no drivers (planned UOS 0), actual 40.00
+    # at 5 UOS: fixed, flex = plan, spending +10.00.
+    plan = pd.DataFrame([{"cost_center": cc, "line_item": li, "annual": 12 * m01}
+                         | dict.fromkeys((f"m{m:02d}" for m in range(1, 13)), m01)
+                         for cc, li, m01 in (("B", "SUP", 50.0), ("C", "OTH", 30.0))])  # fmt: skip
+    basis = {"B": dataclasses.replace(PRIOR, staffing={})}
+    monthly = pd.DataFrame([{"cost_center": "C", "period": "2027-01", "UOS": 5.0}
+                            | dict.fromkeys(LINE_ITEM_CODES, 0.0) | {"OTH": 40.0}])  # fmt: skip
+    staffing = pd.DataFrame(columns=["cost_center", "period", "job_class", "REG_HOURS",
+                                     "OT_HOURS", "PTO_HOURS", "AGY_HOURS"])  # fmt: skip
+    d = variance_detail(plan, basis, monthly, staffing, ["2027-01"])
+    got = d[["cost_center", "plan", "flex", "actual", "volume", "spending", "planned_uos",
+             "actual_uos"]].to_dict("records")  # fmt: skip
+    assert got == [
+        {"cost_center": "B", "plan": 5000, "flex": 0, "actual": 0, "volume": -5000,
+         "spending": 0, "planned_uos": 10.0, "actual_uos": 0.0},
+        {"cost_center": "C", "plan": 3000, "flex": 3000, "actual": 4000, "volume": 0,
+         "spending": 1000, "planned_uos": 0.0, "actual_uos": 5.0},
+    ]  # fmt: skip
