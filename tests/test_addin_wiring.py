@@ -50,7 +50,7 @@ class Wire:
 # The wiring as the user's guide describes it, in ribbon order.
 WIRING = (
     Wire("GenerateTemplates", "Generate Templates", "GenerateTemplates", "generate_templates",
-         ("templates", "generate_templates"), ("Audit Log", "templates/*/*.xlsx")),
+         ("templates", "generate_templates"), ("Issued Templates", "Audit Log", "templates/*/*.xlsx")),
     Wire("Validate", "Validate", "Validate", "validate",
          ("validate", "validate"), ("Validation", "Audit Log")),
     Wire("Consolidate", "Consolidate", "Consolidate", "consolidate",

@@ -57,9 +57,12 @@ def before(tmp_path_factory: pytest.TempPathFactory, control_path: Path) -> Path
 def after(before: Path) -> Path:
     path = before.with_name("after.xlsx")
     shutil.copyfile(before, path)
-    empty = before.parent / "empty-submissions"
-    empty.mkdir(exist_ok=True)
-    validate(path, empty)
+    folder = before.parent / "submissions"
+    folder.mkdir(exist_ok=True)
+    openpyxl.Workbook().save(
+        folder / "not-a-template.xlsx"
+    )  # a rejected file: the step still writes
+    validate(path, folder)
     return path
 
 

@@ -138,7 +138,7 @@ def validate_submissions(
     ref, history = load_control(book)
     ctx = Context(ref, build_targets(ref, history), read_register(book))
     candidates, loose = discover(folder)
-    if not candidates and not loose:
+    if not candidates and not any(f.severity is Severity.ERROR for f in loose):
         raise HybridBudgetError(
             f"{folder}: no submissions were found (looked at every file in this folder and its "
             "subfolders, skipping hidden and ~$ files); copy the returned templates into it, or "
