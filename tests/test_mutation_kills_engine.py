@@ -17,6 +17,7 @@ import pytest
 
 from handworked import IMAGING, LAUNDRY, MEDSURG, System, load_system
 from hybridbudget.engine.drivers import Drivers, StaffDrivers
+from hybridbudget.engine.escalation import EscalationRule
 from hybridbudget.engine.history import History
 from hybridbudget.engine.rollup import BottomUp, monthly_lines, phase_lines
 from hybridbudget.engine.targets import build_targets, prior_drivers, target_drivers, whole_units
@@ -248,7 +249,9 @@ def test_staffing_view_by_hand() -> None:
     monthly = pd.DataFrame({"cost_center": ["A", "A", "A"],
                             "period": ["2027-01", "2027-02", "2027-03"], "UOS": [95.0, 105.0, 500.0]})  # fmt: skip
     view = staffing_view({"A": a, "B": b}, hours, monthly, ["2027-01", "2027-02"])
-    rows = view.set_index("cost_center").to_dict("index")
+    keys = ["planned_uos", "actual_uos", "fte_plan", "fte_actual", "ot_plan", "ot_actual",
+            "agency_fte_plan", "agency_fte_actual", "whpuos_plan", "whpuos_actual"]  # fmt: skip
+    rows = view.set_index("cost_center")[keys].to_dict("index")  # hours columns: issue 18 tests
     assert list(view.cost_center) == ["A", "B"]
     assert rows["A"] == pytest.approx({
         "planned_uos": 200.0, "actual_uos": 200.0, "fte_plan": 3.0, "fte_actual": 2.971153846,
@@ -354,9 +357,9 @@ def test_find_breaches_by_the_sign_of_small_variances() -> None:
         columns=["cost_center", "line_item", "flex", "actual"],
     )  # fmt: skip
     assert find_breaches(rows, "2027-05", FINE) == [Breach("A", "SUP", "2027-05", 100.0, 100.5, 1)]
-    assert describe(Breach("A", "SUP", "2027-05", 100.0, 100.5, 1), FINE[0]) == (
-        "Supplies 0.5% and $0 over flexible budget in 2027-05; threshold 0% and $0"
-    )
+    assert describe(
+        Breach("A", "SUP", "2027-05", 100.0, 100.5, 1), EscalationRule(tuple(FINE))
+    ) == ("Supplies 0.5% and $0 over flexible budget in 2027-05; threshold 0% and $0")
 
 
 def test_next_action_number_reads_every_digit() -> None:
