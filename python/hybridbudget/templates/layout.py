@@ -22,15 +22,15 @@ from .contract import CAPITAL_ROWS, NAMES, PRIORITIES, Role
 
 # Number formats (one per kind of figure, used everywhere on the sheet).
 MONEY = "#,##0"
-GAP = "#,##0;[Red]-#,##0"
+GAP = "#,##0;(#,##0)"
 RATE = "#,##0.00"  # $ per hour, $ per unit of service
 FTE = "#,##0.00"
-FTE_GAP = "#,##0.00;[Red]-#,##0.00"
+FTE_GAP = "#,##0.00;(#,##0.00)"
 UNITS = "#,##0"
 PCT = "0.0%"
 SHARE = "0.00%"  # shares kept to 4 decimals (overtime, productive ratio, benefits load)
 HOURS_PER_UNIT = "0.00"
-HOURS_PER_UNIT_GAP = "0.00;[Red]-0.00"
+HOURS_PER_UNIT_GAP = "0.00;(0.00)"
 FLAG = '"Required";"Required";"Not required"'
 MISSING = '0" to write";0" to write";"None"'
 

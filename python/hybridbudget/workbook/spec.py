@@ -12,7 +12,7 @@ HEADING = "heading"  # a row look: bold on a pale band, not an input (a group's 
 NUMBER_FORMATS: dict[str, str] = {
     "text": "General",
     "int": "#,##0",
-    "money": "#,##0.00;[Red]-#,##0.00",
+    "money": "#,##0.00;(#,##0.00)",
     "rate": "#,##0.00",
     "pct": "0.0%",
     "pct2": "0.00%",
