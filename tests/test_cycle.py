@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 
 from hybridbudget.control.audit import AUDIT_BLOCK, AUDIT_COLUMNS, AUDIT_SHEET
 from hybridbudget.engine.drivers import compute
+from hybridbudget.engine.favourability import direction
 from hybridbudget.engine.gaps import ACCEPT, AGREED, EFFECTS, KEEP
 from hybridbudget.engine.rollup import MONTH_KEYS
 from hybridbudget.errors import HybridBudgetError
@@ -24,7 +25,7 @@ from hybridbudget.steps import consolidate as C
 from hybridbudget.steps import divergence as D
 from hybridbudget.steps import plan as P
 from hybridbudget.templates.values import drivers_from_values
-from sheets import block_frame, cents
+from sheets import assert_difference_format, assert_pnl_ties, block_formats, block_frame, cents
 
 
 def first_cell(wb, name: str):
@@ -255,3 +256,51 @@ def test_lock_refuses_an_edited_plan(cycle, tmp_path):
     wb.save(control)
     with pytest.raises(HybridBudgetError, match="does not match the decisions"):
         P.lock(control)
+
+
+def test_divergence_gaps_are_red_only_when_unfavourable(cycle):
+    header, values, formats = block_formats(cycle["control"], D.DIVERGENCE_SHEET, D.AGENDA_BLOCK)
+    line, gap, pct, fav = (header.index(h) for h in ("Line item", "Gap $ (bottom-up - top-down)",
+                                                     "Gap %", "Fav/Unfav"))  # fmt: skip
+    # the agenda's line rows (heading and label rows carry no line item)
+    lines = [(v, f) for v, f in zip(values, formats, strict=True) if v[line]]
+    assert lines and {v[line] for v, _ in lines} == set(LINE_ITEM_CODES)
+    for v, f in lines:
+        assert_difference_format(f[gap], direction(v[line]))
+        assert_difference_format(f[pct], direction(v[line]))
+        # the words agree with the colour: Unfav exactly where the number shows red
+        red = (v[gap] > 0) if direction(v[line]) == "down" else (v[gap] < 0)
+        assert (v[fav] or "") == ("Unfav" if red else ("Fav" if v[gap] else "")), v
+    header, values, formats = block_formats(cycle["control"], D.SUMMARY_SHEET, D.SUMMARY_BLOCK)
+    for f in formats:
+        assert_difference_format(f[header.index("Expense gap")], "down")
+        assert_difference_format(f[header.index("Margin gap")], "up")
+        assert f[header.index("Bottom-up margin")] == "#,##0;(#,##0)"  # whole dollars
+    header, values, formats = block_formats(cycle["control"], D.SUMMARY_SHEET, D.EFFECT_BLOCK)
+    for f in formats:  # the total row included
+        for label in ("Expense gap", *(lbl for _, lbl in EFFECTS)):
+            assert_difference_format(f[header.index(label)], "down")
+
+
+def test_consolidated_and_locked_plan_pnl_tie_to_the_cent(cycle, tmp_path):
+    from hybridbudget.control.load import load_control
+    from hybridbudget.control.pnl_sheet import PNL_TITLE
+    from hybridbudget.engine.rollup import hierarchy
+
+    control = cycle["control"]
+    h = hierarchy(load_control(control)[0])
+    cons = block_frame(control, C.CONSOLIDATED_SHEET, C.CONSOLIDATED_BLOCK, C.CONSOLIDATED_COLUMNS)
+    detail = cons[cons.level == "Cost center"].rename(columns={"code": "cost_center"})
+    blocks = assert_pnl_ties(control, C.CONSOLIDATED_SHEET, PNL_TITLE, h, detail)
+    assert len([c for c in blocks if c in set(h.cost_center)]) == 52  # submitted ones only
+    system = cons[(cons.level == "System")].set_index("line_item")
+    assert cents([blocks["System"][1]["Net patient revenue"][0]]) == cents([system.annual["REV"]])
+    locked = tmp_path / "control.xlsx"
+    shutil.copyfile(control, locked)
+    run_workshop(locked)
+    P.apply_decisions(locked)
+    result = P.lock(locked, force_reason="test")
+    plan = block_frame(locked, result.sheet, P.PLAN_BLOCK, P.PLAN_COLUMNS)
+    assert P.plan_hash(plan) == result.sha256  # the readers still read the detail block
+    assert_pnl_ties(locked, result.sheet, PNL_TITLE, h, plan)
+    assert_pnl_ties(locked, P.PLAN_SHEET, PNL_TITLE, h, plan)

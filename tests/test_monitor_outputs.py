@@ -21,7 +21,8 @@ from hybridbudget.control import schema as L
 from hybridbudget.control.file_book import FileControlBook
 from hybridbudget.control.load import load_control
 from hybridbudget.engine.dashboard_figures import DEFAULT_THRESHOLDS, fav_amount, favourable
-from hybridbudget.engine.variance_split import EFFECT_KEYS
+from hybridbudget.engine.favourability import direction
+from hybridbudget.engine.variance_split import EFFECT_KEYS, EFFECTS
 from hybridbudget.errors import HybridBudgetError
 from hybridbudget.paths import BUNDLED_SAMPLE
 from hybridbudget.sample import write_actuals
@@ -41,7 +42,7 @@ from hybridbudget.workbook.dashboard_book import (
 )
 from hybridbudget.workbook.libreoffice import convert
 from hybridbudget.workbook.safe_text import csv_safe
-from sheets import block_frame, cents
+from sheets import assert_difference_format, block_formats, block_frame, cents
 from test_monitor_actuals import locked_control
 
 MONEY = ["plan", "flexible", "actual", *EFFECT_KEYS]
@@ -515,3 +516,55 @@ def test_cli_dashboard_and_export(outputs, tmp_path):
                           str(control)], capture_output=True, text=True)  # fmt: skip
     assert run.returncode == 0 and (tmp_path / "pbi" / "fact_plan.parquet").is_file(), run.stderr
     assert "README.md" in run.stdout
+
+
+def test_variance_columns_are_red_only_when_unfavourable(outputs):
+    from hybridbudget.steps import variance as V
+
+    control = outputs["control"]
+    differences = ("Variance (actual - plan)", *(label for _, label in EFFECTS),
+                   "Actual - flexible", "Actual - flexible %")  # fmt: skip
+    header, values, formats = block_formats(control, V.VARIANCE_SHEET, V.MONTH_BLOCK)
+    line, flex, fav = (header.index(h) for h in ("Line item", "Actual - flexible",
+                                                 "Fav/Unfav vs flexible"))  # fmt: skip
+    assert len(values) > 100
+    for v, f in zip(values, formats, strict=True):
+        for h in differences:
+            assert_difference_format(f[header.index(h)], direction(v[line]))
+        # the flag is judged on the flexible budget, like the column beside it
+        unfav = v[flex] > 0 if direction(v[line]) == "down" else v[flex] < 0
+        assert (v[fav] or "") == ("Unfav" if unfav else ("Fav" if v[flex] else "")), v
+    header, values, formats = block_formats(control, V.SUMMARY_SHEET, V.SERVICE_LINE_BLOCK)
+    for f in formats:
+        assert_difference_format(f[header.index("Expense variance (actual - plan)")], "down")
+        assert_difference_format(f[header.index("Margin variance (actual - plan)")], "up")
+        assert f[header.index("Actual margin")] == "#,##0;(#,##0)"
+    for v in values:  # margin variance ties to the margins beside it, to the cent
+        plan, actual, var = (
+            v[header.index(h)]
+            for h in ("Plan margin", "Actual margin", "Margin variance (actual - plan)")
+        )
+        assert cents([var]) == cents([actual]) - cents([plan])
+
+
+def test_dashboard_variances_are_red_only_when_unfavourable(outputs):
+    # the views sign variances fav/(unfav) (engine/favourability via dashboard_figures), so red
+    # is a rule on the sign or the word, never a '[Red]' number format by sign alone
+    wb = openpyxl.load_workbook(outputs["dash"].path)
+    assert favourable("REV", 1.0) and not favourable("SUP", 1.0) and favourable("SUP", -1.0)
+    assert fav_amount("REV", -5.0) == -5.0 and fav_amount("AGY", -5.0) == 5.0
+    for name in (EXECUTIVE, CONTROLLER, FRONTLINE):
+        ws = wb[name]
+        formats = {c.number_format for row in ws.iter_rows() for c in row}
+        assert not any("[Red]" in f for f in formats), name
+        red = [
+            r
+            for cf in ws.conditional_formatting
+            for r in cf.rules
+            if r.dxf is not None
+            and r.dxf.font is not None
+            and r.dxf.font.color is not None
+            and str(r.dxf.font.color.rgb).endswith("C00000")
+        ]
+        assert all(r.formula in (["0"], ['"Unfav"']) for r in red), name
+        assert all(r.operator == "lessThan" for r in red if r.formula == ["0"]), name

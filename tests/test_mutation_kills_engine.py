@@ -431,7 +431,8 @@ def test_in_dollars_variances_and_favourable_by_hand() -> None:
     pct = out.flex_variance_pct.tolist()
     assert math.isnan(pct[1])
     assert pct[:1] + pct[2:] == pytest.approx([-0.083333333, 0.5, 1.0, 0.0, 0.5])
-    assert out.favourable.tolist() == ["yes", "yes", "no", "no", "yes", "no"]
+    # Fav/Unfav is judged on actual - flex (issue 15): every non-zero line here is unfavourable
+    assert out.favourable.tolist() == ["Unfav", "Unfav", "Unfav", "Unfav", "", "Unfav"]
     assert out.behaviour.tolist() == ["variable", "variable", "fixed", "follows salaries",
                                       "variable", "variable"]  # fmt: skip
 

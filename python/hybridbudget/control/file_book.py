@@ -11,6 +11,7 @@ from typing import Any
 from python_calamine import CalamineError, CalamineWorkbook
 
 from ..errors import HybridBudgetError
+from ..workbook.docprops import read_property
 from ..workbook.spec import Sheet
 from .store import ensure_unchanged, file_stamp, update_control
 
@@ -53,6 +54,10 @@ class FileControlBook:
         self._rows = {n: r for n, r in self._rows.items() if n not in written}
         self._pending = {n: f for n, f in self._pending.items() if n not in written}
         self._book = CalamineWorkbook.from_path(str(self.path))
+
+    def document_property(self, name: str) -> str | None:
+        """A custom document property (settings kept off the sheets)."""
+        return read_property(self.path, name)
 
     def read_ahead(self, sheets: Iterable[str]) -> None:
         """Start parsing these sheets in the background; rows() then waits for them."""

@@ -113,6 +113,18 @@ def _unknown(table: TableRead, key: str, known: set[str], what: str) -> list[Fin
     ]
 
 
+def template_password(book: ControlBook, table: Any = None, by_key: Any = None) -> str:
+    """The template protection password: the workbook's custom document property (never a cell);
+    a control workbook written before it moved keeps it as a Guardrails row."""
+    read = getattr(book, "document_property", None)
+    value = read(L.TEMPLATE_PASSWORD_PROPERTY) if callable(read) else None
+    if value:
+        return str(value)
+    if table is not None and by_key and L.LEGACY_PASSWORD_KEY in by_key:
+        return str(_text(table.rows[by_key[L.LEGACY_PASSWORD_KEY]]["value"]) or "")
+    return ""
+
+
 def _combine(book: ControlBook) -> tuple[str, list[Finding]]:
     """How the Decision Guide's thresholds combine ('either' in a workbook written before it)."""
     rows = book.rows(L.DECISION_GUIDE)
@@ -157,6 +169,20 @@ def read_config(book: ControlBook) -> tuple[SystemConfig | None, list[Finding]]:
         group, field = key.split(".")
         value = table.rows[by_key[key]]["value"]
         data.setdefault(group, {})[field] = _text(value) if kind == "text" else value
+    password = template_password(book, table, by_key)
+    if password:
+        data.setdefault("templates", {})["password"] = password
+    else:
+        findings.append(
+            Finding(
+                code="CONTROL_MISSING",
+                severity=Severity.ERROR,
+                message="the template protection password is not set: give the workbook the "
+                f"custom document property '{L.TEMPLATE_PASSWORD_PROPERTY}' (File > Info > "
+                "Properties > Advanced Properties > Custom), or run init again",
+                file=book.file,
+            )
+        )
     esc = _block(book, L.DECISION_GUIDE, L.ESCALATION_BLOCK, L.ESCALATION_COLUMNS,
                  L.DECISION_GUIDE_BLOCKS)  # fmt: skip
     levels, bad = _models(esc, L.ESCALATION_COLUMNS, EscalationLevel, "escalation level")

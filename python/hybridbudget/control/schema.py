@@ -27,7 +27,7 @@ GUARDRAIL_BLOCK = "Guardrails"
 GUARDRAIL_COLUMNS = (
     C("Group", "group", width=22),
     C("Setting", "label", width=42),
-    C("Value", "value", "text", width=16, editable=True),
+    C("Value", "value", "text", width=26, editable=True),  # wide enough for the system name
     C("Unit", "unit", width=12),
     C("Meaning", "meaning", width=70),
     C("Key", "key", width=36),
@@ -222,7 +222,7 @@ ACCOUNT_BLOCKS = (ACCOUNT_BLOCK, LINE_ITEM_BLOCK)
 # Guardrails sheet rows: key (dotted path into SystemConfig), group, label, kind, unit, meaning
 GUARDRAIL_SETTINGS: tuple[tuple[str, str, str, str, str, str], ...] = (
     ("system.name", "System", "Health system", "text", "", "Name shown on every template."),
-    ("system.fiscal_year", "System", "Budget fiscal year", "int", "year",
+    ("system.fiscal_year", "System", "Budget fiscal year", "year", "year",
      "The year being budgeted; history is the year before (calendar months)."),
     ("guardrails.inpatient_admissions_growth", "Strategic drivers", "Inpatient admissions growth",
      "pct", "%", "Driver 1: volume growth of inpatient and support cost centers."),
@@ -260,9 +260,18 @@ GUARDRAIL_SETTINGS: tuple[tuple[str, str, str, str, str, str], ...] = (
      "Printed on every template."),
     ("templates.version", "Templates", "Template version", "int", "",
      "Increment when templates are reissued; the newest version of a submission wins."),
-    ("templates.password", "Templates", "Sheet protection password", "text", "",
-     "Protects template layout against accidents; not a security control."),
 )  # fmt: skip
+# The template protection password is on no sheet: it is this custom document property of the
+# control workbook (init sets it from system.toml; finance changes it in Excel's File > Info >
+# Properties > Advanced Properties > Custom). Older workbooks kept it as a Guardrails row.
+TEMPLATE_PASSWORD_PROPERTY = "HybridBudget template password"
+LEGACY_PASSWORD_KEY = "templates.password"
+PASSWORD_NOTE = (
+    "The template protection password is not shown on any sheet: it is the workbook's custom "
+    f"document property '{TEMPLATE_PASSWORD_PROPERTY}' (File > Info > Properties > Advanced "
+    "Properties > Custom), set from system.toml by init. It guards layout against accidents; it "
+    "is not a security control."
+)
 
 
 # settings added after control workbooks were in use: a workbook without the row uses the default

@@ -16,6 +16,7 @@ from ..model.line_items import HOURS_PER_FTE, JOB_CLASSES, LINE_ITEMS, OVERTIME_
 from ..model.reference import Reference
 from ..workbook.spec import Block, Sheet
 from . import schema as L
+from .pnl_sheet import PNL_NOTE, key_columns, pnl_block
 
 
 def _frame(models) -> pd.DataFrame:
@@ -53,6 +54,7 @@ def guardrails_sheet(config: SystemConfig) -> Sheet:
         notes=(
             "Set by the CFO office. Edit the yellow Value cells; every later step reads them back "
             "and recomputes the targets.",
+            L.PASSWORD_NOTE,
         ),
         tab_color="C00000",
     )
@@ -236,6 +238,18 @@ def margin_frame(ref: Reference, targets: Targets) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def target_pnl(ref: Reference, targets: Targets, lines: pd.DataFrame) -> Block:
+    """The Targets sheet's P&L: the target lines, volume and FTEs of every cost center."""
+    figures = {code: t.figures for code, t in targets.by_cost_center.items()}
+    return pnl_block(
+        ref,
+        lines,
+        L.TARGET_COLUMNS,
+        {c: f.monthly_volume for c, f in figures.items()},
+        {c: f.fte for c, f in figures.items()},
+    )
+
+
 def target_sheets(ref: Reference, targets: Targets) -> tuple[Sheet, Sheet, Sheet]:
     lines, drivers, staff = _target_frames(ref, targets)
     rec = targets.margin_reconciliation()
@@ -251,6 +265,7 @@ def target_sheets(ref: Reference, targets: Targets) -> tuple[Sheet, Sheet, Sheet
             L.TARGETS,
             f"Top-down targets, fiscal year {fy}",
             (
+                target_pnl(ref, targets, lines),
                 Block(L.MARGIN_BLOCK, L.MARGIN_COLUMNS, margin_frame(ref, targets)),
                 Block(L.TARGET_BLOCK, L.TARGET_COLUMNS, lines),
             ),
@@ -258,8 +273,10 @@ def target_sheets(ref: Reference, targets: Targets) -> tuple[Sheet, Sheet, Sheet
                 "Computed by the engine from Guardrails and History (method: Assumptions sheet). "
                 "Months follow each cost center's volume seasonality.",
                 verdict,
+                PNL_NOTE,
             ),
-            freeze_block=1,
+            freeze_block=0,
+            freeze_columns=key_columns(L.TARGET_COLUMNS),
         ),
         Sheet(
             L.TARGET_DRIVERS,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..model.line_items import JOB_CLASSES, LINE_ITEM_NAMES, salary_line
+from .favourability import is_favourable
 from .rollup import hierarchy
 from .triggers import OPEN
 from .variance_split import (
@@ -28,18 +29,13 @@ from .variance_split import (
     summed,
 )
 
-# Tile and metric keys where more is better (revenue side); every other key is a cost or a use
-# of resources, where less is better.
-MORE_IS_FAVOURABLE: frozenset[str] = frozenset({"REV", "MARGIN", "MARGIN_PCT", "UOS", "ADJPD",
-                                                "ACCURACY"})  # fmt: skip
-
 
 def favourable(line_item: str, actual_minus_plan: float) -> bool:
-    """True when the difference helps the operating margin: revenue (or margin, volume) above
-    plan, expense (or staffing) below it; no difference counts as favourable."""
-    if line_item in MORE_IS_FAVOURABLE:
-        return actual_minus_plan >= 0
-    return actual_minus_plan <= 0
+    """True when the difference helps the operating margin (engine/favourability.py, the one
+    rule): revenue or margin above plan, expense or staffing below it; no difference counts as
+    favourable. A tile judges volume (neutral on the sheets) as more is favourable."""
+    fav = is_favourable(line_item, actual_minus_plan)
+    return actual_minus_plan >= 0 if fav is None else fav
 
 
 def fav_amount(line_item: str, actual_minus_plan: float) -> float:
@@ -102,7 +98,7 @@ class Tile:
 
     key: str
     label: str
-    metric: str  # the favourability key (MORE_IS_FAVOURABLE or an expense line)
+    metric: str  # the favourability key (engine/favourability.py)
     fmt: str  # number format of the values
     m_plan: float
     m_actual: float
@@ -278,7 +274,7 @@ def fav_frame(frame: pd.DataFrame, metric_col: str | None, metric: str = "") -> 
     out = frame.copy()
     metrics = out[metric_col] if metric_col else pd.Series(metric, index=out.index)
     diff = out.actual - out.plan
-    sign = [1 if m in MORE_IS_FAVOURABLE else -1 for m in metrics]
+    sign = [1 if favourable(m, 1.0) else -1 for m in metrics]
     out["variance"] = [fav_amount(m, d) for m, d in zip(metrics, diff, strict=True)]
     out["fav"] = [fav_label(m, d) for m, d in zip(metrics, diff, strict=True)]
     for key in EFFECT_KEYS:

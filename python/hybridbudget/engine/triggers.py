@@ -22,6 +22,7 @@ import pandas as pd
 from ..model import EscalationLevel
 from ..model.line_items import LINE_ITEM_NAMES
 from .escalation import EscalationRule
+from .favourability import is_favourable
 
 Rule = EscalationRule | Sequence[EscalationLevel]  # bare levels: the default combination
 
@@ -60,8 +61,7 @@ def find_breaches(rows: pd.DataFrame, month: str, rule: Rule) -> list[Breach]:
     out = []
     for r in rows.itertuples(index=False):
         variance = round(r.actual - r.flex, 2)
-        unfavourable = variance < 0 if r.line_item == "REV" else variance > 0
-        level = rule.level(variance, r.flex) if unfavourable else 0
+        level = 0 if is_favourable(r.line_item, variance) else rule.level(variance, r.flex)
         if level:
             out.append(Breach(r.cost_center, r.line_item, month, r.flex, r.actual, level))
     return out

@@ -37,6 +37,7 @@ from ..model.line_items import (
     salary_line,
 )
 from .drivers import Drivers, compute
+from .favourability import labels, variance_kinds
 from .money import cents_array
 
 EFFECTS: tuple[tuple[str, str], ...] = (
@@ -173,11 +174,6 @@ def summed(detail: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
     return out.reset_index()
 
 
-def favourable(line_item: pd.Series, amount: pd.Series) -> pd.Series:
-    """More revenue or less cost than the comparison."""
-    return np.where(line_item.eq("REV"), amount >= 0, amount <= 0)
-
-
 def in_dollars(view: pd.DataFrame) -> pd.DataFrame:
     """A summed view with amounts in dollars, the variance, and actual vs flexible budget."""
     out = view.copy()
@@ -190,7 +186,10 @@ def in_dollars(view: pd.DataFrame) -> pd.DataFrame:
         (view.actual - view.flex) / view.flex.abs().where(view.flex.ne(0), 1),
         np.nan,
     )
-    out["favourable"] = np.where(favourable(view.line_item, view.actual - view.plan), "yes", "no")
+    # judged against the flexible budget, as the column beside it and the triggers are
+    out["favourable"] = labels(view.line_item, out.flex_variance)
+    out["fav_kind"] = variance_kinds(view.line_item)
+    out["fav_pct_kind"] = variance_kinds(view.line_item, "pct")
     out["behaviour"] = view.line_item.map(BEHAVIOUR)
     return out
 

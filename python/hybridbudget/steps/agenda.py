@@ -35,11 +35,12 @@ KEY_COLUMNS = 3  # cost center, line item, line item name: frozen in view
 AGENDA_COLUMNS = (
     Column("Cost center", "cost_center", width=10),
     Column("Line item", "line_item", width=8),
-    Column("Line item name", "line_item_name", width=20),
-    Column("Top-down", "top_down", "money", width=13),
-    Column("Bottom-up", "bottom_up", "money", width=13),
-    Column("Gap $", "gap", "money", width=12),
-    Column("Gap %", "gap_pct", "pct", width=7),
+    Column("Line item name", "line_item_name", width=18),
+    Column("Top-down", "top_down", "money", width=12),
+    Column("Bottom-up", "bottom_up", "money", width=12),
+    Column("Gap $ (bottom-up - top-down)", "gap", "money", width=12, kind_from="fav_kind"),
+    Column("Gap %", "gap_pct", "pct", width=7, kind_from="fav_pct_kind"),
+    Column("Fav/Unfav", "fav", width=6),
     Column("Beyond tolerance", "flag", width=9),
     Column("UOS gap", "uos_gap", "int", width=9),
     Column("Paid FTE gap", "fte_gap", "fte", width=8),
@@ -56,6 +57,7 @@ AGENDA_COLUMNS = (
     Column("Bottom-up when decided", "decided_bottom_up", "money", width=13),
 )
 ROW_KEYS = [c.key for c in AGENDA_COLUMNS]
+KIND_KEYS = ["fav_kind", "fav_pct_kind"]  # each line's gap formats: red only when unfavourable
 PRINT_COLUMNS = ROW_KEYS.index("note") + 1  # the pack prints through the Note column
 WRAPPED = [c for c in AGENDA_COLUMNS if c.wrap]
 ROW_POINTS, LINE_POINTS = 15.0, 13.0
@@ -161,7 +163,9 @@ def sheet_rows(agenda: pd.DataFrame, names: Mapping[str, str], lines_of: Mapping
         rows.append(row | {"_look": look, "_outline": outline, "_break": False,
                            "_height": row_height(row) if not outline else 0.0})  # fmt: skip
 
-    records = agenda[[*ROW_KEYS, "group"]].to_dict("records")  # once: groups are consecutive
+    records = agenda[[*ROW_KEYS, *KIND_KEYS, "group"]].to_dict(
+        "records"
+    )  # once: groups are consecutive
     deciding: dict[str, list[dict[str, Any]]] = {}
     for r in records:
         if r["group"] == 0:
@@ -193,7 +197,9 @@ def sheet_rows(agenda: pd.DataFrame, names: Mapping[str, str], lines_of: Mapping
         add({"cost_center": WITHIN, "line_item_name": text}, HEADING)
         for r in closing:
             add(r, outline=1)
-    return pd.DataFrame(rows, columns=[*ROW_KEYS, "_look", "_outline", "_height", "_break"])
+    return pd.DataFrame(
+        rows, columns=[*ROW_KEYS, *KIND_KEYS, "_look", "_outline", "_height", "_break"]
+    )
 
 
 def header_strip(agenda: pd.DataFrame, rule: EscalationRule) -> tuple[str, str]:

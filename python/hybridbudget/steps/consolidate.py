@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
+from ..control.pnl_sheet import PNL_NOTE, key_columns, pnl_block
 from ..control.schema import driver_columns
 from ..engine.rollup import BottomUp, drivers_row, monthly_lines, rollup
 from ..errors import HybridBudgetError
@@ -214,10 +215,14 @@ def consolidate(
               notes=(result.summary() + ".", "Lineage: the file, its template version and its "
                      "SHA-256 identify exactly what was consolidated.")),
         Sheet(CONSOLIDATED_SHEET, "Consolidated bottom-up budget",
-              (Block(CONSOLIDATED_BLOCK, CONSOLIDATED_COLUMNS, consolidated),),
+              (pnl_block(ref, lines, CONSOLIDATED_COLUMNS,
+                         {c: b.figures.monthly_volume for c, b in bus.items()},
+                         {c: b.figures.fte for c, b in bus.items()}),
+               Block(CONSOLIDATED_BLOCK, CONSOLIDATED_COLUMNS, consolidated)),
               notes=(coverage, "Every figure is recomputed by the engine from the submitted "
                      "drivers; cost centers without a valid submission are not counted as zero: "
-                     "they are left out and listed here.")),
+                     "they are left out and listed here.", PNL_NOTE),
+              freeze_columns=key_columns(CONSOLIDATED_COLUMNS)),
         Sheet(DRIVERS_SHEET, "Bottom-up drivers (engine input for divergence and the plan)",
               (Block(DRIVERS_BLOCK, driver_columns(), drivers),),
               notes=("Written by Consolidate from the submitted templates; do not edit.",)),

@@ -14,6 +14,7 @@ from ..control.book import ControlBook, open_control
 from ..control.load import CONTROL_SHEETS, load_control, read_ahead
 from ..control.schema import driver_columns
 from ..engine.escalation import EscalationRule
+from ..engine.favourability import COLUMN_NOTE, label, variance_kind
 from ..engine.gaps import EFFECTS, expense_effects, line_bridge, line_gaps, rationale_for
 from ..engine.money import sum_cents
 from ..engine.rollup import BottomUp, hierarchy, row_drivers
@@ -32,6 +33,7 @@ from .agenda import (
     DECISION_KEYS,
     KEPT_KEYS,
     KEY_COLUMNS,
+    KIND_KEYS,
     PAPER,
     PRINT_COLUMNS,
     ROW_KEYS,
@@ -52,7 +54,7 @@ SUMMARY_SHEET = "Divergence Summary"
 AGENDA_BLOCK = "Workshop agenda: cost centers by material gap, items beyond tolerance first"
 LEGACY_AGENDA_BLOCK = "Divergence by cost center and line item (largest gap first)"
 LEGACY_KEYS = ("cost_center", "line_item", "bottom_up", *DECISION_KEYS)
-LINE_KEYS = [*ROW_KEYS, "cost_center_name", "service_line_code"]
+LINE_KEYS = [*ROW_KEYS, *KIND_KEYS, "cost_center_name", "service_line_code"]
 __all__ = ["AGENDA_COLUMNS", "DECISION_KEYS", "changed_since_decided"]  # for readers
 SUMMARY_BLOCK = "Summary by service line and system (cost centers with a valid submission)"
 SUMMARY_COLUMNS = (
@@ -60,14 +62,14 @@ SUMMARY_COLUMNS = (
     Column("Code", "code", width=12),
     Column("Name", "name", width=28),
     Column("Cost centers", "included", "int", width=9),
-    Column("Top-down revenue", "td_revenue", "money"),
-    Column("Bottom-up revenue", "bu_revenue", "money"),
-    Column("Top-down expense", "td_expense", "money"),
-    Column("Bottom-up expense", "bu_expense", "money"),
-    Column("Expense gap", "expense_gap", "money"),
-    Column("Top-down margin", "td_margin", "money"),
-    Column("Bottom-up margin", "bu_margin", "money"),
-    Column("Margin gap", "margin_gap", "money"),
+    Column("Top-down revenue", "td_revenue", "dollars"),
+    Column("Bottom-up revenue", "bu_revenue", "dollars"),
+    Column("Top-down expense", "td_expense", "dollars"),
+    Column("Bottom-up expense", "bu_expense", "dollars"),
+    Column("Expense gap", "expense_gap", "dollars_down"),
+    Column("Top-down margin", "td_margin", "dollars"),
+    Column("Bottom-up margin", "bu_margin", "dollars"),
+    Column("Margin gap", "margin_gap", "dollars_up"),
 )
 BRIDGE_BLOCK = "Gap explained by driver: system, entities, service lines (revenue and expense)"
 BRIDGE_COLUMNS = (
@@ -84,10 +86,10 @@ EFFECT_BLOCK = "Expense gap explained by driver, per cost center"
 EFFECT_COLUMNS = (
     Column("Cost center", "cost_center", width=12),
     Column("Cost center name", "cost_center_name", width=26),
-    Column("Top-down expense", "td_expense", "money"),
-    Column("Bottom-up expense", "bu_expense", "money"),
-    Column("Expense gap", "expense_gap", "money"),
-    *(Column(label, key, "money") for key, label in EFFECTS),
+    Column("Top-down expense", "td_expense", "dollars"),
+    Column("Bottom-up expense", "bu_expense", "dollars"),
+    Column("Expense gap", "expense_gap", "dollars_down"),
+    *(Column(label, key, "dollars_down") for key, label in EFFECTS),
 )
 
 
@@ -174,6 +176,9 @@ def divergence_frames(
                     "bottom_up": value,
                     "gap": gap,
                     "gap_pct": share,
+                    "fav": label(line, gap),
+                    "fav_kind": variance_kind(line),
+                    "fav_pct_kind": variance_kind(line, "pct"),
                     "flag": "Yes" if flag else "",
                     "rationale": rationale_for(line, bu.rationale),
                 }
@@ -267,6 +272,7 @@ def divergence_sheets(result: DivergenceResult, ref: Reference) -> list[Sheet]:
         "Decide each item (accept bottom-up, keep top-down, agreed value + Agreed value), then "
         f"Apply decisions. '{CHANGED}': pick '{CONFIRMED}' to keep the decision. + opens "
         "grouped lines and the driver bridge.",
+        COLUMN_NOTE,
     )
     rows = sheet_rows(
         result.agenda,
@@ -306,7 +312,8 @@ def divergence_sheets(result: DivergenceResult, ref: Reference) -> list[Sheet]:
                 "Bottom-up totals tie to the Consolidated sheet. Effects substitute bottom-up "
                 "drivers in order (volume, staffing intensity, wage rate, supplies per unit, "
                 "other) and add up to the expense gap exactly; revenue's gap is volume and rate "
-                "(net revenue per unit of service).",
+                "(net revenue per unit of service). Whole dollars shown; the cells keep the cents.",
+                COLUMN_NOTE,
             ),
             freeze_block=None,
         ),

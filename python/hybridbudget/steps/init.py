@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..control.audit import audit_sheet, entry
 from ..control.file_book import FileControlBook
+from ..control.schema import TEMPLATE_PASSWORD_PROPERTY
 from ..control.sheets import control_sheets
 from ..control.store import backup, control_lock
 from ..engine.history import build_history
@@ -16,6 +17,7 @@ from ..errors import HybridBudgetError
 from ..findings import Finding
 from ..progress import Progress, silent
 from ..sources.readers import load_sources
+from ..workbook.docprops import write_property
 from ..workbook.fileio import ensure_writable
 from ..workbook.package import replace_sheets
 from ..workbook.xlsx import write_workbook
@@ -57,4 +59,6 @@ def init_control(sources: Path, out: Path, progress: Progress = silent) -> InitR
             replace_sheets(out, sheets)  # keep what finance added to the existing workbook
         else:
             write_workbook(out, sheets)
+        # the password goes where no sheet shows it (control/schema.py TEMPLATE_PASSWORD_PROPERTY)
+        write_property(out, TEMPLATE_PASSWORD_PROPERTY, src.reference.config.templates.password)
     return InitResult(out, len(src.reference.organization.cost_centers), unmapped, targets)

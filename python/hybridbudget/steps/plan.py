@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pandas as pd
 from ..control.audit import audit_sheet, entry, read_audit
 from ..control.book import ControlBook, open_control
 from ..control.load import CONTROL_SHEETS, load_control, read_ahead
+from ..control.pnl_sheet import PNL_NOTE, key_columns, pnl_block
 from ..engine.escalation import EscalationRule
 from ..engine.gaps import ACCEPT, AGREED, DECISIONS, KEEP, line_gaps
 from ..engine.money import cents, sum_cents
@@ -70,6 +71,8 @@ class PlanResult:
     undecided: pd.DataFrame
     totals: dict[str, float]
     reference: Reference  # the control workbook's reference data, as read for this plan
+    volume: dict[str, tuple[float, ...]] = field(default_factory=dict)  # months phased by
+    fte: dict[str, float] = field(default_factory=dict)  # paid FTEs of the drivers phased with
 
 
 def _bad(table: Any, i: int, key: str, message: str, value: Any) -> Finding:
@@ -104,10 +107,14 @@ def build_plan(book: ControlBook) -> PlanResult:
         )
     }
     rows, undecided = [], []
+    volume: dict[str, tuple[float, ...]] = {}
+    fte: dict[str, float] = {}
     for cc in h.index:
         td = targets.by_cost_center[cc]
         bu = bus.get(cc)
-        weights = (bu.figures if bu else td.figures).monthly_volume or (1.0,) * 12
+        basis = bu.figures if bu else td.figures
+        weights = basis.monthly_volume or (1.0,) * 12
+        volume[cc], fte[cc] = basis.monthly_volume, basis.fte
         if bu is None:
             chosen = {
                 li: (td.figures.lines[li], "top-down (no submission)") for li in LINE_ITEM_CODES
@@ -165,7 +172,12 @@ def build_plan(book: ControlBook) -> PlanResult:
     totals["margin_pct"] = totals["margin"] / revenue if revenue else 0.0
     totals["target_margin_pct"] = g.operating_margin_target
     return PlanResult(
-        plan, pd.DataFrame(undecided, columns=[c.key for c in UNDECIDED_COLUMNS]), totals, ref
+        plan,
+        pd.DataFrame(undecided, columns=[c.key for c in UNDECIDED_COLUMNS]),
+        totals,
+        ref,
+        volume,
+        fte,
     )
 
 
@@ -176,10 +188,14 @@ def _plan_sheet(result: PlanResult, name: str, title: str, notes: tuple[str, ...
         f"Plan net revenue {t['revenue']:,.2f}, expense {t['expense']:,.2f}, margin "
         f"{t['margin']:,.2f} ({t['margin_pct']:.2%}; target {t['target_margin_pct']:.2%})."
     )
-    blocks = [Block(PLAN_BLOCK, PLAN_COLUMNS, result.plan)]
+    blocks = [
+        pnl_block(result.reference, result.plan, PLAN_COLUMNS, result.volume, result.fte),
+        Block(PLAN_BLOCK, PLAN_COLUMNS, result.plan),
+    ]
     if len(result.undecided):
         blocks.append(Block(UNDECIDED_BLOCK, UNDECIDED_COLUMNS, result.undecided))
-    return Sheet(name, title, tuple(blocks), notes=(head, *notes), protect_password=password)
+    return Sheet(name, title, tuple(blocks), notes=(head, *notes, PNL_NOTE),
+                 protect_password=password, freeze_columns=key_columns(PLAN_COLUMNS))  # fmt: skip
 
 
 def apply_decisions(control: Path | ControlBook, progress: Progress = silent) -> PlanResult:
@@ -265,7 +281,8 @@ def _mark_locked(
         return
     rows = book.rows(same.sheet)
     end = next((i for i, r in enumerate(rows) if i and not r[0]), len(rows))
-    notes = tuple(str(r[0]) for r in rows[2:end])  # after the title and the totals line
+    # after the title and the totals line; the P&L note is the sheet's own, added again below
+    notes = tuple(str(r[0]) for r in rows[2:end] if str(r[0]) != PNL_NOTE)
     ref, _ = load_control(book)
     detail = f"plan unchanged since version {same.version} (same SHA-256): no new version"
     sheets = [

@@ -15,6 +15,7 @@ from ..control.load import load_control
 from ..engine.actuals_map import Actuals
 from ..engine.drivers import Drivers
 from ..engine.escalation import EscalationRule
+from ..engine.favourability import COLUMN_NOTE
 from ..engine.money import phase
 from ..engine.rollup import BottomUp, hierarchy
 from ..engine.targets import Targets, build_targets
@@ -50,15 +51,15 @@ VARIANCE_COLUMNS = (
     Column("Service line", "service_line_code", width=11),
     Column("Line item", "line_item", width=9),
     Column("Line item name", "line_item_name", width=22),
-    Column("Behaviour", "behaviour", width=10),
+    Column("Behaviour", "behaviour", width=15),
     Column("Plan", "plan", "money", width=14),
     Column("Flexible budget", "flex", "money", width=14),
     Column("Actual", "actual", "money", width=14),
-    Column("Variance (actual - plan)", "variance", "money", width=14),
-    *(Column(label, key, "money", width=13) for key, label in EFFECTS),
-    Column("Actual - flexible", "flex_variance", "money", width=13),
-    Column("Actual - flexible %", "flex_variance_pct", "pct", width=9),
-    Column("Favourable", "favourable", width=9),
+    Column("Variance (actual - plan)", "variance", "money", width=14, kind_from="fav_kind"),
+    *(Column(label, key, "money", width=13, kind_from="fav_kind") for key, label in EFFECTS),
+    Column("Actual - flexible", "flex_variance", "money", width=13, kind_from="fav_kind"),
+    Column("Actual - flexible %", "flex_variance_pct", "pct", width=9, kind_from="fav_pct_kind"),
+    Column("Fav/Unfav vs flexible", "favourable", width=10),
 )
 KPI_BLOCK = "Shared indicators (system)"
 KPI_COLUMNS = (
@@ -69,20 +70,23 @@ KPI_COLUMNS = (
     Column("YTD plan", "y_plan", "money", width=15, kind_from="kind"),
     Column("YTD flexible", "y_flex", "money", width=15, kind_from="kind"),
     Column("YTD actual", "y_actual", "money", width=15, kind_from="kind"),
-    Column("How it is measured", "how", width=70),
+    # narrow on purpose: the text runs on over the empty cells to its right, so the blocks below
+    # keep even columns (a sheet's column widths are shared by all its blocks)
+    Column("How it is measured", "how", width=14),
 )
 SERVICE_LINE_BLOCK = "Expense variance by service line"
 SERVICE_LINE_COLUMNS = (
     Column("Scope", "scope", width=12),
     Column("Service line", "service_line_code", width=11),
     Column("Service line name", "service_line_name", width=24),
-    Column("Plan expense", "plan", "money"),
-    Column("Flexible budget", "flex", "money"),
-    Column("Actual expense", "actual", "money"),
-    Column("Variance", "variance", "money"),
-    *(Column(label, key, "money", width=13) for key, label in EFFECTS),
-    Column("Plan margin", "plan_margin", "money"),
-    Column("Actual margin", "actual_margin", "money"),
+    Column("Plan expense", "plan", "dollars"),
+    Column("Flexible budget", "flex", "dollars"),
+    Column("Actual expense", "actual", "dollars"),
+    Column("Expense variance (actual - plan)", "variance", "dollars_down", width=14),
+    *(Column(label, key, "dollars_down", width=13) for key, label in EFFECTS),
+    Column("Plan margin", "plan_margin", "dollars"),
+    Column("Actual margin", "actual_margin", "dollars"),
+    Column("Margin variance (actual - plan)", "margin_variance", "dollars_up", width=14),
 )
 STAFF_MONTH_BLOCK = "Month: staffing against plan by cost center"
 STAFF_YTD_BLOCK = "Year to date: staffing against plan by cost center"
@@ -108,11 +112,11 @@ ACCURACY_BLOCK = f"Forecast accuracy: core line items within {ACCURACY_BAND:.0%}
 ACCURACY_COLUMNS = (
     Column("Cost center", "cost_center", width=12),
     Column("Core item", "item_name", width=20),
-    Column("Month plan", "m_plan", "money"),
-    Column("Month actual", "m_actual", "money"),
+    Column("Month plan", "m_plan", "dollars"),
+    Column("Month actual", "m_actual", "dollars"),
     Column("Month within", "m_within", width=9),
-    Column("YTD plan", "y_plan", "money"),
-    Column("YTD actual", "y_actual", "money"),
+    Column("YTD plan", "y_plan", "dollars"),
+    Column("YTD actual", "y_actual", "dollars"),
     Column("YTD within", "y_within", width=9),
 )
 
@@ -279,6 +283,7 @@ def service_lines(view: pd.DataFrame, h: pd.DataFrame, scope: str) -> pd.DataFra
         plan_margin=revenue.plan.fillna(0) - exp.plan,
         actual_margin=revenue.actual.fillna(0) - exp.actual,
     )
+    out["margin_variance"] = out.actual_margin - out.plan_margin
     return (out / 100).reset_index().assign(scope=scope)
 
 
@@ -294,11 +299,11 @@ def kpi_rows(result: VarianceResult, open_actions: int) -> pd.DataFrame:
         return tuple(round(r - e, 2) for r, e in zip(i.revenue, i.expense, strict=True))
 
     return pd.DataFrame([
-        row("Net revenue", "money", m.revenue, y.revenue, "GL net patient revenue"),
-        row("Expense", "money", m.expense, y.expense, "every expense line"),
-        row("Operating margin", "money", margin(m), margin(y), "net revenue - expense"),
+        row("Net revenue", "dollars", m.revenue, y.revenue, "GL net patient revenue"),
+        row("Expense", "dollars", m.expense, y.expense, "every expense line"),
+        row("Operating margin", "dollars", margin(m), margin(y), "net revenue - expense"),
         row("Operating margin %", "pct2", m.margin_pct, y.margin_pct, "margin / net revenue"),
-        row("Labor cost", "money", m.labor, y.labor, "salaries, agency and benefits"),
+        row("Labor cost", "dollars", m.labor, y.labor, "salaries, agency and benefits"),
         row("Labor cost per UOS, % of plan", "pct", (1.0, 1.0, m.labor_index),
             (1.0, 1.0, y.labor_index), "actual labor / flexible labor budget (planned labor "
             "cost per UOS x actual UOS)"),
@@ -355,14 +360,16 @@ def variance_sheets(result: VarianceResult) -> list[Sheet]:
                Block(YTD_BLOCK, VARIANCE_COLUMNS, _named(result.ytd_view, h))),
               notes=(headline, lineage, "Variance = volume + efficiency + rate + spending, to "
                      "the cent. Flexible budget: variable lines x actual / planned UOS; benefits "
-                     "follow flexed salaries; fixed lines do not flex (README, Monitoring).")),
+                     "follow flexed salaries; fixed lines do not flex (README, Monitoring).",
+                     COLUMN_NOTE)),
         Sheet(SUMMARY_SHEET, f"Variance summary {result.month}",
               (Block(KPI_BLOCK, KPI_COLUMNS, kpi_rows(result, open_n)),
                Block(SERVICE_LINE_BLOCK, SERVICE_LINE_COLUMNS, lines),
                Block(STAFF_MONTH_BLOCK, STAFF_COLUMNS, staff[0]),
                Block(STAFF_YTD_BLOCK, STAFF_COLUMNS, staff[1]),
                Block(ACCURACY_BLOCK, ACCURACY_COLUMNS, accuracy_frame(result))),
-              notes=(headline, lineage), freeze_block=None),
+              notes=(headline, lineage, "Whole dollars shown; the cells keep the cents. "
+                     + COLUMN_NOTE), freeze_block=None),
     ]  # fmt: skip
 
 

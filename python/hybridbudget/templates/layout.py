@@ -17,20 +17,23 @@ from functools import cache
 
 from openpyxl.utils import get_column_letter
 
+from ..engine.favourability import direction, number_formats
 from ..model.line_items import HOURS_PER_FTE, JOB_CLASS_NAMES, JOB_CLASSES, MONTHS, OVERTIME_PREMIUM
 from .contract import CAPITAL_ROWS, NAMES, PRIORITIES, Role
 
 # Number formats (one per kind of figure, used everywhere on the sheet).
-MONEY = "#,##0"
-GAP = "#,##0;(#,##0)"
+MONEY = "#,##0;(#,##0)"
 RATE = "#,##0.00"  # $ per hour, $ per unit of service
 FTE = "#,##0.00"
-FTE_GAP = "#,##0.00;(#,##0.00)"
 UNITS = "#,##0"
 PCT = "0.0%"
 SHARE = "0.00%"  # shares kept to 4 decimals (overtime, productive ratio, benefits load)
 HOURS_PER_UNIT = "0.00"
-HOURS_PER_UNIT_GAP = "0.00;(0.00)"
+# Gaps (yours - target) by direction: red only on the side that hurts the margin.
+GAP, FTE_GAP, HOURS_PER_UNIT_GAP = (number_formats(p) for p in ("#,##0", "#,##0.00", "0.00"))
+# summary column key -> the favourability code of its gap (engine/favourability.py)
+GAP_CODES = {"uos": "UOS", "rev": "REVENUE", "labor": "LABOR", "nonlabor": "NONLABOR",
+             "expense": "EXPENSE", "margin": "MARGIN", "fte": "FTE", "whpuos": "WHPUOS"}  # fmt: skip
 FLAG = '"Required";"Required";"Not required"'
 MISSING = '0" to write";0" to write";"None"'
 
@@ -241,14 +244,14 @@ INFO = Style("info")
 
 SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     # header, number format, gap format
-    ("Units of service", UNITS, GAP),
-    ("Net revenue $", MONEY, GAP),
-    ("Labor cost $", MONEY, GAP),
-    ("Non-labor cost $", MONEY, GAP),
-    ("Total expense $", MONEY, GAP),
-    ("Margin $", MONEY, GAP),
-    ("FTEs", FTE, FTE_GAP),
-    ("Worked hrs per UOS", HOURS_PER_UNIT, HOURS_PER_UNIT_GAP),
+    ("Units of service", UNITS, GAP[direction("UOS")]),
+    ("Net revenue $", MONEY, GAP[direction("REVENUE")]),
+    ("Labor cost $", MONEY, GAP[direction("LABOR")]),
+    ("Non-labor cost $", MONEY, GAP[direction("NONLABOR")]),
+    ("Total expense $", MONEY, GAP[direction("EXPENSE")]),
+    ("Margin $", MONEY, GAP[direction("MARGIN")]),
+    ("FTEs", FTE, FTE_GAP[direction("FTE")]),
+    ("Worked hrs per UOS", HOURS_PER_UNIT, HOURS_PER_UNIT_GAP[direction("WHPUOS")]),
 )
 RATIONALES: tuple[tuple[str, str, str, str], ...] = (
     # section label, rationale input, flag output, summary column key of the gap
@@ -263,8 +266,8 @@ INSTRUCTIONS = (
     "service by month. 2 Set budget FTEs, wage rates, overtime and agency FTEs by job class. "
     "3 Review non-labor costs (pre-filled with the prior year).",
     "4 List capital requests, if any. 5 Where section 5 says Required, explain the gap to the "
-    "top-down target. The summary below recalculates as you type; hover over a yellow cell for "
-    "what it expects.",
+    "top-down target. The summary below recalculates as you type (a gap in red hurts the margin: "
+    "less revenue, more cost); hover over a yellow cell for what it expects.",
 )
 
 
@@ -292,7 +295,7 @@ def _summary(b: _Builder) -> None:
     b.header(7, ["Summary (live)", *(h for h, _, _ in SUMMARY_COLUMNS), "Explanations missing"])
     b.heights[7] = 27
     keys = ("uos", "rev", "labor", "nonlabor", "expense", "margin", "fte", "whpuos")
-    for row, label in ((8, "Your budget"), (9, "Top-down target"), (10, "Gap to target")):
+    for row, label in ((8, "Your budget"), (9, "Top-down target"), (10, "Gap (yours - target)")):
         b.put(row, 1, label, TOTAL)
         for col, key in enumerate(keys, start=2):
             b.refs[f"{key}_{row}"] = Area(row, col).ref
@@ -597,7 +600,8 @@ def _rationale(b: _Builder, row: int) -> int:
     for r, (label, text, flag, key) in enumerate(RATIONALES, start=row + 3):
         b.put(r, 1, label, Style("label", top=True))
         gap = Area(r, 2).ref
-        b.put(r, 2, f"={{{key}_10}}", Style("computed", GAP, top=True))
+        gap_format = GAP[direction(GAP_CODES[key])]
+        b.put(r, 2, f"={{{key}_10}}", Style("computed", gap_format, top=True))
         target = f"{{{key}_9}}"
         b.name(
             flag,

@@ -44,6 +44,7 @@ from ..engine.dashboard_figures import (
     DashboardData,
     actions_by,
 )
+from ..engine.favourability import NEUTRAL, number_formats
 from ..engine.variance_split import ACCURACY_BAND, CORE_ITEMS, EFFECTS
 from ..errors import HybridBudgetError
 from . import styles
@@ -52,7 +53,7 @@ from .fileio import atomic_save
 EXECUTIVE, CONTROLLER, FRONTLINE, THRESHOLDS, LINEAGE, DATA = (
     "Executive", "Controller", "Frontline", "Thresholds", "Lineage", "Data",
 )  # fmt: skip
-MONEY = "#,##0;(#,##0)"
+MONEY = number_formats("#,##0")[NEUTRAL]  # fav/(unfav): negatives in parentheses
 PCT = "0.0%"
 FAV_NOTE = (
     "Variances are fav/(unfav): favourable (more revenue or margin, less cost) positive, "

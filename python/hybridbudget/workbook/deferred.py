@@ -181,12 +181,14 @@ class _Run:
     varying: dict[int, list[int | None]]  # per-row style ids of columns whose style varies
     levels: list[int] = field(default_factory=list)  # outline level per row (>0: collapsed)
     heights: list[float] = field(default_factory=list)  # row height in points (0: automatic)
+    outline_open: bool = False  # rows with a level stay shown (P&L groups) rather than collapsed
 
     def row_attrs(self, r: int) -> str:
         """Row r's attributes beyond its number, in the order openpyxl writes them."""
         level = self.levels[r] if self.levels else 0
         height = self.heights[r] if self.heights else 0
-        out = f' hidden="1" outlineLevel="{level}"' if level else ""
+        hidden = "" if self.outline_open else ' hidden="1"'
+        out = f'{hidden} outlineLevel="{level}"' if level else ""
         if height:
             out += f' ht="{height:g}" customHeight="1"'
         return out
@@ -236,7 +238,7 @@ class DeferredRows:
         if looks:
             varying = list(range(len(block.columns)))
         run = _Run(first_row, values, [], {i: [] for i in varying}, list(levels),
-                   list(heights))  # fmt: skip
+                   list(heights), block.outline_open)  # fmt: skip
         arrays: list[StyleArray] = []
         for r, row in enumerate(values):
             columns = range(len(row)) if r == 0 else varying

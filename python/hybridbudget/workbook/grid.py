@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from openpyxl.utils import get_column_letter
 
-from .spec import HEADING, NUMBER_FORMATS, Block, Sheet
+from .spec import HEADING, MONEY_KINDS, NUMBER_FORMATS, Block, Sheet, row_kinds, split_kind
 
-SUMMED_KINDS = frozenset({"money", "int", "fte", "hours"})
+SUMMED_KINDS = MONEY_KINDS | {"int", "fte", "hours"}
 GENERAL = NUMBER_FORMATS["text"]
 
 
@@ -113,7 +113,7 @@ def total_values(block: Block) -> list[object]:
                 for v in block.rows[col.key].tolist()
                 if isinstance(v, numbers.Number) and v == v  # v == v drops NaN
             ]
-            out.append(sum_cents(numeric) if col.kind == "money" else round(sum(numeric), 2))
+            out.append(sum_cents(numeric) if col.kind in MONEY_KINDS else round(sum(numeric), 2))
         else:
             out.append(None)
     return out
@@ -122,10 +122,11 @@ def total_values(block: Block) -> list[object]:
 def cell_formats(block: Block) -> list[list[str]]:
     """Per column, the number format of each data row (per-row kinds where `kind_from` says)."""
     n = len(block.rows)
+    per_row = row_kinds(block)
     out = []
-    for col in block.columns:
-        if col.kind_from and col.kind_from in block.rows.columns:
-            out.append([NUMBER_FORMATS[k] for k in block.rows[col.kind_from].tolist()])
+    for i, col in enumerate(block.columns):
+        if i in per_row:
+            out.append([NUMBER_FORMATS[split_kind(k)[0]] for k in per_row[i]])
         else:
             out.append([col.number_format] * n)
     return out
@@ -207,7 +208,7 @@ def layout(sheet: Sheet) -> SheetGrid:
             if look == HEADING:
                 grid.headings.append(Area(header + 1 + r, 1, header + 1 + r, width_b))
         for r, level in enumerate(block.row_values(block.outline_from, 0)):
-            if level:
+            if level and not block.outline_open:
                 grid.collapsed_rows.append(header + 1 + r)
         for r, brk in enumerate(block.row_values(block.break_from, False)):
             if brk and r:

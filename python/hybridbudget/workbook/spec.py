@@ -6,13 +6,26 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..engine.favourability import number_formats
+
 HEADING = "heading"  # a row look: bold on a pale band, not an input (a group's heading row)
 
-# Number formats by column kind, shared by every backend and every sheet.
+_CENTS, _DOLLARS, _PCT = (number_formats(p) for p in ("#,##0.00", "#,##0", "0.0%"))
+# Number formats by column kind, shared by every backend and every sheet. Money is in accounting
+# format (negatives in parentheses, never red); a difference column takes a _up/_down kind
+# (engine/favourability.variance_kind) so that red marks only the unfavourable side.
 NUMBER_FORMATS: dict[str, str] = {
     "text": "General",
     "int": "#,##0",
-    "money": "#,##0.00;(#,##0.00)",
+    "year": "0",  # a fiscal year, never 2,027
+    "money": _CENTS["neutral"],
+    "money_up": _CENTS["up"],
+    "money_down": _CENTS["down"],
+    "dollars": _DOLLARS["neutral"],  # summary sheets: whole dollars, the value keeps its cents
+    "dollars_up": _DOLLARS["up"],
+    "dollars_down": _DOLLARS["down"],
+    "pct_up": _PCT["up"],
+    "pct_down": _PCT["down"],
     "rate": "#,##0.00",
     "pct": "0.0%",
     "pct2": "0.00%",
@@ -25,7 +38,15 @@ NUMBER_FORMATS: dict[str, str] = {
 DEFAULT_WIDTHS: dict[str, float] = {
     "text": 18,
     "int": 11,
+    "year": 8,
     "money": 15,
+    "money_up": 15,
+    "money_down": 15,
+    "dollars": 13,
+    "dollars_up": 13,
+    "dollars_down": 13,
+    "pct_up": 9,
+    "pct_down": 9,
     "rate": 11,
     "pct": 9,
     "pct2": 9,
@@ -35,6 +56,9 @@ DEFAULT_WIDTHS: dict[str, float] = {
     "date": 12,
     "datetime": 17,
 }
+
+
+MONEY_KINDS = frozenset(k for k in NUMBER_FORMATS if k.startswith(("money", "dollars")))
 
 
 @dataclass(frozen=True)
@@ -70,7 +94,9 @@ class Block:
     rows: pd.DataFrame
     total_label: str = ""  # if set, a bold total row sums the numeric money/int/fte columns
     look_from: str = ""  # a DataFrame column naming each row's look: "" or HEADING
-    outline_from: str = ""  # a DataFrame column with each row's outline level (>0: collapsed)
+    style_from: str = ""  # a DataFrame column: "total" (bold, rule above) or "head" (bold) rows
+    outline_from: str = ""  # a DataFrame column with each row's outline level (Excel groups)
+    outline_open: bool = False  # False: rows with a level are collapsed; True: groups shown open
     break_from: str = ""  # a DataFrame column: True where a printed page starts at that row
     height_from: str = ""  # a DataFrame column: each row's height in points (0: automatic)
 
@@ -99,12 +125,41 @@ class Sheet:
     blocks: tuple[Block, ...]
     notes: tuple[str, ...] = ()
     freeze_block: int | None = 0  # freeze panes under this block's header (None: no freeze)
-    freeze_columns: int = 0  # and keep this many columns from A in view
+    freeze_columns: int = 1  # with freeze_block: the key columns kept in view, printed each page
     paper: str = ""  # letter, tabloid, legal, a4, a3 ("": the printer's default)
     print_columns: int = 0  # print only the first N columns (0: every column; notes cut there)
     landscape: bool = True
     tab_color: str = ""
     protect_password: str = ""  # protect the sheet (editable columns stay unlocked)
+
+
+def split_kind(kind: str) -> tuple[str, str]:
+    """'dollars|total' -> ('dollars', 'total'): a row style rides on the kind (spec.Block)."""
+    base, _, style = kind.partition("|")
+    return base, style
+
+
+def row_kinds(block: Block) -> dict[int, list[str]]:
+    """Column index -> each row's kind, for columns whose rows differ (kind_from, row styles)."""
+    frame = block.rows
+    out = {  # a row without its own kind (a heading row) takes the column's
+        i: [c.kind if _missing(k) or not k else str(k) for k in frame[c.kind_from].tolist()]
+        for i, c in enumerate(block.columns)
+        if c.kind_from and c.kind_from in frame.columns
+    }
+    if block.style_from and block.style_from in frame.columns:
+        styles = ["" if _missing(s) else str(s) for s in frame[block.style_from].tolist()]
+        for i, c in enumerate(block.columns):
+            kinds = out.get(i, [c.kind] * len(styles))
+            out[i] = [f"{k}|{s}" if s else k for k, s in zip(kinds, styles, strict=True)]
+    return out
+
+
+def outline_levels(block: Block) -> list[int] | None:
+    """Each data row's outline level, or None when the block has no outline."""
+    if not block.outline_from or block.outline_from not in block.rows.columns:
+        return None
+    return [int(v or 0) for v in block.row_values(block.outline_from, 0)]
 
 
 def wrapped_lines(text: str, width: float) -> int:

@@ -25,7 +25,16 @@ from .deferred import DeferredRows, Unrenderable
 from .fileio import atomic_save
 from .grid import column_widths, header_rows, total_values
 from .parts import _Package
-from .spec import HEADING, NUMBER_FORMATS, Block, Sheet, header_height
+from .spec import (
+    HEADING,
+    NUMBER_FORMATS,
+    Block,
+    Sheet,
+    header_height,
+    outline_levels,
+    row_kinds,
+    split_kind,
+)
 
 PAPER_SIZES = {"letter": 1, "tabloid": 3, "legal": 5, "a4": 9, "a3": 8}
 
@@ -62,7 +71,7 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
     """Write one block; returns the header row number. `deferred` takes over the data rows."""
     cur.append([_cell(ws, block.title, font=styles.BLOCK_FONT)])
     tall = header_height(block.columns)
-    if tall:  # write-only: a row's height is set before the row is written
+    if tall:  # wrapped headers get their height (write-only: set before the row is written)
         ws.row_dimensions[cur.row + 1].height = tall
     cur.append(
         [
@@ -84,6 +93,7 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
     def proto(i: int, kind: str, look: str = "") -> WriteOnlyCell:
         if (i, kind, look) not in protos:
             col = block.columns[i]
+            base, row_style = split_kind(kind)
             extra: dict[str, object] = (
                 {"fill": styles.INPUT_FILL, "protection": styles.UNLOCKED} if col.editable else {}
             )
@@ -93,19 +103,21 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
                 extra["alignment"] = styles.TOP
             # a link column looks like links throughout (one style per column, no mutation)
             font = styles.LINK_FONT if col.link_from else styles.BODY_FONT
+            if row_style:  # a P&L subtotal or heading row: bold
+                font = styles.BOLD_FONT
             if look == HEADING:  # a heading row: bold on a band, never an input cell
                 font, extra = styles.BOLD_FONT, {"fill": styles.HEADING_FILL}
             protos[(i, kind, look)] = _cell(
-                ws, None, font=font, number_format=NUMBER_FORMATS[kind], border=styles.GRID,
+                ws,
+                None,
+                font=font,
+                number_format=NUMBER_FORMATS[base],
+                border=styles.TOTAL_GRID if row_style == "total" else styles.GRID,
                 **extra,
-            )  # fmt: skip
+            )
         return protos[(i, kind, look)]
 
-    per_row = {
-        i: block.rows[c.kind_from].tolist()
-        for i, c in enumerate(block.columns)
-        if c.kind_from and c.kind_from in block.rows.columns
-    }
+    per_row = row_kinds(block)
     links = {
         i: block.rows[c.link_from].tolist()
         for i, c in enumerate(block.columns)
@@ -131,7 +143,7 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
             if levels[r] or heights[r]:
                 dim = ws.row_dimensions[cur.row + 1]
                 if levels[r]:
-                    dim.outlineLevel, dim.hidden = levels[r], True
+                    dim.outlineLevel, dim.hidden = levels[r], not block.outline_open
                 if heights[r]:
                     dim.height = heights[r]
             for i, targets in links.items():
@@ -185,6 +197,8 @@ def write_sheet(wb: Workbook, sheet: Sheet, deferred: DeferredRows | None = None
     if frozen is not None:
         ws.freeze_panes = f"{get_column_letter(sheet.freeze_columns + 1)}{frozen + 1}"
         ws.print_title_rows = f"{frozen}:{frozen}"
+        if sheet.freeze_columns:
+            ws.print_title_cols = f"A:{get_column_letter(sheet.freeze_columns)}"
     ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
     if sheet.paper:
         ws.page_setup.paperSize = PAPER_SIZES[sheet.paper]
@@ -218,14 +232,15 @@ def _outlines(ws: Worksheet, sheet: Sheet) -> None:
     """Collapsed column groups and the outline settings of a sheet with grouped rows or columns:
     the + sits on the row above a row group (its heading) and left of a column group."""
     grouped = {i for b in sheet.blocks for i, c in enumerate(b.columns, 1) if c.grouped}
-    rows = any(b.outline_from for b in sheet.blocks)
+    # totals and headings sit on top of what they sum (Data > Outline)
+    rows = max((lv for b in sheet.blocks for lv in (outline_levels(b) or [])), default=0)
     if not (grouped or rows):
         return
     for i in sorted(grouped):
         dim = ws.column_dimensions[get_column_letter(i)]
         dim.outlineLevel, dim.hidden = 1, True
     ws.sheet_properties.outlinePr = Outline(summaryBelow=False, summaryRight=False)
-    ws.sheet_format.outlineLevelRow = 1 if rows else None
+    ws.sheet_format.outlineLevelRow = rows or None
     ws.sheet_format.outlineLevelCol = 1 if grouped else None
 
 

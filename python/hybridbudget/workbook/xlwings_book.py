@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from ..errors import HybridBudgetError
 from ..progress import Progress, silent
 from . import styles
+from .docprops import read_property
 from .grid import Area, SheetGrid, layout
 from .spec import Sheet
 
@@ -121,6 +122,15 @@ class XlwingsControlBook:
             values = sht.range((1, 1), (last.row, last.column)).options(ndim=2).value
             self._rows[sheet] = [tuple(None if v == "" else v for v in row) for row in values]
         return self._rows[sheet]
+
+    def document_property(self, name: str) -> str | None:
+        """A custom document property of the live book (Excel's File > Properties > Custom);
+        None where Excel does not give it (not set, or no COM on this system)."""
+        try:
+            return str(self.book.api.CustomDocumentProperties(name).Value)
+        except Exception:  # any COM or appscript failure: not available here
+            path = Path(str(self.book.fullname))
+            return read_property(path, name) if path.is_file() else None
 
     def write_sheets(self, sheets: Sequence[Sheet], step: str) -> None:
         log.info("%s: writing %s into %s", step, ", ".join(s.name for s in sheets), self.file)
