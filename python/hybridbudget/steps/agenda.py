@@ -257,3 +257,12 @@ def bridge_rows(
                 | {k: sum_cents([per_cc[c][i][k] for c in ccs]) for k in keys}
             )  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def workshop_counts(agenda: pd.DataFrame) -> dict[str, int]:
+    """Items beyond tolerance and how many of them have no decision yet (for Start here)."""
+    if not len(agenda):
+        return {"workshop.beyond": 0, "workshop.undecided": 0}
+    beyond = agenda.flag == "Yes"
+    blank = agenda.decision.fillna("").astype(str).str.strip() == ""
+    return {"workshop.beyond": int(beyond.sum()), "workshop.undecided": int((beyond & blank).sum())}

@@ -12,6 +12,7 @@ from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.pnl_sheet import PNL_NOTE, key_columns, pnl_block
 from ..control.schema import driver_columns
+from ..control.start_here import with_start_here
 from ..engine.rollup import BottomUp, drivers_row, monthly_lines, rollup
 from ..errors import HybridBudgetError
 from ..findings import Severity
@@ -234,5 +235,6 @@ def consolidate(
                                 f"{errors} errors")),
     ]  # fmt: skip
     progress(f"writing {', '.join(s.name for s in sheets)} into {book.file}")
-    book.write_sheets(sheets, "consolidate")
+    figures = {**result.counts(), "intake.missing": len(missing)}
+    book.write_sheets(with_start_here(book, sheets, "consolidate", figures), "consolidate")
     return ConsolidationResult(result, bus, subs, consolidated, missing)

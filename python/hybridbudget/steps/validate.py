@@ -19,6 +19,7 @@ from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.load import load_control
 from ..control.register import read_register
+from ..control.start_here import with_start_here
 from ..engine.targets import build_targets
 from ..errors import HybridBudgetError
 from ..findings import Finding, Severity, findings_frame, has_errors
@@ -61,6 +62,12 @@ class ValidationResult:
     @property
     def has_errors(self) -> bool:
         return has_errors(self.findings)
+
+    def counts(self) -> dict[str, int]:
+        """Files received, valid (with or without warnings) and rejected, for Start here."""
+        n = Counter(f.status for f in self.files)
+        return {"intake.received": len(self.files), "intake.valid": n[VALID] + n[WARNINGS],
+                "intake.rejected": n[REJECTED]}  # fmt: skip
 
     def summary(self) -> str:
         n = Counter(f.status for f in self.files)
@@ -347,9 +354,8 @@ def validate(
     if write_sheet:
         progress(f"writing the {VALIDATION_SHEET} sheet into {book.file}")
         note = entry("validate", f"{folder}: {result.summary()}")
-        book.write_sheets(
-            [validation_sheet(result, book.folder), audit_sheet(book, note)], "validate"
-        )
+        sheets = [validation_sheet(result, book.folder), audit_sheet(book, note)]
+        book.write_sheets(with_start_here(book, sheets, "validate", result.counts()), "validate")
     if findings_out is not None:
         write_findings(result, findings_out)
     if feedback is not None:

@@ -21,7 +21,7 @@ from openpyxl.worksheet.properties import Outline
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import styles, zipio
-from .deferred import DeferredRows, Unrenderable
+from .deferred import DeferredRows, Unrenderable, hyperlink
 from .fileio import atomic_save
 from .grid import column_widths, header_rows, total_values
 from .parts import _Package
@@ -148,7 +148,7 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
                     dim.height = heights[r]
             for i, targets in links.items():
                 if targets[r]:
-                    cells[i].hyperlink = targets[r]
+                    cells[i].hyperlink = hyperlink(cells[i].coordinate, targets[r])
             cur.append(cells)
     if block.total_label:
         cur.append(_total_cells(ws, block))
