@@ -22,7 +22,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from hybridbudget.steps.validate import validate
 from hybridbudget.workbook.parts import NS, R_NS, _Package
 
-OWNED = {"Validation", "Audit Log"}
+OWNED = {"Validation", "Audit Log", "Start here"}
 # parts every transplant rewrites: they are compared element by element below
 PACKAGE_PARTS = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
                  "xl/styles.xml", "docProps/app.xml"}  # fmt: skip
