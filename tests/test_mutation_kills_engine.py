@@ -229,6 +229,10 @@ def test_summed_adds_the_chosen_months_in_plan_order() -> None:
 # | agency FTEs         | plan 0.5; actual 170 / 346.67                             | 0.490385   |
 # | worked h / UOS plan | (5,616 + 0.5 x 2,080) / 1,200                             | 5.546667   |
 # | worked h / UOS act. | (970 + 170) / 200                                         | 5.7        |
+# | worked hours plan   | 5,616 a year x 2 months / 12                              | 936        |
+# | worked hours actual | RN 300 + 30 + 310 + 20, CLER 150 + 160                    | 970        |
+# | overtime hours plan | 374.4 a year x 2 / 12                                     | 62.4       |
+# | overtime hours act. | 30 + 20                                                   | 50         |
 # B has no actual rows: every actual 0, and no planned worked hours: overtime plan 0.
 
 
@@ -251,13 +255,17 @@ def test_staffing_view_by_hand() -> None:
     view = staffing_view({"A": a, "B": b}, hours, monthly, ["2027-01", "2027-02"])
     keys = ["planned_uos", "actual_uos", "fte_plan", "fte_actual", "ot_plan", "ot_actual",
             "agency_fte_plan", "agency_fte_actual", "whpuos_plan", "whpuos_actual"]  # fmt: skip
-    rows = view.set_index("cost_center")[keys].to_dict("index")  # hours columns: issue 18 tests
+    rows = view.set_index("cost_center")[keys].to_dict("index")
     assert list(view.cost_center) == ["A", "B"]
     assert rows["A"] == pytest.approx({
         "planned_uos": 200.0, "actual_uos": 200.0, "fte_plan": 3.0, "fte_actual": 2.971153846,
         "ot_plan": 0.066666667, "ot_actual": 0.051546392, "agency_fte_plan": 0.5,
         "agency_fte_actual": 0.490384615, "whpuos_plan": 5.546666667, "whpuos_actual": 5.7,
     })  # fmt: skip
+    hours = ["worked_hours_plan", "worked_hours_actual", "ot_hours_plan", "ot_hours_actual"]
+    by_cc = view.set_index("cost_center")[hours].to_dict("index")
+    assert by_cc["A"] == pytest.approx(dict(zip(hours, (936.0, 970.0, 62.4, 50.0), strict=True)))
+    assert by_cc["B"] == dict.fromkeys(hours, 0.0)
     assert rows["B"] == {
         "planned_uos": 20.0, "actual_uos": 0.0, "fte_plan": 0.0, "fte_actual": 0.0,
         "ot_plan": 0.0, "ot_actual": 0.0, "agency_fte_plan": 0.0, "agency_fte_actual": 0.0,
