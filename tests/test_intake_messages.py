@@ -680,3 +680,198 @@ def test_plausible_drivers_and_explained_ones(system: System, sent: Submission) 
     r = review(system, sent, meta={"cost_center": "HWH-99999"},
                values=changed(sent, "hb_supplies_per_uos", 0, 5))  # fmt: skip
     assert list(checks.check_plausible(r)) == []
+
+
+# --- kill tests for the last survivors of intake/checks.py (bench/mutation) --------------------
+
+
+def test_finance_copy_is_built_once_per_cost_center_and_run(system: System) -> None:
+    ctx = context(system)
+    assert ctx.issued(MEDSURG) is ctx.issued(MEDSURG)  # issue 13: once per run, not per file
+    assert ctx.issued("HWH-99999") is None
+
+
+def test_a_cost_center_without_an_issued_copy_keeps_the_files_givens(system, sent) -> None:
+    # no target, so no copy of finance's: net revenue is 3,777 x the file's 1,100.00
+    r = review(system, sent, meta={"cost_center": "HWH-99999"},
+               values=changed(sent, "hb_revenue_per_uos", 0, 1100))  # fmt: skip
+    assert r.expected["hb_out_revenue"] == [4154700.00]
+
+
+def test_a_formula_cell_cleared_shows_a_blank_value(system: System, sent: Submission) -> None:
+    cells = dict(expected_formulas()) | {"N16": None}
+    assert list(checks.check_formulas(review(system, sent, cells=cells))) == [
+        want("FORMULA_CHANGED", "error", "the formula in N16 was overwritten with a value; leave "
+             "computed (blue) cells alone", "N16", "", "=SUM(B16:M16)")]  # fmt: skip
+
+
+def test_an_issued_file_without_its_version(system: System, sent: Submission) -> None:
+    sub = copy(sent)
+    del sub.meta["template_version"]  # version 0: not the v1 its template id was issued as
+    assert identity(system, sub) == [
+        want("NOT_ISSUED", "error", "this file is the template finance issued to HWH-03000 "
+             "(FY2027 v1, 2026-11-30), but its Meta sheet says HWH-03000 v0; send the template "
+             "issued to you, unedited outside the yellow cells", "B7", "", "1", sheet="Meta")]  # fmt: skip
+
+
+NAMED_MORE = [
+    # the suffix and the folders are not part of the name
+    ("RMC-03000.xlsx", {"RMC-03000", "RMC-03000.xlsx", "xlsx"}, {"RMC-03000"}),
+    ("in/RMC-04000/RMC-03000.xlsx", {"RMC-03000", "RMC-04000", "in"}, {"RMC-03000"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("file", "known", "named"), NAMED_MORE)
+def test_named_cost_centers_from_the_file_name_alone(file, known, named) -> None:
+    assert checks.named_cost_centers(file, known) == named
+
+
+def test_a_header_field_edited(system: System, sent: Submission) -> None:
+    assert sent.locked["M2"] == "FY2027"
+    r = review(system, sent, locked=sent.locked | {"M2": "FY2026"})
+    assert list(checks.check_locked_content(r)) == [
+        locked_edited("M2", "the header's fiscal year", "'FY2026'", "'FY2027'")
+    ]
+
+
+SHOWN = [
+    # typed                                  -> as the message shows it
+    (dt.datetime(2026, 12, 1), "2026-12-01"),  # a date Excel stores as a date and time
+    (dt.datetime(2026, 12, 1, 14, 30, 15), "2026-12-01 14:30"),
+    (dt.date(2026, 12, 1), "2026-12-01"),
+    (dt.time(8, 30), "08:30:00"),
+    (True, "TRUE"),
+    (False, "FALSE"),
+    ("many", '"many"'),
+    (3, "3"),
+    (1234.5, "1,234.5"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("typed", "text"), SHOWN)
+def test_values_shown_as_typed(typed: Any, text: str) -> None:
+    assert checks.shown(typed) == text
+
+
+def test_a_number_typed_as_a_capital_priority(system: System, sent: Submission) -> None:
+    values = {"hb_capital_item": ["Bed", None, None, None, None],
+              "hb_capital_amount": [5000, None, None, None, None],
+              "hb_capital_priority": [3, None, None, None, None],
+              "hb_capital_justification": ["worn out", None, None, None, None]}  # fmt: skip
+    assert list(checks.check_capital(review(system, sent, values=values))) == [
+        want("OUT_OF_RANGE", "error", "capital request 1: priority 3 is not one of High, Medium, "
+             "Low", "C43", "3")]  # fmt: skip
+
+
+def test_text_after_a_short_one_is_still_checked(system: System, sent: Submission) -> None:
+    items = ["Bed", "B" * 101, None, None, None]  # row 1 fine, row 2 one character too long
+    r = review(system, sent, values={"hb_capital_item": items})
+    assert [(f.cell, f.message) for f in checks.check_text(r)] == [
+        ("A44", "item (row 2) is 101 characters long; Keep it to 100 characters or fewer.")
+    ]
+
+
+def test_a_blank_wage_beyond_the_fte_cells(system: System, sent: Submission) -> None:
+    # one FTE cell only (RN): the LPN wage just after it is not required
+    values = changed(sent, "hb_wage_rate", LPN, None) | {"hb_fte": [11.11]}
+    assert list(checks.check_required(review(system, sent, values=values))) == []
+
+
+def test_capital_names_missing_altogether(system: System, sent: Submission) -> None:
+    r = review(system, sent)
+    for name in ("hb_capital_item", "hb_capital_amount", "hb_capital_priority",
+                 "hb_capital_justification"):  # fmt: skip
+        del r.sub.values[name]
+    assert list(checks.check_capital(r)) == []
+
+
+def test_staffing_band_edges_and_a_one_fte_target(system: System, sent: Submission) -> None:
+    low, high = 0.80 * 11.11, 1.25 * 11.11  # RN: 8.888 and 13.8875
+    for fte in (8.888, 13.8875, low - 1e-9, high + 1e-9):  # at the edges, and within the slack
+        r = review(system, sent, values=changed(sent, "hb_fte", RN, fte))
+        assert list(checks.check_staffing_band(r)) == [], fte
+    # CLER: target 1.00 FTE (band 0.80 .. 1.25), 2.00 budgeted
+    r = review(system, sent, values=changed(sent, "hb_fte", CLER, 2.0))
+    assert list(checks.check_staffing_band(r)) == [
+        want("FTE_OUTSIDE_BAND", "warning", "CLER FTEs 2.00 are outside the staffing band 0.80 to "
+             "1.25 (80%-125% of the target 1.00)", "E25", "2.0", "0.80..1.25")]  # fmt: skip
+
+
+def test_a_job_class_without_a_band_is_not_checked(system: System, sent: Submission) -> None:
+    ref = dataclasses.replace(system.reference, job_classes=tuple(
+        j for j in system.reference.job_classes if j.job_class != "RN"))  # fmt: skip
+    ctx = checks.Context(ref, system.targets, Register([ISSUED]))
+    r = checks.Review(copy(sent, values=changed(sent, "hb_fte", RN, 5.0)), ctx)
+    assert list(checks.check_staffing_band(r)) == []  # 45% of the target, but no band
+
+
+def test_a_payroll_wage_below_a_dollar_is_checked(system: System, sent: Submission) -> None:
+    # a payroll history of 0.80 $/h for RN (a stipend): 2.00 is +150%, beyond 20%
+    t = system.targets.by_cost_center[MEDSURG]
+    rn = dataclasses.replace(t.prior.staff("RN"), wage_rate=0.80)
+    prior = dataclasses.replace(t.prior, staffing={**t.prior.staffing, "RN": rn})
+    targets = dataclasses.replace(system.targets, by_cost_center={
+        **system.targets.by_cost_center, MEDSURG: dataclasses.replace(t, prior=prior)})  # fmt: skip
+    ctx = checks.Context(system.reference, targets, Register([ISSUED]))
+    r = checks.Review(copy(sent, values=changed(sent, "hb_wage_rate", RN, 2.0)), ctx)
+    assert [f.message for f in checks.check_wage_rates(r)] == [
+        "RN wage rate 2.00 is +150% from the payroll history (0.80); the tolerance is 20%"
+    ]
+
+
+PLAUSIBLE_MORE = [
+    # name, cell, typed   why                                                  -> code, tail
+    ("hb_overtime_pct", RN, 0.2, "0.2 / 0.0476 (prior year and target) = 4.2x", "DRIVER_UNUSUAL",
+     "0.2 is 4.2x the prior year (0.0476), beyond 2x either way; explain it in the rationale cell "
+     "D54", "0.0238..0.0952"),
+    ("hb_volume_forecast", 0, 4000, "at the cap: 4,000 / 349 = 11.5x the target",
+     "DRIVER_IMPLAUSIBLE", "4,000 is 11.5x the target (349), beyond 10x either way; check the "
+     "figure (a typing slip?)", "34.9..3490"),
+    ("hb_supplies_per_uos", 0, 5.5, "55 / 5.5 = 10x the prior year: at the error factor",
+     "DRIVER_UNUSUAL", "5.5 is 0.1x the prior year (55), beyond 2x either way; explain it in the "
+     "rationale cell D55", "27.5..110"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "i", "typed", "why", "code", "tail", "expected"), PLAUSIBLE_MORE)
+def test_driver_plausibility_at_its_edges(system: System, sent: Submission, name, i, typed, why,
+                                          code, tail, expected) -> None:  # fmt: skip
+    test_driver_far_from_prior_year_and_target(system, sent, name, i, typed, why, code, tail,
+                                               expected)  # fmt: skip
+
+
+def test_driver_plausibility_skips_and_explanations(system: System, sent: Submission) -> None:
+    def found(values: dict[str, list[Any]]) -> list[tuple[str, str]]:
+        r = review(system, sent, values=values)
+        return [(f.code, f.cell) for f in checks.check_plausible(r)]
+
+    # overtime 0.6 is above the template's 0.5: check_numbers says it, not plausibility
+    assert found(changed(sent, "hb_overtime_pct", RN, 0.6)) == []
+    # January typed as text, February 700 (2.27x the target): February is still weighed
+    months = changed(sent, "hb_volume_forecast", 0, "x")["hb_volume_forecast"]
+    months[1] = 700
+    assert found({"hb_volume_forecast": months}) == [("DRIVER_UNUSUAL", "C16")]
+    # LPN 0.5 FTEs (nothing to weigh against), then CLER 3.00 (3x prior year and target)
+    ftes = [11.11, 0.5, 0.0, 0.0, 3.0, 0.0]
+    assert found({"hb_fte": ftes}) == [("DRIVER_UNUSUAL", "E25")]
+    # supplies exactly 2x the target (114.40): at the warning factor, accepted
+    assert found(changed(sent, "hb_supplies_per_uos", 0, 114.4)) == []
+    # exactly 10x the prior year (5.50) with the non-labor rationale written: explained
+    why = {"hb_rationale_nonlabor": ["new formulary"]}
+    assert found(changed(sent, "hb_supplies_per_uos", 0, 5.5) | why) == []
+
+
+def test_review_after_the_layout_check(system: System, sent: Submission) -> None:
+    # a crashing layout check is reported against the file
+    sub = copy(sent)
+    sub.names = None
+    assert [(f.code, f.file) for f in identity(system, sub)] == [("INTERNAL", FILE)]
+    # a layout error stops the review: protection removed is not reported beside it
+    moved = copy(sent, names=sent.names | {"hb_fte": None}, protected=False)
+    assert [f.code for f in identity(system, moved)] == ["LAYOUT_CHANGED"]
+    # a warning before it does not: the name mismatch and the content are both reported
+    name = "HWH-08000 copy.xlsx"
+    warned = copy(sent, candidate=Candidate(Path(name), name),
+                  values=changed(sent, "hb_supplies_per_uos", 0, -1)
+                  | {"hb_rationale_nonlabor": ["supplies credited back"]})  # fmt: skip
+    assert [f.code for f in identity(system, warned)] == ["NAME_MISMATCH", "NEGATIVE"]
