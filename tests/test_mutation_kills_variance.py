@@ -46,14 +46,17 @@ def plan_rows(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
 # | A  | AGY    |    100 | x 2 / 1 = 200                     |    700 |    100 |  400 |  100 |     0 |
 # | A  | BEN    |    500 | no salaries to follow: plan 500   |    600 |      0 |    0 |    0 |   100 |
 # | B  | SAL_RN | 10,000 | no planned UOS: plan              | 12,000 |      0 |    0 | 2,000|     0 |
+# | C  | OTH    |  3,000 | fixed: plan                       |   none |      0 |    0 |    0 | -3,000|
 # A AGY efficiency: 0.26 actual hours at the planned 1,200 / 0.52 a year = 600, less flex 200 =
 # 400; rate: 700 - 200 - 400 = 100. B: no planned hours, so all of actual - flex is rate.
-# Hours: A AGY 0.26 (agency), B SAL_RN 8 + 2 = 10 (worked), none elsewhere: 0.
+# Hours: A AGY 0.26 (agency), B SAL_RN 8 + 2 = 10 (worked), none elsewhere: 0. C has no
+# actuals at all for the month (no row in the monthly actuals): 0 actual, spending -30.00.
 DETAIL = [
     ("A", "SUP", 1000, 2000, 2500, 1000, 0, 0, 500, 1.0, 2.0, 0.0, 0.0),
     ("A", "AGY", 100, 200, 700, 100, 400, 100, 0, 1.0, 2.0, 0.52, 0.26),
     ("A", "BEN", 500, 500, 600, 0, 0, 0, 100, 1.0, 2.0, 0.0, 0.0),
     ("B", "SAL_RN", 10000, 10000, 12000, 0, 0, 2000, 0, 0.0, 3.0, 0.0, 10.0),
+    ("C", "OTH", 3000, 3000, 0, 0, 0, 0, -3000, 0.0, 0.0, 0.0, 0.0),
 ]
 DETAIL_COLUMNS = ["cost_center", "line_item", *AMOUNTS, "planned_uos", "actual_uos",
                   "planned_hours", "hours"]  # fmt: skip
@@ -61,7 +64,7 @@ DETAIL_COLUMNS = ["cost_center", "line_item", *AMOUNTS, "planned_uos", "actual_u
 
 def test_variance_detail_small_volume_agency_benefits_and_no_drivers() -> None:
     plan = plan_rows([("A", "SUP", 10.0), ("A", "AGY", 1.0), ("A", "BEN", 5.0),
-                      ("B", "SAL_RN", 100.0)])  # fmt: skip
+                      ("B", "SAL_RN", 100.0), ("C", "OTH", 30.0)])  # fmt: skip
     zero = dict.fromkeys(LINE_ITEM_CODES, 0.0)
     monthly = pd.DataFrame([
         {"cost_center": "A", "period": JAN, "UOS": 2.0} | zero
@@ -75,8 +78,8 @@ def test_variance_detail_small_volume_agency_benefits_and_no_drivers() -> None:
     assert got.drop(columns="planned_hours").values.tolist() == [
         [*row[:11], row[12]] for row in DETAIL
     ]
-    assert got.planned_hours.tolist() == pytest.approx([0.0, 0.52, 0.0, 0.0])
-    # money in integer cents, every amount column
+    assert got.planned_hours.tolist() == pytest.approx([0.0, 0.52, 0.0, 0.0, 0.0])
+    # money in integer cents, every amount column (C's missing actual included)
     assert {k: str(d[k].dtype) for k in AMOUNTS} == dict.fromkeys(AMOUNTS, "int64")
 
 
