@@ -1,5 +1,5 @@
-"""Issue 22 item 5: tests that kill the mutants of targets, rollup, triggers and variance_split
-that survived bench/mutation/run.py (second round; the first is tests/test_mutation_kills.py).
+"""Issue 22 item 5: tests that kill the mutants of targets, rollup, triggers, variance_split and
+gaps that survived bench/mutation/run.py (second round; the first is tests/test_mutation_kills.py).
 
 Every expected value is worked by hand in the comment or table beside it, never computed by the
 code under test. Fast and in memory: mutmut runs these per mutant.
@@ -18,6 +18,7 @@ import pytest
 from handworked import IMAGING, LAUNDRY, MEDSURG, System, load_system
 from hybridbudget.engine.drivers import Drivers, StaffDrivers
 from hybridbudget.engine.escalation import EscalationRule
+from hybridbudget.engine.gaps import expense_effects, line_bridge
 from hybridbudget.engine.history import History
 from hybridbudget.engine.rollup import BottomUp, monthly_lines, phase_lines
 from hybridbudget.engine.targets import build_targets, prior_drivers, target_drivers, whole_units
@@ -466,3 +467,47 @@ def test_variance_detail_keeps_rows_without_actuals_or_drivers() -> None:
         {"cost_center": "C", "plan": 3000, "flex": 3000, "actual": 4000, "volume": 0,
          "spending": 1000, "planned_uos": 0.0, "actual_uos": 5.0},
     ]  # fmt: skip
+
+
+# --- gaps: the divergence bridge line by line ----------------------------------------------------
+
+# Top-down: 10 UOS a month (120 a year) at 100.00, RN 1.00 FTE at 10.00 $/h, supplies 1.00 per
+# UOS, productive ratio 1, no benefits. Bottom-up: 12 a month (144) at 110.00, RN 1.50 FTEs at
+# 12.00, supplies 2.00, purchased services 100.00.
+# | step                           | REV                | SAL_RN                    | SUP          | PUR |
+# | top-down                       | 120 x 100 = 12,000 | 1 x 2,080 x 10 = 20,800   | 120          |   0 |
+# | 1 volume (RN flexed x 1.2)     | 144 x 100 = 14,400 | 1.2 x 2,080 x 10 = 24,960 | 144          |   0 |
+# | 2 intensity (1.50 FTEs)        | 14,400             | 1.5 x 2,080 x 10 = 31,200 | 144          |   0 |
+# | 3 wage rate (12.00)            | 14,400             | 1.5 x 2,080 x 12 = 37,440 | 144          |   0 |
+# | 4 supplies (2.00)              | 14,400             | 37,440                    | 144 x 2 = 288|   0 |
+# | bottom-up (5 other)            | 144 x 110 = 15,840 | 37,440                    | 288          | 100 |
+TD = Drivers(volume=(10.0,) * 12, revenue_per_uos=100.0, productive_ratio=1.0, benefits_load=0.0,
+             staffing={"RN": StaffDrivers(1.0, 10.0)}, supplies_per_uos=1.0, drugs_per_uos=0.0,
+             purchased_services=0.0, other_expense=0.0)  # fmt: skip
+BU = dataclasses.replace(TD, volume=(12.0,) * 12, revenue_per_uos=110.0,
+                         staffing={"RN": StaffDrivers(1.5, 12.0)}, supplies_per_uos=2.0,
+                         purchased_services=100.0)  # fmt: skip
+NO_EFFECT = {"volume": 0.0, "intensity": 0.0, "wage_rate": 0.0, "supplies": 0.0, "other": 0.0}
+
+
+def test_line_bridge_by_hand() -> None:
+    bridge = line_bridge(TD, BU)  # the figures computed inside
+    assert bridge.pop("REV") == {"volume": 2400.0, "rate": 1440.0}  # 14,400 - 12,000; 15,840 - 14,400
+    assert bridge.pop("SAL_RN") == {"volume": 4160.0, "intensity": 6240.0, "wage_rate": 6240.0,
+                                    "supplies": 0.0, "other": 0.0}  # fmt: skip
+    assert bridge.pop("SUP") == NO_EFFECT | {"volume": 24.0, "supplies": 144.0}
+    assert bridge.pop("PUR") == NO_EFFECT | {"other": 100.0}
+    assert bridge == dict.fromkeys(bridge, NO_EFFECT)  # the other lines do not move
+    assert len(bridge) == len(LINE_ITEM_CODES) - 4
+
+
+def test_expense_effects_sum_the_expense_lines_by_hand() -> None:
+    # volume 4,160 + 24; intensity 6,240; wage rate 6,240; supplies 144; other 100 (revenue out)
+    assert expense_effects(line_bridge(TD, BU)) == {
+        "volume": 4184.0, "intensity": 6240.0, "wage_rate": 6240.0, "supplies": 144.0,
+        "other": 100.0,
+    }  # fmt: skip
+    # cents add up exactly: 0.10 + 0.20 is 0.30, not 0.30000000000000004
+    tenths = {li: NO_EFFECT | {"other": 0.1} for li in ("SUP", "DRG", "PUR")}
+    bridge = {li: NO_EFFECT for li in LINE_ITEM_CODES} | tenths
+    assert expense_effects(bridge)["other"] == 0.3
