@@ -511,3 +511,41 @@ def test_expense_effects_sum_the_expense_lines_by_hand() -> None:
     tenths = {li: NO_EFFECT | {"other": 0.1} for li in ("SUP", "DRG", "PUR")}
     bridge = {li: NO_EFFECT for li in LINE_ITEM_CODES} | tenths
     assert expense_effects(bridge)["other"] == 0.3
+
+
+# --- escalation: the 'either' combination and the rule in words ---------------------------------
+
+# LEVELS: 1 Controller 5% and $50,000; 2 CFO 10% / $250,000; 3 Board 20% / $1,000,000.
+# | gap     | base       | share | level 1 (both) | either: highest level reached by $ or % | both |
+# | 600,000 | 10,000,000 | 6%    | yes            | 2 ($250,000; not $1M, not 20%)         | 1    |
+# | 60,000  | 200,000    | 30%   | yes            | 3 (20%)                                 | 1    |
+# | 40,000  | 100,000    | 40%   | no ($50,000)   | 0                                       | 0    |
+ESCALATIONS = [(600000.0, 10000000.0, 2, 1), (60000.0, 200000.0, 3, 1), (40000.0, 100000.0, 0, 0)]
+
+
+@pytest.mark.parametrize(("gap", "base", "either", "both"), ESCALATIONS)
+def test_escalation_either_and_both(gap: float, base: float, either: int, both: int) -> None:
+    assert EscalationRule(LEVELS).level(gap, base) == either  # 'either' is the default
+    assert EscalationRule(LEVELS, "both").level(-gap, base) == both
+
+
+def test_escalation_rule_in_words() -> None:
+    either, both = EscalationRule(LEVELS), EscalationRule(LEVELS, "both")
+    assert [either.threshold(n) for n in (1, 2, 3)] == [
+        "5% and $50,000", "10% or $250,000", "20% or $1,000,000"]  # fmt: skip
+    assert [both.threshold(n) for n in (1, 2, 3)] == [
+        "5% and $50,000", "10% and $250,000", "20% and $1,000,000"]  # fmt: skip
+    assert either.short() == "a level is reached by its % or its $ threshold; level 1 needs both"
+    assert both.short() == "a level is reached by both its % and $; level 1 needs both"
+    start = ("A gap (or a monthly variance) enters the guide when it reaches both level 1 "
+             "thresholds (5% of the target and $50,000); it then goes to the highest level it "
+             "reaches, a level being reached by ")  # fmt: skip
+    end = " Below level 1 the cost center manager decides. Thresholds combine: '{}' (setting below)."
+    assert either.text() == start + (
+        "its percent or its dollar threshold (either is enough) (level 1 Controller: 5% and "
+        "$50,000; level 2 CFO: 10% or $250,000; level 3 Board: 20% or $1,000,000)."
+    ) + end.format("either")  # fmt: skip
+    assert both.text() == start + (
+        "both its percent and its dollar threshold (level 1 Controller: 5% and $50,000; level 2 "
+        "CFO: 10% and $250,000; level 3 Board: 20% and $1,000,000)."
+    ) + end.format("both")  # fmt: skip
