@@ -645,7 +645,23 @@ PLAUSIBLE = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "i", "typed", "why", "code", "tail", "expected"), PLAUSIBLE)
+PLAUSIBLE_MORE = [
+    # name, cell, typed   why                                                  -> code, tail
+    ("hb_overtime_pct", RN, 0.2, "0.2 / 0.0476 (prior year and target) = 4.2x", "DRIVER_UNUSUAL",
+     "0.2 is 4.2x the prior year (0.0476), beyond 2x either way; explain it in the rationale cell "
+     "D54", "0.0238..0.0952"),
+    ("hb_volume_forecast", 0, 4000, "at the cap: 4,000 / 349 = 11.5x the target",
+     "DRIVER_IMPLAUSIBLE", "4,000 is 11.5x the target (349), beyond 10x either way; check the "
+     "figure (a typing slip?)", "34.9..3490"),
+    ("hb_supplies_per_uos", 0, 5.5, "55 / 5.5 = 10x the prior year: at the error factor",
+     "DRIVER_UNUSUAL", "5.5 is 0.1x the prior year (55), beyond 2x either way; explain it in the "
+     "rationale cell D55", "27.5..110"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "i", "typed", "why", "code", "tail", "expected"), PLAUSIBLE + PLAUSIBLE_MORE
+)
 def test_driver_far_from_prior_year_and_target(system: System, sent: Submission, name, i, typed,
                                                why, code, tail, expected) -> None:  # fmt: skip
     r = review(system, sent, values=changed(sent, name, i, typed))
@@ -817,27 +833,6 @@ def test_a_payroll_wage_below_a_dollar_is_checked(system: System, sent: Submissi
     assert [f.message for f in checks.check_wage_rates(r)] == [
         "RN wage rate 2.00 is +150% from the payroll history (0.80); the tolerance is 20%"
     ]
-
-
-PLAUSIBLE_MORE = [
-    # name, cell, typed   why                                                  -> code, tail
-    ("hb_overtime_pct", RN, 0.2, "0.2 / 0.0476 (prior year and target) = 4.2x", "DRIVER_UNUSUAL",
-     "0.2 is 4.2x the prior year (0.0476), beyond 2x either way; explain it in the rationale cell "
-     "D54", "0.0238..0.0952"),
-    ("hb_volume_forecast", 0, 4000, "at the cap: 4,000 / 349 = 11.5x the target",
-     "DRIVER_IMPLAUSIBLE", "4,000 is 11.5x the target (349), beyond 10x either way; check the "
-     "figure (a typing slip?)", "34.9..3490"),
-    ("hb_supplies_per_uos", 0, 5.5, "55 / 5.5 = 10x the prior year: at the error factor",
-     "DRIVER_UNUSUAL", "5.5 is 0.1x the prior year (55), beyond 2x either way; explain it in the "
-     "rationale cell D55", "27.5..110"),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("name", "i", "typed", "why", "code", "tail", "expected"), PLAUSIBLE_MORE)
-def test_driver_plausibility_at_its_edges(system: System, sent: Submission, name, i, typed, why,
-                                          code, tail, expected) -> None:  # fmt: skip
-    test_driver_far_from_prior_year_and_target(system, sent, name, i, typed, why, code, tail,
-                                               expected)  # fmt: skip
 
 
 def test_driver_plausibility_skips_and_explanations(system: System, sent: Submission) -> None:
