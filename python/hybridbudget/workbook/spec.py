@@ -9,6 +9,18 @@ import pandas as pd
 from ..engine.favourability import number_formats
 
 HEADING = "heading"  # a row look: bold on a pale band, not an input (a group's heading row)
+FILL_LOOK = "fill:"  # a row look "fill:RRGGBB": the row's non-input cells on that colour (a status)
+
+
+def fill_look(rgb: str) -> str:
+    """The row look that puts a row's non-input cells on colour `rgb` (hex, no #)."""
+    return FILL_LOOK + rgb
+
+
+def look_fill(look: object) -> str:
+    """The colour of a fill look ("" for any other look)."""
+    return look[len(FILL_LOOK) :] if isinstance(look, str) and look.startswith(FILL_LOOK) else ""
+
 
 _CENTS, _DOLLARS, _PCT = (number_formats(p) for p in ("#,##0.00", "#,##0", "0.0%"))
 # Number formats by column kind, shared by every backend and every sheet. Money is in accounting
@@ -93,7 +105,7 @@ class Block:
     columns: tuple[Column, ...]
     rows: pd.DataFrame
     total_label: str = ""  # if set, a bold total row sums the numeric money/int/fte columns
-    look_from: str = ""  # a DataFrame column naming each row's look: "" or HEADING
+    look_from: str = ""  # a DataFrame column naming each row's look: "", HEADING or fill_look()
     style_from: str = ""  # a DataFrame column: "total" (bold, rule above) or "head" (bold) rows
     outline_from: str = ""  # a DataFrame column with each row's outline level (Excel groups)
     outline_open: bool = False  # False: rows with a level are collapsed; True: groups shown open
