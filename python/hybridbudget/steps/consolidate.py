@@ -24,6 +24,8 @@ from ..templates.values import drivers_from_values
 from ..workbook.spec import Block, Column, Sheet
 from .batch import batch_step
 from .submissions import (
+    ACCEPTED,
+    ACCEPTED_WARNINGS,
     NOT_RECEIVED,
     SUBMISSION_BLOCK,
     SUBMISSION_COLUMNS,
@@ -34,7 +36,14 @@ from .submissions import (
 )
 from .validate import ValidationResult, validate_submissions, validation_sheet
 
-__all__ = ["NOT_RECEIVED", "SUBMISSIONS_SHEET", "SUBMISSION_BLOCK", "SUBMISSION_COLUMNS"]
+__all__ = [
+    "ACCEPTED",
+    "ACCEPTED_WARNINGS",
+    "NOT_RECEIVED",
+    "SUBMISSIONS_SHEET",
+    "SUBMISSION_BLOCK",
+    "SUBMISSION_COLUMNS",
+]
 
 CONSOLIDATED_SHEET = "Consolidated"
 DRIVERS_SHEET = "Bottom-up Drivers"
