@@ -137,7 +137,7 @@ def test_every_status_kind_reads_back_from_the_sheet(run) -> None:
     other = block_frame(run["control"], S.SUBMISSIONS_SHEET, S.OTHER_BLOCK, S.OTHER_COLUMNS)
     superseded = other[other.status == S.SUPERSEDED]
     assert len(superseded) == 1 and superseded.file.iloc[0].split("/")[-1].startswith("draft_")
-    unclaimed = other[other.cost_center.isna()].file.str.split("/").str[-1]
+    unclaimed = other[other.cost_center == S.UNCLAIMED].file.str.split("/").str[-1]
     assert set(unclaimed) == {"scan_0417.xlsx", "budget_export.xlsx", "volume_detail.xlsx",
                               "budget_2019.xls"}  # fmt: skip
     manager = load_control(run["control"])[0].organization.cost_center_by_code[run["late"][0]]

@@ -32,6 +32,7 @@ from .submissions import (
     NOT_RECEIVED,
     RESUBMISSION_REJECTED,
     RETURNED,
+    UNCLAIMED,
     SubmissionStatus,
     read_reviews,
     submission_status,
@@ -240,5 +241,5 @@ def chase(
                       "chase")  # fmt: skip
     not_due = [r.cost_center for r in status.rows.itertuples()
                if r.status == NOT_RECEIVED and r.cost_center not in {a.cost_center for a in asks}]  # fmt: skip
-    unclaimed = status.other.loc[status.other.cost_center == "", "file"].tolist()
+    unclaimed = status.other.loc[status.other.cost_center == UNCLAIMED, "file"].tolist()
     return ChaseResult(drafts, status, not_due, unclaimed)

@@ -21,7 +21,7 @@ from ..errors import HybridBudgetError
 from ..findings import Finding, Severity, shortened
 from ..intake.checks import named_cost_centers
 from ..workbook.blocks import TableRead, read_block
-from ..workbook.spec import Block, Column, Sheet, fill_look
+from ..workbook.spec import Block, Column, Sheet, fill_look, wrapped_height
 from .validate import REJECTED, SUPERSEDED, WARNINGS, FileStatus, ValidationResult
 
 SUBMISSIONS_SHEET = "Submissions"
@@ -82,20 +82,24 @@ SUBMISSION_COLUMNS = (
     Column("Warnings", "warnings", "int", width=9),
     Column("Superseded files", "superseded", width=30),
 )
-LEGEND_COLUMNS = (
-    Column("Status", "status", width=12),
-    Column("Meaning", "meaning", width=50),
+PRINT_COLUMNS = 12  # a page shows who, status, reason, lateness and review; lineage stays on screen
+LEGEND_COLUMNS = (  # under the status table's columns: the status in its wide second column
+    Column("Consolidated", "consolidated", width=12),
+    Column("Status", "status", width=28),
+    Column("Meaning", "meaning", width=12),
 )
-OTHER_COLUMNS = (
-    Column("File", "file", width=34),
-    Column("Status", "status", width=20),
-    Column("Reason", "reason", width=50, wrap=True),
+USED = (ACCEPTED, ACCEPTED_WARNINGS, RESUBMISSION_REJECTED)
+OTHER_COLUMNS = (  # under the status columns of the same width
     Column("Cost center", "cost_center", width=12),
     Column("Cost center name", "cost_center_name", width=28),
     Column("Service line", "service_line_code", width=12),
     Column("Manager", "manager", width=22),
+    Column("File", "file", width=30),
+    Column("Status", "status", width=20),
+    Column("Reason", "reason", width=50, wrap=True),
     Column("Received (UTC)", "received", width=16),
 )
+UNCLAIMED = "(unknown)"  # a file that names no cost center, inside or in its name
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,7 @@ def submission_status(
             status, chase_file, reason = CC_REJECTED, main.file, _reasons(result, main.file)
         else:
             status = NOT_RECEIVED
-        usable = status in (ACCEPTED, ACCEPTED_WARNINGS, RESUBMISSION_REJECTED)
+        usable = status in USED
         when = _day(main.modified) if main is not None and usable else as_of
         review, comment, problem = _review(code, previous.get(code), main, usable, changes)
         if problem is not None:
@@ -244,8 +248,8 @@ def submission_status(
             if main is None or f.file != main.file:
                 other.append(names | _other(result, f))
     for f in by_cc.get("", []):
-        other.append({"cost_center": "", "cost_center_name": "(no cost center found in the file "
-                      "or its name)"} | _other(result, f))  # fmt: skip
+        other.append({"cost_center": UNCLAIMED, "cost_center_name": "no cost center in the file "
+                      "or its name"} | _other(result, f))  # fmt: skip
     return SubmissionStatus(
         pd.DataFrame(rows), pd.DataFrame(other, columns=[*(c.key for c in OTHER_COLUMNS), "_look"]),
         returned, changes, bad,
@@ -317,25 +321,33 @@ def _checked(was: Review) -> tuple[str, str, str]:
 def submissions_sheet(status: SubmissionStatus, when: str, summary: str) -> Sheet:
     """The Submissions sheet: status by cost center, the colour legend, files not used."""
     legend = pd.DataFrame(
-        [{"status": s, "meaning": MEANINGS[s], "_look": fill_look(c)} for s, c in COLOURS.items()]
-    )
+        [{"consolidated": "Yes" if s in USED else "No", "status": s, "meaning": MEANINGS[s],
+          "_look": fill_look(c)} for s, c in COLOURS.items()]
+    )  # fmt: skip
+    rows, other = status.rows.copy(), status.other.copy()
+    for frame, columns in ((rows, SUBMISSION_COLUMNS), (other, OTHER_COLUMNS)):
+        frame["_height"] = [wrapped_height(r, columns) for r in frame.to_dict("records")]
     return Sheet(
         SUBMISSIONS_SHEET,
         f"Submissions as of {when}",
         (
-            Block(SUBMISSION_BLOCK, SUBMISSION_COLUMNS, status.rows, look_from="_look"),
+            Block(
+                SUBMISSION_BLOCK, SUBMISSION_COLUMNS, rows, look_from="_look", height_from="_height"
+            ),
             Block(LEGEND_BLOCK, LEGEND_COLUMNS, legend, look_from="_look"),
-            Block(OTHER_BLOCK, OTHER_COLUMNS, status.other, look_from="_look"),
+            Block(OTHER_BLOCK, OTHER_COLUMNS, other, look_from="_look", height_from="_height"),
         ),
         notes=(
             summary + ".",
-            f"Review (yellow, yours to type): {APPROVED} or {RETURNED} with a comment for the "
-            "manager; kept while the same file is used, reset when a newer valid file arrives. "
-            "A Returned cost center is not consolidated until resubmitted or approved; "
-            "hybridbudget chase drafts the e-mail.",
-            "Days late: for a used file, the days it arrived after the due date; otherwise the "
-            "days since the due date without a usable file. Lineage: the file, its template "
-            "version and its SHA-256 identify exactly what was consolidated.",
+            f"Review (yellow, yours to type): {APPROVED}, or {RETURNED} with a comment for the "
+            "manager. Kept while the same file is used; a newer valid file resets it.",
+            "A Returned cost center is not consolidated until it is resubmitted or approved. "
+            "Chase writes the e-mail drafts (late, rejected, returned).",
+            "Days late: a used file, the days it came after the due date; otherwise the days "
+            "since the due date without a usable file.",
+            "Lineage (right of the printed columns): file, template version and SHA-256 identify "
+            "exactly what was consolidated.",
         ),
         freeze_columns=2,
+        print_columns=PRINT_COLUMNS,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -186,6 +187,16 @@ def wrapped_lines(text: str, width: float) -> int:
             lines += 1 + (len(word) - 1) // per_line
             used = len(word) % per_line or per_line
     return lines
+
+
+def wrapped_height(row: Mapping[str, object], columns: Sequence[Column],
+                   line_points: float = 13.0) -> float:  # fmt: skip
+    """A data row's height in points so that its wrapped text shows in full (0: one line)."""
+    lines = max(
+        [wrapped_lines(row[c.key], c.col_width) for c in columns
+         if c.wrap and isinstance(row.get(c.key), str) and row[c.key]] or [1]
+    )  # fmt: skip
+    return lines * line_points + 2 if lines > 1 else 0.0
 
 
 def header_height(columns: tuple[Column, ...]) -> float | None:
