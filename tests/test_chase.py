@@ -21,6 +21,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from hybridbudget.cli import main
+from hybridbudget.control.book import open_control
 from hybridbudget.control.load import load_control
 from hybridbudget.errors import HybridBudgetError
 from hybridbudget.intake.codes import CODE_BY_ID
@@ -197,24 +199,35 @@ def test_a_returned_cost_center_is_not_consolidated_and_the_review_is_audited(ru
     assert any(run["approved"] in t and "Approved" in t for t in log)
 
 
+def _reviewed(control: Path, validation) -> S.SubmissionStatus:
+    """The statuses with the reviews the control workbook holds (no new validation run)."""
+    return S.submission_status(validation, S.read_reviews(open_control(control)), AFTER_DUE,
+                               str(control))  # fmt: skip
+
+
 def test_a_review_is_kept_across_runs_and_reset_by_a_newer_file(run, tmp_path: Path) -> None:
     control = tmp_path / "control.xlsx"
     shutil.copyfile(run["control"], control)
     subs = tmp_path / "subs"
     shutil.copytree(run["subs"], subs)
     cc = run["returned"]
-    again = consolidate(control, subs, as_of=AFTER_DUE)  # nothing typed: the review stays
-    assert again.returned == [cc] and _status(control).loc[cc, "review"] == "Returned"
-    old = subs / again.validation.accepted[cc].file
+    again = _reviewed(control, run["second"].validation)  # nothing typed since: it stays
+    assert again.returned == [cc] and again.changes == [] and again.findings == []
+    old = subs / run["second"].validation.accepted[cc].file
     newer = old.with_name(old.stem + "_resubmitted.xlsx")
     wb = openpyxl.load_workbook(old)
     wb.save(newer)  # saved later: the newer valid file is used and reviewed afresh
     resubmitted = consolidate(control, subs, as_of=AFTER_DUE)
     assert resubmitted.returned == [] and cc in resubmitted.bottom_up
     row = _status(control).loc[cc]
-    assert (
-        row.file.endswith("_resubmitted.xlsx") and pd.isna(row.review) and row.consolidated == "Yes"
-    )
+    assert row.file.endswith("_resubmitted.xlsx") and pd.isna(row.review)
+    assert row.consolidated == "Yes"
+    wb = openpyxl.load_workbook(control, read_only=True)
+    log = [
+        r[3] for r in wb["Audit Log"].iter_rows(values_only=True) if len(r) > 3 and r[1] == "review"
+    ]
+    wb.close()
+    assert any(t.startswith(f"{cc}: review Returned") and "not carried over" in t for t in log)
 
 
 def test_bad_review_input_is_a_finding_with_its_cell(run, tmp_path: Path) -> None:
@@ -222,19 +235,18 @@ def test_bad_review_input_is_a_finding_with_its_cell(run, tmp_path: Path) -> Non
     shutil.copyfile(run["control"], control)
     cell = _type_review(control, run["approved"], "OK by me", "")
     with pytest.raises(HybridBudgetError) as caught:
-        consolidate(control, run["subs"], as_of=AFTER_DUE)
+        consolidate(control, run["subs"], as_of=AFTER_DUE)  # refused: nothing is written
     bad = caught.value.findings[0]
     assert (bad.code, bad.sheet, bad.cell) == ("BAD_REVIEW", S.SUBMISSIONS_SHEET, cell)
-    assert "OK by me" in bad.message
+    assert "OK by me" in bad.message and bad.file == str(control)
+    validation = run["second"].validation
     cell = _type_review(control, run["approved"], "Returned", "")  # returned, nothing said
-    with pytest.raises(HybridBudgetError) as caught:
-        consolidate(control, run["subs"], as_of=AFTER_DUE)
-    assert [(f.code, f.cell) for f in caught.value.findings] == [("BAD_REVIEW", cell)]
+    assert [(f.code, f.cell) for f in _reviewed(control, validation).findings] == [
+        ("BAD_REVIEW", cell)]  # fmt: skip
     shutil.copyfile(run["control"], control)
     cell = _type_review(control, run["late"][0], "Approved", "")  # nothing to approve
-    with pytest.raises(HybridBudgetError) as caught:
-        consolidate(control, run["subs"], as_of=AFTER_DUE)
-    assert [(f.code, f.cell) for f in caught.value.findings] == [("BAD_REVIEW", cell)]
+    assert [(f.code, f.cell) for f in _reviewed(control, validation).findings] == [
+        ("BAD_REVIEW", cell)]  # fmt: skip
 
 
 def test_chase_covers_exactly_the_late_rejected_and_returned(run) -> None:
@@ -306,3 +318,24 @@ def test_malformed_manager_email_is_a_finding_with_its_cell(tmp_path: Path, samp
     bad = [f for f in caught.value.findings if f.code == "BAD_EMAIL"]
     assert len(bad) == 1 and "jane.doe at riverbend" in bad[0].message
     assert bad[0].cell or "line" in bad[0].sentence()
+
+
+def test_chase_command_line(run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "drafts"
+    argv = ["chase", "--control", str(run["control"]), "--submissions", str(run["subs"]),
+            "--out", str(out), "--templates", str(run["templates"]), "--as-of", "2026-12-20",
+            "--from", "Finance <budget@riverbendhealth.org>"]  # fmt: skip
+    assert main(argv) == 0
+    said = capsys.readouterr().out
+    assert f"Late: 2 cost centers ({', '.join(run['late'])})." in said
+    assert f"Returned: 1 cost center ({run['returned']})." in said
+    assert f"Wrote {len(run['chased'].drafts)} e-mail drafts to {out}; nothing was sent." in said
+    assert "scan_0417.xlsx" in said  # a file nobody can be chased for is named, not dropped
+    msg = next(iter(_drafts(out).values()))
+    assert msg["From"].addresses[0].addr_spec == "budget@riverbendhealth.org"
+    with pytest.raises(SystemExit) as bad:
+        main([*argv[:-4], "--as-of", "20 December"])
+    assert bad.value.code == 2
+    none = ["--templates", str(tmp_path / "none"), "--as-of", "2026-12-20"]
+    assert main([*argv[:6], str(out), *none]) == 1
+    assert "no blank template" in capsys.readouterr().err

@@ -302,11 +302,8 @@ def cmd_chase(args: argparse.Namespace) -> int:
                    templates=args.templates, as_of=args.as_of, sender=args.sender or "")  # fmt: skip
     for kind in (LATE, REJECTED, RETURNED_KIND):
         ccs = sorted(result.covered(kind))
-        print(
-            f"{kind.capitalize()}: {len(ccs)} cost centers"
-            + (f" ({', '.join(ccs)})" if ccs else "")
-            + "."
-        )
+        listed = f" ({', '.join(ccs)})" if ccs else ""
+        print(f"{kind.capitalize()}: {len(ccs)} cost center{'' if len(ccs) == 1 else 's'}{listed}.")
     if result.not_due:
         print(f"Not received, not yet due (not chased): {', '.join(result.not_due)}.")
     if result.unclaimed:
