@@ -211,8 +211,14 @@ def test_a_review_is_kept_across_runs_and_reset_by_a_newer_file(run, tmp_path: P
     subs = tmp_path / "subs"
     shutil.copytree(run["subs"], subs)
     cc = run["returned"]
+    old_file = run["second"].validation.accepted[cc].file
     again = _reviewed(control, run["second"].validation)  # nothing typed since: it stays
     assert again.returned == [cc] and again.changes == [] and again.findings == []
+    approved = tmp_path / "approved.xlsx"  # finance changes its mind: consolidated again
+    shutil.copyfile(control, approved)
+    _type_review(approved, cc, "Approved", "Checked with the manager: the hours are right.")
+    changed = _reviewed(approved, run["second"].validation)
+    assert changed.returned == [] and changed.changes == [f"{cc} ({old_file}) review Approved"]
     old = subs / run["second"].validation.accepted[cc].file
     newer = old.with_name(old.stem + "_resubmitted.xlsx")
     wb = openpyxl.load_workbook(old)

@@ -154,9 +154,17 @@ def _newest(files: list[FileStatus]) -> FileStatus:
     return max(files, key=lambda f: (f.modified, f.file))
 
 
-def _reasons(result: ValidationResult, file: str, severity: Severity = Severity.ERROR) -> str:
-    found = [f.message for f in result.findings if f.file == file and f.severity is severity]
-    return "; ".join(shortened(found, 3, "on the Validation sheet"))
+def _by_file(result: ValidationResult) -> dict[str, list[Finding]]:
+    out: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        out.setdefault(f.file, []).append(f)
+    return out
+
+
+def _reasons(found: list[Finding], severity: Severity = Severity.ERROR) -> str:
+    """A file's findings of one severity as the reason shown (the first three, then a count)."""
+    return "; ".join(shortened([f.message for f in found if f.severity is severity], 3,
+                               "on the Validation sheet"))  # fmt: skip
 
 
 def attribute(result: ValidationResult) -> dict[str, list[FileStatus]]:
@@ -193,6 +201,7 @@ def submission_status(
     due = ref.config.templates.due_date
     by_cc = attribute(result)
     resubmitted = {x.file for x in result.findings if x.code == "RESUBMISSION_REJECTED"}
+    found = _by_file(result)
     rows, other, returned, changes, bad = [], [], [], [], []
     for cc in ref.organization.cost_centers:
         code = cc.cost_center_code
@@ -204,13 +213,14 @@ def submission_status(
         chase_file, reason = "", ""
         if main is not None and bounced:
             status, chase_file = RESUBMISSION_REJECTED, _newest(bounced).file
-            reason = f"{chase_file}: {_reasons(result, chase_file)}; {main.file} is used"
+            reason = f"{chase_file}: {_reasons(found.get(chase_file, []))}; {main.file} is used"
         elif main is not None:
             status = ACCEPTED_WARNINGS if main.status == WARNINGS else ACCEPTED
-            reason = _reasons(result, main.file, Severity.WARNING)
+            reason = _reasons(found.get(main.file, []), Severity.WARNING)
         elif current:
             main = _newest(current)
-            status, chase_file, reason = CC_REJECTED, main.file, _reasons(result, main.file)
+            status, chase_file = CC_REJECTED, main.file
+            reason = _reasons(found.get(main.file, []))
         else:
             status = NOT_RECEIVED
         usable = status in USED
@@ -246,22 +256,22 @@ def submission_status(
                  "service_line_code": cc.service_line_code, "manager": cc.owner_name}  # fmt: skip
         for f in files:
             if main is None or f.file != main.file:
-                other.append(names | _other(result, f))
+                other.append(names | _other(found.get(f.file, []), f))
     for f in by_cc.get("", []):
         other.append({"cost_center": UNCLAIMED, "cost_center_name": "no cost center in the file "
-                      "or its name"} | _other(result, f))  # fmt: skip
+                      "or its name"} | _other(found.get(f.file, []), f))  # fmt: skip
     return SubmissionStatus(
         pd.DataFrame(rows), pd.DataFrame(other, columns=[*(c.key for c in OTHER_COLUMNS), "_look"]),
         returned, changes, bad,
     )  # fmt: skip
 
 
-def _other(result: ValidationResult, f: FileStatus) -> dict[str, Any]:
+def _other(found: list[Finding], f: FileStatus) -> dict[str, Any]:
+    """A file received but not used: superseded (by which file) or rejected (why)."""
     if f.status == SUPERSEDED:
-        reason = next((x.message for x in result.findings
-                       if x.file == f.file and x.code == "SUPERSEDED"), "")  # fmt: skip
+        reason = next((x.message for x in found if x.code == "SUPERSEDED"), "")
     else:
-        reason = _reasons(result, f.file)
+        reason = _reasons(found)
     status = SUPERSEDED if f.status == SUPERSEDED else CC_REJECTED
     return {"file": f.file, "status": status, "reason": reason, "received": f.modified,
             "_look": fill_look(COLOURS[status])}  # fmt: skip
