@@ -35,6 +35,7 @@ from hybridbudget.steps.consolidate import CONSOLIDATED_BLOCK, CONSOLIDATED_COLU
 from hybridbudget.steps.init import init_control
 from hybridbudget.steps.templates import generate_templates
 from hybridbudget.steps.validate import validate_submissions
+from hybridbudget.workbook.grid import layout
 from sheets import block_frame
 
 AFTER_DUE = dt.date(2026, 12, 20)  # the generated system's templates are due 2026-12-15
@@ -345,3 +346,15 @@ def test_chase_command_line(run, tmp_path: Path, capsys: pytest.CaptureFixture[s
     none = ["--templates", str(tmp_path / "none"), "--as-of", "2026-12-20"]
     assert main([*argv[:6], str(out), *none]) == 1
     assert "no blank template" in capsys.readouterr().err
+
+
+def test_status_fills_leave_the_input_cells_alone(run) -> None:
+    status = run["chased"].status
+    sheet = S.submissions_sheet(status, "now", "summary")
+    grid = layout(sheet)
+    inputs = {i for i, c in enumerate(S.SUBMISSION_COLUMNS, 1) if c.editable}
+    assert inputs == {10, 11}  # Review, Review comment
+    first = grid.blocks[0].header_row + 1
+    row = [(a, rgb) for a, rgb in grid.fills if a.row == first]
+    assert [(a.col, a.last_col) for a, _ in row] == [(1, 9), (12, len(S.SUBMISSION_COLUMNS))]
+    assert {rgb for _, rgb in row} == {S.COLOURS[status.rows.status.iloc[0]]}
