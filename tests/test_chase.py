@@ -34,7 +34,6 @@ from hybridbudget.steps.chase import LATE, MARK, REJECTED, RETURNED_KIND, chase
 from hybridbudget.steps.consolidate import CONSOLIDATED_BLOCK, CONSOLIDATED_COLUMNS, consolidate
 from hybridbudget.steps.init import init_control
 from hybridbudget.steps.templates import generate_templates
-from hybridbudget.steps.validate import validate_submissions
 from hybridbudget.workbook.grid import layout
 from sheets import block_frame
 
@@ -156,12 +155,14 @@ def test_a_resubmission_rejected_is_its_own_status(run, tmp_path: Path) -> None:
     sheet, ref = next(iter(wb.defined_names["hb_fte"].destinations))
     wb[sheet][ref.replace("$", "").split(":")[0]].value = "twelve"  # the newer file is rejected
     wb.save(used.with_name(f"{cc}_FY2027_v1_fixed.xlsx"))
-    result = validate_submissions(run["control"], subs)
-    status = S.submission_status(result, {}, AFTER_DUE)
-    row = status.rows.set_index("cost_center").loc[cc]
+    control = tmp_path / "control.xlsx"
+    shutil.copyfile(run["control"], control)
+    consolidate(control, subs, as_of=AFTER_DUE)
+    row = _status(control).loc[cc]  # read back from the sheet
     assert row.status == S.RESUBMISSION_REJECTED, row.reason
-    assert row.chase_file.endswith("_fixed.xlsx") and row.file == str(used.relative_to(subs))
-    assert row.consolidated == "Yes"
+    assert row.reason.startswith(f"{Path(row.file).parent.as_posix()}/{cc}_FY2027_v1_fixed.xlsx: ")
+    assert "not a number" in row.reason and row.file == used.relative_to(subs).as_posix()
+    assert row.consolidated == "Yes" and row.review == "Approved"  # the used file is unchanged
 
 
 def test_status_colours_and_legend(run) -> None:
