@@ -359,3 +359,17 @@ def test_status_fills_leave_the_input_cells_alone(run) -> None:
     row = [(a, rgb) for a, rgb in grid.fills if a.row == first]
     assert [(a.col, a.last_col) for a, _ in row] == [(1, 9), (12, len(S.SUBMISSION_COLUMNS))]
     assert {rgb for _, rgb in row} == {S.COLOURS[status.rows.status.iloc[0]]}
+
+
+def test_malformed_email_on_the_organization_sheet_is_named_by_cell(control_copy: Path) -> None:
+    wb = openpyxl.load_workbook(control_copy)
+    ws = wb["Organization"]
+    cell = next(c for row in ws.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.endswith("@riverbendhealth.org"))  # fmt: skip
+    cell.value = "Jane Doe <jane.doe@riverbendhealth.org>"  # a display name: not one address
+    wb.save(control_copy)
+    with pytest.raises(HybridBudgetError) as caught:
+        load_control(control_copy)
+    bad = caught.value.findings
+    assert [(f.code, f.sheet, f.cell) for f in bad] == [("BAD_EMAIL", "Organization",
+                                                        cell.coordinate)]  # fmt: skip
