@@ -98,7 +98,8 @@ def test_missing_cost_centers_are_listed_not_zero(cycle):
     notes = [r[0] for r in wb[C.CONSOLIDATED_SHEET].iter_rows(max_row=3, values_only=True)]
     wb.close()
     assert any(n and all(m in n for m in missing) for n in notes)
-    valid = subs[subs.status.isin(["valid", "valid with warnings"])]
+    valid = subs[subs.status.isin([C.ACCEPTED, C.ACCEPTED_WARNINGS])]
+    assert len(valid) == 52
     assert valid.sha256.str.len().eq(64).all() and valid.file.ne("").all()
 
 

@@ -161,6 +161,8 @@ def _stage_figures(key: str, f: Mapping[str, str]) -> str:
                 f"{n('intake.rejected')}")  # fmt: skip
         if "intake.missing" in f:
             text += f", missing {n('intake.missing')} (cost centers without a valid file)"
+        if n("intake.returned"):
+            text += f", returned {n('intake.returned')} (finance's review)"
         return text
     if key == "apply-decisions" and "apply-decisions.margin" in f:
         return (f"plan margin {float(f['apply-decisions.margin']):,.0f} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
@@ -198,12 +199,17 @@ def validate_submissions(
                 errors,
                 warnings,
                 sub.meta.get("template_version", "") if sub else "",
-                sub.modified.strftime("%Y-%m-%d %H:%M") if sub else "",
+                (sub.modified if sub else _arrived(cand)).strftime("%Y-%m-%d %H:%M"),
                 sub.sha256 if sub else "",
             )
         )
     findings = loose + [f for cand in candidates for f in per_file[cand.rel]]
     return ValidationResult(folder, findings, files, accepted, ctx)
+
+
+def _arrived(cand: Candidate) -> dt.datetime:
+    """When a file that could not be read arrived (its modification time, UTC)."""
+    return dt.datetime.fromtimestamp(cand.path.stat(follow_symlinks=False).st_mtime, dt.UTC)
 
 
 _CONTEXT: list[Context] = []  # the context of the files being checked, in a worker process

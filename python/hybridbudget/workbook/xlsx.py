@@ -31,6 +31,7 @@ from .spec import (
     Block,
     Sheet,
     header_height,
+    look_fill,
     outline_levels,
     row_kinds,
     split_kind,
@@ -107,6 +108,8 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
                 font = styles.BOLD_FONT
             if look == HEADING:  # a heading row: bold on a band, never an input cell
                 font, extra = styles.BOLD_FONT, {"fill": styles.HEADING_FILL}
+            elif (rgb := look_fill(look)) and not col.editable:  # inputs keep the input fill
+                extra["fill"] = styles.solid(rgb)
             protos[(i, kind, look)] = _cell(
                 ws,
                 None,
