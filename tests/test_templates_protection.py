@@ -12,6 +12,7 @@ from openpyxl.utils.cell import range_boundaries
 
 from hybridbudget.cli import main
 from hybridbudget.engine.drivers import compute
+from hybridbudget.model.line_items import JOB_CLASSES
 from hybridbudget.templates.contract import (
     BUDGET_SHEET,
     META_KEYS,
@@ -235,7 +236,7 @@ def test_formulas_are_the_same_in_every_template(books) -> None:
         assert found == expected, code
 
 
-def test_prefilled_inputs_reproduce_the_top_down_staffing_and_revenue(
+def test_prefilled_inputs_are_the_top_down_drivers(
     books, control_targets
 ) -> None:
     _, targets = control_targets
@@ -245,16 +246,19 @@ def test_prefilled_inputs_reproduce_the_top_down_staffing_and_revenue(
         drivers = drivers_from_values(values)
         assert drivers.volume == t.drivers.volume
         assert dict(drivers.staffing) == dict(t.drivers.staffing)
-        assert drivers.supplies_per_uos == t.prior.supplies_per_uos
-        assert drivers.purchased_services == t.prior.purchased_services
+        assert drivers == t.drivers  # every pre-filled input is the target's driver
         fig = compute(drivers)
-        assert fig.revenue == t.figures.revenue and fig.labor_cost == t.figures.labor_cost
+        assert fig.lines == t.figures.lines  # so an untouched template shows no gap
+        assert values["hb_supplies_prior"] == [t.prior.supplies_per_uos]
+        assert values["hb_overtime_prior"] == [t.prior.staff(j).overtime_pct for j in JOB_CLASSES]
         assert values["hb_target_labor"] == [t.figures.labor_cost]
         assert values["hb_volume_prior"] == list(t.prior.volume)
         assert values["hb_capital_item"] == [None] * 5
         flags = expected_outputs(values)
         assert flags["hb_need_rationale_volume"] == [0.0]
         assert flags["hb_need_rationale_staffing"] == [0.0]
+        assert flags["hb_need_rationale_nonlabor"] == [0.0]
+        assert flags["hb_out_gap_margin"] == [0.0]
 
 
 def test_header_shows_who_what_and_when(books, control_targets) -> None:
