@@ -23,9 +23,9 @@ from hybridbudget.steps.validate import validate_submissions
 from hybridbudget.templates.contract import META_KEYS
 from hybridbudget.templates.fingerprint import fingerprint
 from hybridbudget.templates.layout import layout
+from hybridbudget.templates.stamp import BUDGET_PART, META_PART
 
 TAMPERED, OTHER = "RMC-03000", "LCH-00500"
-BUDGET_PART, META_PART = "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"
 REVENUE_CELL = cell_of("hb_revenue_per_uos")
 FINGERPRINT_CELL = f"B{META_KEYS.index('fingerprint') + 2}"
 

@@ -23,6 +23,7 @@ from hybridbudget.templates.contract import (
     Role,
 )
 from hybridbudget.templates.fingerprint import expected_formulas, fingerprint
+from hybridbudget.templates.guide import GUIDE_SHEET
 from hybridbudget.templates.layout import layout
 from hybridbudget.templates.values import (
     drivers_from_values,
@@ -159,7 +160,8 @@ def test_sheets_and_structure_are_protected_and_the_password_is_never_stored_pla
     password = ref.config.templates.password
     for wb in books.values():
         budget, meta = wb[BUDGET_SHEET], wb[META_SHEET]
-        assert wb.sheetnames == [BUDGET_SHEET, META_SHEET]
+        assert wb.sheetnames == [BUDGET_SHEET, GUIDE_SHEET, META_SHEET]
+        assert wb[GUIDE_SHEET].protection.sheet and wb[GUIDE_SHEET].protection.password
         assert budget.protection.sheet and budget.protection.password
         assert meta.protection.sheet and meta.protection.password
         assert meta.sheet_state == "veryHidden"

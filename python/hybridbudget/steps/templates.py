@@ -16,6 +16,7 @@ from ..engine.targets import CostCenterTarget, build_targets
 from ..errors import HybridBudgetError
 from ..model.reference import Reference
 from ..progress import Progress, silent
+from ..templates.guide import template_file_name
 from ..templates.stamp import StampError, TemplateStamper
 from ..templates.writer import write_template
 from .batch import batch_step
@@ -32,7 +33,7 @@ class TemplatesResult:
 
 def template_path(out_dir: Path, entity: str, cost_center: str, year: int, version: int) -> Path:
     """A template's path: <out>/<entity>/<cost center>_FY<year>_v<version>.xlsx."""
-    return Path(out_dir) / entity / f"{cost_center}_FY{year}_v{version}.xlsx"
+    return Path(out_dir) / entity / template_file_name(cost_center, year, version)
 
 
 def _stamper(ref: Reference, sample: list[CostCenterTarget]) -> TemplateStamper | None:

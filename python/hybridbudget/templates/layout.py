@@ -262,12 +262,8 @@ RATIONALES: tuple[tuple[str, str, str, str], ...] = (
      "nonlabor"),
 )  # fmt: skip
 INSTRUCTIONS = (
-    "How to fill in: type only in the yellow cells; everything else is locked. 1 Forecast units of "
-    "service by month. 2 Set budget FTEs, wage rates, overtime and agency FTEs by job class. "
-    "3 Review non-labor costs (pre-filled with the prior year).",
-    "4 List capital requests, if any. 5 Where section 5 says Required, explain the gap to the "
-    "top-down target. The summary below recalculates as you type (a gap in red hurts the margin: "
-    "less revenue, more cost); hover over a yellow cell for what it expects.",
+    "Type only in the yellow cells (pre-filled with the top-down target; grey: prior year and "
+    "target). A gap in red hurts the margin. Sheet Instructions: how to fill in and return."
 )
 
 
@@ -287,8 +283,8 @@ def _header(b: _Builder) -> None:
         for (label, key), col in zip(triple, (1, 7, 12), strict=True):
             b.put(row, col, label, INFO_LABEL if col > 1 else TOTAL)
             b.field(row, col + 1, key, INFO)
-    for row, text in enumerate(INSTRUCTIONS, start=5):
-        b.put(row, 1, text, NOTE)
+    b.put(5, 1, INSTRUCTIONS, Style("note_strong"))
+    b.field(6, 1, "return", Style("note_strong"))
 
 
 def _summary(b: _Builder) -> None:

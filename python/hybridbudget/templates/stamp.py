@@ -32,10 +32,12 @@ from ..workbook.deferred import escape
 from ..workbook.fileio import atomic_save
 from .contract import META_KEYS
 from .fingerprint import locked_lines, normalise
+from .guide import GUIDE_ROLES
 from .writer import SheetValues, assemble_template, sheet_values, template_meta
 
 BUDGET_PART = "xl/worksheets/sheet1.xml"
-META_PART = "xl/worksheets/sheet2.xml"
+GUIDE_PART = "xl/worksheets/sheet2.xml"  # the Instructions sheet
+META_PART = "xl/worksheets/sheet3.xml"
 CORE_PART = "docProps/core.xml"
 CAP = 987_654_321_012_345  # sentinel volume cap: renders as itself and with thousands separators
 FIRST_NUMBER = 7_000_000_000_000_000  # sentinel numbers: 16 digits, exact as floats
@@ -144,8 +146,9 @@ class TemplateStamper:
         for i, (rc, kind) in enumerate(self._kinds.items()):
             cells[rc] = FIRST_NUMBER + 1000 * i if kind is float else f"HBSTAMP{i}X"
         footer = "HBSTAMPFOOTERX"
+        guide = tuple(f"HBSTAMPGUIDE{i}X" for i in range(len(GUIDE_ROLES)))
         meta = {key: f"HBSTAMPMETA{i}X" for i, key in enumerate(META_KEYS) if key != "fingerprint"}
-        wb, meta = assemble_template(SheetValues(cells, CAP, footer), meta, self.password)
+        wb, meta = assemble_template(SheetValues(cells, CAP, footer, guide), meta, self.password)
         self._locked = self._locked_plan(locked_lines(wb.worksheets[0]), cells)
         buffer = io.BytesIO()
         wb.save(buffer)
@@ -155,6 +158,11 @@ class TemplateStamper:
             self._parts[BUDGET_PART].decode("utf-8"),
             {_coordinate(rc): rc for rc in cells},
             {f"{CAP:.15g}": "cap", f"{CAP:,.15g}": "cap_text", footer: "footer"},
+        )
+        self._guide = _Cut(
+            self._parts[GUIDE_PART].decode("utf-8"),
+            {f"A{i}": i - 1 for i in range(1, len(guide) + 1)},
+            {},
         )
         self._meta = _Cut(
             self._parts[META_PART].decode("utf-8"),
@@ -212,9 +220,13 @@ class TemplateStamper:
         def meta_cell(hole: _Hole) -> str:
             return _text_cell(hole.tag, meta[hole.key])
 
+        def guide_cell(hole: _Hole) -> str:
+            return _text_cell(hole.tag, content.guide[hole.key])
+
         now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
         parts = dict(self._parts)  # package order kept
         parts[BUDGET_PART] = self._budget.render(budget)
+        parts[GUIDE_PART] = self._guide.render(guide_cell)
         parts[META_PART] = self._meta.render(meta_cell)
         parts[CORE_PART] = TIMESTAMP.sub(rb"\g<1>" + now + rb"\g<2>", parts[CORE_PART])
         return parts, meta

@@ -31,6 +31,7 @@ from ..workbook import styles as S
 from ..workbook.fileio import atomic_save
 from .contract import BUDGET_SHEET, META_KEYS, META_SHEET, PRIORITIES, SCHEMA_VERSION
 from .fingerprint import fingerprint
+from .guide import GUIDE_ROLES, GUIDE_SHEET, GUIDE_WIDTH, guide_lines, return_line
 from .layout import FREEZE, Area, Layout, Rule, Style, layout
 
 UNLOCKED = Protection(locked=False)
@@ -39,6 +40,7 @@ _FONTS: dict[str, Font] = {
     "section": S.BLOCK_FONT,
     "header": S.HEADER_FONT,
     "note": S.NOTE_FONT,
+    "note_strong": S.BOLD_FONT,
     "total": S.BOLD_FONT,
     "legend_warn": S.BOLD_FONT,
 }
@@ -168,6 +170,7 @@ def header_fields(t: CostCenterTarget, ref: Reference) -> dict[str, str]:
         "uos": cc.uos,
         "template": f"v{cfg.templates.version} (schema {SCHEMA_VERSION})",
         "uos_header": cc.uos[:1].upper() + cc.uos[1:],
+        "return": return_line(t, ref),
     }
 
 
@@ -241,6 +244,7 @@ class SheetValues:
     cells: dict[tuple[int, int], object]  # (row, column) -> value of every name and header field
     cap: int  # upper bound of a month's volume forecast (data validation)
     footer: str
+    guide: tuple[str, ...] = ()  # the Instructions sheet's lines (guide.guide_lines)
 
 
 def sheet_values(t: CostCenterTarget, ref: Reference) -> SheetValues:
@@ -259,7 +263,8 @@ def sheet_values(t: CostCenterTarget, ref: Reference) -> SheetValues:
         f"{t.cost_center.cost_center_code} FY{ref.config.fiscal_year} budget template "
         f"v{ref.config.templates.version}"
     )
-    return SheetValues(cells, volume_cap(t), footer)
+    guide = tuple(ILLEGAL_CHARACTERS_RE.sub("", line) for line in guide_lines(t, ref))
+    return SheetValues(cells, volume_cap(t), footer, guide)
 
 
 def build_budget_sheet(ws: Worksheet, t: CostCenterTarget, ref: Reference) -> None:
@@ -301,6 +306,30 @@ def _define_names(wb: Workbook, lay: Layout) -> None:
     sheet = quote_sheetname(BUDGET_SHEET)
     for name, area in lay.names.items():
         wb.defined_names[name] = DefinedName(name, attr_text=f"{sheet}!{area.absolute}")
+
+
+_GUIDE_FONTS = {"title": S.TITLE_FONT, "section": S.GUIDE_SECTION_FONT, "body": S.GUIDE_FONT}
+
+
+def _guide_sheet(wb: Workbook, lines: tuple[str, ...], password: str) -> None:
+    """The Instructions sheet: one line per row, 11 pt, printed portrait at 100%."""
+    ws = wb.create_sheet(GUIDE_SHEET)
+    ws.column_dimensions["A"].width = GUIDE_WIDTH
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row, (role, text) in enumerate(zip(GUIDE_ROLES, lines, strict=True), start=1):
+        cell = ws.cell(row=row, column=1)
+        _text(cell, text)
+        cell.font, cell.alignment = _GUIDE_FONTS[role], wrap  # no row height: rows fit their text
+    ws.sheet_view.showGridLines = False
+    ws.sheet_properties.tabColor = S.NAVY
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_LETTER
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_area = f"A1:A{len(lines)}"
+    ws.protection.sheet = True
+    ws.protection.password = password
 
 
 def _meta_sheet(wb: Workbook, meta: dict[str, str], password: str) -> None:
@@ -348,6 +377,7 @@ def assemble_template(
     _protect(ws, password)
     _define_names(wb, layout())
     meta = meta | {"fingerprint": fingerprint(ws)}
+    _guide_sheet(wb, content.guide, password)
     _meta_sheet(wb, meta, password)
     wb.security = WorkbookProtection(workbookPassword=password, lockStructure=True)
     return wb, meta
