@@ -370,6 +370,7 @@ def test_folder_leftovers_ignored_other_files_noted_old_xls_its_own_code(
 def test_feedback_never_parses_a_refused_file(folder, templates_dir, control_copy, monkeypatch):
     import zipfile
 
+    import hybridbudget.steps.feedback as F
     import hybridbudget.steps.validate as V
 
     bomb = folder / "bomb.xlsx"
@@ -377,8 +378,8 @@ def test_feedback_never_parses_a_refused_file(folder, templates_dir, control_cop
         z.writestr("xl/workbook.xml", b"<workbook/>")
         z.writestr("xl/worksheets/sheet1.xml", b"\0" * (70 * 2**20))
     opened: list[Path] = []
-    real = V.load_workbook
-    monkeypatch.setattr(V, "load_workbook", lambda p, *a, **k: opened.append(p) or real(p, *a, **k))
+    real = F.load_workbook
+    monkeypatch.setattr(F, "load_workbook", lambda p, *a, **k: opened.append(p) or real(p, *a, **k))
     out = folder.parent / "feedback"
     result = V.validate(control_copy, folder, feedback=out, write_sheet=False)
     assert [(f.file, f.code) for f in result.findings] == [("bomb.xlsx", "TOO_LARGE")]
