@@ -29,13 +29,21 @@ from openpyxl.utils import get_column_letter
 from ..engine.targets import CostCenterTarget
 from ..model.reference import Reference
 from ..workbook.deferred import escape
-from ..workbook.fileio import atomic_save
+from ..workbook.formula_values import cached_cell
 from .contract import META_KEYS
 from .fingerprint import locked_lines, normalise
 from .guide import GUIDE_ROLES
-from .writer import SheetValues, assemble_template, sheet_values, template_meta
+from .layout import layout
+from .writer import (
+    BUDGET_PART,
+    SheetValues,
+    assemble_template,
+    budget_cached_values,
+    save_parts,
+    sheet_values,
+    template_meta,
+)
 
-BUDGET_PART = "xl/worksheets/sheet1.xml"
 GUIDE_PART = "xl/worksheets/sheet2.xml"  # the Instructions sheet
 META_PART = "xl/worksheets/sheet3.xml"
 CORE_PART = "docProps/core.xml"
@@ -78,17 +86,27 @@ class _Hole:
     start: int
     end: int
     tag: str = ""  # a cell's start tag
+    formula: str = ""  # a formula cell's <f> element
 
 
 class _Cut:
     """A part cut at its holes: render by joining the static pieces with the filled holes."""
 
-    def __init__(self, xml: str, cells: dict[str, object], tokens: dict[str, object]) -> None:
+    def __init__(
+        self,
+        xml: str,
+        cells: dict[str, object],
+        tokens: dict[str, object],
+        formulas: frozenset[str] = frozenset(),
+    ) -> None:
         holes: list[_Hole] = []
-        for coord, key in cells.items():
+        for coord, key in [*cells.items(), *((c, ("formula", c)) for c in formulas)]:
             start = _unique(xml, f'<c r="{coord}"')
             end = xml.index("</c>", start) + len("</c>")
-            holes.append(_Hole(key, start, end, xml[start : xml.index(">", start) + 1]))
+            tag = xml[start : xml.index(">", start) + 1]
+            f_at = xml.find("<f>", start, end)
+            formula = xml[f_at : xml.index("</f>", f_at) + 4] if f_at >= 0 else ""
+            holes.append(_Hole(key, start, end, tag, formula))
         for token, key in tokens.items():
             start = _unique(xml, token)
             holes.append(_Hole(key, start, start + len(token)))
@@ -158,6 +176,7 @@ class TemplateStamper:
             self._parts[BUDGET_PART].decode("utf-8"),
             {_coordinate(rc): rc for rc in cells},
             {f"{CAP:.15g}": "cap", f"{CAP:,.15g}": "cap_text", footer: "footer"},
+            frozenset(layout().formulas()),
         )
         self._guide = _Cut(
             self._parts[GUIDE_PART].decode("utf-8"),
@@ -205,7 +224,11 @@ class TemplateStamper:
         meta = template_meta(t, self.ref, template_id, generated_at)
         meta["fingerprint"] = self._fingerprint(content)
 
+        cached = budget_cached_values(content)
+
         def budget(hole: _Hole) -> str:
+            if hole.formula:
+                return cached_cell(hole.tag, hole.formula, cached[hole.key[1]])
             if hole.key == "cap":
                 return f"{content.cap:.15g}"
             if hole.key == "cap_text":
@@ -240,11 +263,5 @@ class TemplateStamper:
     ) -> dict[str, str]:
         """Write one template atomically (as `writer.write_template` does); returns its metadata."""
         parts, meta = self.stamp(t, template_id, generated_at)
-
-        def save(tmp: str) -> None:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-                for name, data in parts.items():
-                    z.writestr(name, data)
-
-        atomic_save(path, save)
+        save_parts(path, parts)
         return meta

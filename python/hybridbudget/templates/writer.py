@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import uuid
+import zipfile
 from copy import copy
 from dataclasses import dataclass, replace
 from functools import cache
@@ -29,12 +31,14 @@ from ..model.line_items import JOB_CLASSES
 from ..model.reference import Reference
 from ..workbook import styles as S
 from ..workbook.fileio import atomic_save
+from ..workbook.formula_values import coordinate, evaluate, with_cached_values
 from .contract import BUDGET_SHEET, META_KEYS, META_SHEET, PRIORITIES, SCHEMA_VERSION
 from .fingerprint import fingerprint
 from .guide import GUIDE_ROLES, GUIDE_SHEET, GUIDE_WIDTH, guide_lines, return_line
 from .layout import FREEZE, Area, Layout, Rule, Style, layout
 
 UNLOCKED = Protection(locked=False)
+BUDGET_PART = "xl/worksheets/sheet1.xml"
 _FONTS: dict[str, Font] = {
     "title": S.TITLE_FONT,
     "section": S.BLOCK_FONT,
@@ -397,10 +401,44 @@ def build_template(
     )
 
 
+def budget_cached_values(content: SheetValues) -> dict[str, Any]:
+    """Coordinate -> the value of every formula on a Budget sheet holding `content`, as Excel
+    computes it (written as the cells' cached values)."""
+    lay = layout()
+    formulas = {(BUDGET_SHEET, *rc): f"{s.value}" for rc, s in lay.cells.items()
+                if isinstance(s.value, str) and s.value.startswith("=")}  # fmt: skip
+    values: dict[tuple[str, int, int], object] = {
+        (BUDGET_SHEET, *rc): content.cells.get(rc, s.value) for rc, s in lay.cells.items()
+    }
+    return {coordinate(cell): v for cell, v in evaluate(formulas, values).items()}
+
+
+def template_parts(wb: Workbook, content: SheetValues) -> dict[str, bytes]:
+    """A built template's package parts, formulas carrying their cached values."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    with zipfile.ZipFile(buffer) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    xml = parts[BUDGET_PART].decode("utf-8")
+    parts[BUDGET_PART] = with_cached_values(xml, budget_cached_values(content)).encode("utf-8")
+    return parts
+
+
+def save_parts(path: Path, parts: dict[str, bytes]) -> None:
+    """Write package parts as a workbook, atomically."""
+
+    def save(tmp: str) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in parts.items():
+                z.writestr(name, data)
+
+    atomic_save(path, save)
+
+
 def write_template(
     path: Path, t: CostCenterTarget, ref: Reference, generated_at: dt.datetime | None = None
 ) -> dict[str, str]:
     """Build and save one template atomically; returns its metadata."""
     wb, meta = build_template(t, ref, generated_at=generated_at)
-    atomic_save(path, wb.save)
+    save_parts(path, template_parts(wb, sheet_values(t, ref)))
     return meta
