@@ -29,7 +29,7 @@ from openpyxl.utils import get_column_letter
 from ..engine.targets import CostCenterTarget
 from ..model.reference import Reference
 from ..workbook.deferred import escape
-from ..workbook.formula_values import cached_cell
+from ..workbook.formula_values import cached_cell, save_parts
 from .contract import META_KEYS
 from .fingerprint import locked_lines, normalise
 from .guide import GUIDE_ROLES
@@ -39,7 +39,6 @@ from .writer import (
     SheetValues,
     assemble_template,
     budget_cached_values,
-    save_parts,
     sheet_values,
     template_meta,
 )

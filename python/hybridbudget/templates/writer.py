@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 import uuid
-import zipfile
 from copy import copy
 from dataclasses import dataclass, replace
 from functools import cache
@@ -30,8 +28,13 @@ from ..engine.targets import CostCenterTarget
 from ..model.line_items import JOB_CLASSES
 from ..model.reference import Reference
 from ..workbook import styles as S
-from ..workbook.fileio import atomic_save
-from ..workbook.formula_values import coordinate, evaluate, with_cached_values
+from ..workbook.formula_values import (
+    coordinate,
+    evaluate,
+    save_parts,
+    with_cached_values,
+    workbook_parts,
+)
 from .contract import BUDGET_SHEET, META_KEYS, META_SHEET, PRIORITIES, SCHEMA_VERSION
 from .fingerprint import fingerprint
 from .guide import GUIDE_ROLES, GUIDE_SHEET, GUIDE_WIDTH, guide_lines, return_line
@@ -415,24 +418,10 @@ def budget_cached_values(content: SheetValues) -> dict[str, Any]:
 
 def template_parts(wb: Workbook, content: SheetValues) -> dict[str, bytes]:
     """A built template's package parts, formulas carrying their cached values."""
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    with zipfile.ZipFile(buffer) as z:
-        parts = {i.filename: z.read(i) for i in z.infolist()}
+    parts = workbook_parts(wb)
     xml = parts[BUDGET_PART].decode("utf-8")
     parts[BUDGET_PART] = with_cached_values(xml, budget_cached_values(content)).encode("utf-8")
     return parts
-
-
-def save_parts(path: Path, parts: dict[str, bytes]) -> None:
-    """Write package parts as a workbook, atomically."""
-
-    def save(tmp: str) -> None:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, data in parts.items():
-                z.writestr(name, data)
-
-    atomic_save(path, save)
 
 
 def write_template(

@@ -14,15 +14,22 @@ writes them (a number, `t="str"` text, `t="b"` boolean, `t="e"` error).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import io
 import math
 import re
+import zipfile
 from collections.abc import Callable, Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+from openpyxl import Workbook
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
+from openpyxl.utils.datetime import to_excel
 
 from ..engine.money import round_to
+from .fileio import atomic_save
 
 
 class XLError(Exception):
@@ -366,3 +373,58 @@ def with_cached_values(xml: str, values: Mapping[str, Any]) -> str:
 
 def coordinate(cell: Cell) -> str:
     return f"{get_column_letter(cell[2])}{cell[1]}"
+
+
+def _plain(value: Any) -> Any:
+    """A cell value as a formula sees it (dates and times as Excel serial numbers)."""
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return float(to_excel(value))
+    return value
+
+
+def workbook_cached_values(wb: Workbook) -> dict[str, dict[str, Any]]:
+    """Sheet title -> coordinate -> value of every formula of an openpyxl workbook."""
+    formulas: dict[Cell, str] = {}
+    values: dict[Cell, Any] = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f" and isinstance(c.value, str):
+                    formulas[(ws.title, c.row, c.column)] = c.value
+                elif c.value is not None:
+                    values[(ws.title, c.row, c.column)] = _plain(c.value)
+    out: dict[str, dict[str, Any]] = {}
+    for cell, value in evaluate(formulas, values).items():
+        out.setdefault(cell[0], {})[coordinate(cell)] = value
+    return out
+
+
+def workbook_parts(wb: Workbook) -> dict[str, bytes]:
+    """An openpyxl workbook saved, as its package parts in order."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    with zipfile.ZipFile(buffer) as z:
+        return {i.filename: z.read(i) for i in z.infolist()}
+
+
+def save_parts(path: Path, parts: Mapping[str, bytes]) -> None:
+    """Write package parts as a workbook, atomically."""
+
+    def save(tmp: str) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in parts.items():
+                z.writestr(name, data)
+
+    atomic_save(path, save)
+
+
+def save_with_cached_values(wb: Workbook, path: Path) -> None:
+    """Save an openpyxl workbook atomically, every formula carrying its cached value."""
+    cached = workbook_cached_values(wb)
+    parts = workbook_parts(wb)  # saving gives each worksheet its part name (ws.path)
+    for ws in wb.worksheets:
+        part = ws.path.lstrip("/")
+        if ws.title in cached and part in parts:
+            xml = parts[part].decode("utf-8")
+            parts[part] = with_cached_values(xml, cached[ws.title]).encode("utf-8")
+    save_parts(path, parts)
