@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from conftest import needs_libreoffice
 from hybridbudget.model import CostCenterType
 from hybridbudget.templates.contract import BUDGET_SHEET
-from hybridbudget.templates.layout import layout
+from hybridbudget.templates.layout import Variant, layout, variant_of
 from hybridbudget.workbook.formula_values import XLError, evaluate
 from hybridbudget.workbook.libreoffice import convert
 
@@ -40,15 +40,17 @@ def formula_cells(path: Path, sheet: str) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory, control_path, control_targets):
-    """One blank template per cost center type, as issued and as LibreOffice recalculates it;
-    plus a copy whose cached revenue was falsified (the oracle must not echo cached values)."""
+    """One blank template per cost center type and layout variant (a hospital-wide volume, no
+    revenue), as issued and as LibreOffice recalculates it; plus a copy whose cached revenue was
+    falsified (the oracle must not echo cached values)."""
     from hybridbudget.steps.templates import generate_templates
 
     _, targets = control_targets
-    by_type: dict[CostCenterType, str] = {}
+    by_type: dict[tuple[CostCenterType, Variant], str] = {}
     for code, t in targets.by_cost_center.items():
-        by_type.setdefault(t.cost_center.cost_center_type, code)
-    assert set(by_type) == set(CostCenterType)
+        by_type.setdefault((t.cost_center.cost_center_type, variant_of(t)), code)
+    assert {kind for kind, _ in by_type} == set(CostCenterType)
+    assert Variant(volume_locked=True, revenue=False) in {v for _, v in by_type}
     root = tmp_path_factory.mktemp("cached")
     paths = generate_templates(control_path, root / "t", cost_centers=list(by_type.values())).paths
     falsified = root / "falsified.xlsx"

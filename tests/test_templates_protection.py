@@ -24,7 +24,7 @@ from hybridbudget.templates.contract import (
 )
 from hybridbudget.templates.fingerprint import expected_formulas, fingerprint
 from hybridbudget.templates.guide import GUIDE_SHEET
-from hybridbudget.templates.layout import layout
+from hybridbudget.templates.layout import layout, variant_of
 from hybridbudget.templates.values import (
     drivers_from_values,
     expected_outputs,
@@ -99,11 +99,16 @@ def test_generation_is_fast(generated) -> None:
     assert per_template < 0.2, f"{per_template * 1000:.0f} ms per template"
 
 
-def test_every_locked_cell_is_locked_and_every_input_cell_unlocked(books) -> None:
-    lay = layout()
+def test_every_locked_cell_is_locked_and_every_input_cell_unlocked(books, control_targets) -> None:
+    _, targets = control_targets
     for code, wb in books.items():
+        t = targets.by_cost_center[code]
+        lay = layout(variant_of(t))
         ws = wb[BUDGET_SHEET]
-        inputs = {rc for n in NAMES if n.role is Role.INPUT for rc in name_cells(wb, n.name)}
+        # every input is unlocked, except a hospital-wide volume: finance's, locked
+        locked_volume = t.cost_center.hospital_wide_uos
+        inputs = {rc for n in NAMES if n.role is Role.INPUT for rc in name_cells(wb, n.name)
+                  if not (locked_volume and n.name == "hb_volume_forecast")}  # fmt: skip
         merged_inputs = {
             rc for m in ws.merged_cells.ranges if (m.min_row, m.min_col) in inputs
             for rc in cells_of(m.coord)
@@ -114,6 +119,25 @@ def test_every_locked_cell_is_locked_and_every_input_cell_unlocked(books) -> Non
             for cell in row:
                 locked = cell.protection.locked
                 assert locked is ((cell.row, cell.column) not in unlocked), (code, cell.coordinate)
+
+
+def test_hospital_wide_volume_is_the_target_and_locked_and_margin_only_with_revenue(
+    books, control_targets
+) -> None:
+    _, targets = control_targets
+    kinds = set()
+    for code, wb in books.items():
+        t = targets.by_cost_center[code]
+        ws = wb[BUDGET_SHEET]
+        volume = [ws.cell(r, c) for r, c in name_cells(wb, "hb_volume_forecast")]
+        hospital_wide = t.cost_center.stat_code == "ADJPD"
+        assert all(c.protection.locked is hospital_wide for c in volume), code
+        assert [c.value for c in volume] == list(t.drivers.volume), code
+        margin = ws[layout().names["hb_out_margin"].ref]
+        no_revenue = t.figures.revenue == 0 and t.prior.revenue_per_uos == 0
+        assert (margin.number_format == '"n/a";"n/a";"n/a";"n/a"') is no_revenue, code
+        kinds.add((hospital_wide, no_revenue))
+    assert {(True, True), (False, False)} <= kinds  # the sample has both kinds
 
 
 def test_inputs_are_shaded_and_givens_and_formulas_coloured_by_role(books) -> None:
@@ -238,9 +262,7 @@ def test_formulas_are_the_same_in_every_template(books) -> None:
         assert found == expected, code
 
 
-def test_prefilled_inputs_are_the_top_down_drivers(
-    books, control_targets
-) -> None:
+def test_prefilled_inputs_are_the_top_down_drivers(books, control_targets) -> None:
     _, targets = control_targets
     for code, wb in books.items():
         t = targets.by_cost_center[code]

@@ -33,6 +33,11 @@ class ServiceLine(BaseModel):
     entity_code: str = Code
 
 
+# units of service counted over the whole hospital, not by the cost center: its budget uses the
+# top-down figure (pre-filled and locked on its template)
+HOSPITAL_WIDE_STATISTICS = frozenset({"ADJPD"})  # adjusted patient days
+
+
 class CostCenter(BaseModel):
     model_config = _STRICT
     cost_center_code: str = Code
@@ -44,6 +49,11 @@ class CostCenter(BaseModel):
     cms_code: str = ""
     owner_name: str = Field(min_length=1)
     owner_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+    @property
+    def hospital_wide_uos(self) -> bool:
+        """Whether its unit of service is a hospital-wide statistic (finance sets it)."""
+        return self.stat_code.upper() in HOSPITAL_WIDE_STATISTICS
 
 
 class Organization(BaseModel):

@@ -430,8 +430,9 @@ class Submission:
         """Write input names, each value moved inside its cell's validation rule."""
         for name, values in inputs.items():
             cells = name_cells(self.wb, name)
-            fitted = [
-                fit(self.rules.get(c.coordinate), v) for c, v in zip(cells, values, strict=True)
+            fitted = [  # a locked cell (a hospital-wide volume) cannot be typed in
+                c.value if c.protection.locked else fit(self.rules.get(c.coordinate), v)
+                for c, v in zip(cells, values, strict=True)
             ]
             write_name(self.wb, name, fitted)
 

@@ -96,7 +96,8 @@ def _restore(wb: Workbook, ctx: Context | None, cost_center: str, coords: set[st
     t = ctx.targets.by_cost_center.get(cost_center) if ctx else None
     if t is None or ctx is None or BUDGET_SHEET not in wb.sheetnames:
         return
-    lay, content = layout(), sheet_values(t, ctx.reference).cells
+    issued = sheet_values(t, ctx.reference)
+    lay, content = layout(issued.variant), issued.cells
     ws = wb[BUDGET_SHEET]
     for coord in coords:
         rc = coordinate_to_tuple(coord)

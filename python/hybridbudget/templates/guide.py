@@ -52,7 +52,9 @@ def guide_lines(t: CostCenterTarget, ref: Reference) -> tuple[str, ...]:
         "Hover over a yellow cell to see what it expects.",
         "Every yellow cell starts at the top-down target: an untouched template shows no gap.",
         "Grey cells beside each yellow cell show the prior year (and the target) for reference.",
-        f"1 Volume: forecast {cc.uos} by month.",
+        f"1 Volume: {cc.uos} is a hospital-wide statistic: finance sets it (locked)."
+        if cc.hospital_wide_uos
+        else f"1 Volume: forecast {cc.uos} by month.",
         "2 Staffing: budget FTEs, wage rate, overtime % and agency FTEs by job class.",
         "3 Non-labor: supplies and drugs per unit of service, purchased services, other expense.",
         "4 Capital requests, if any: item, amount, priority (High, Medium, Low), justification.",

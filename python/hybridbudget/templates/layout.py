@@ -12,12 +12,13 @@ Columns: A labels, B-M the twelve months (reused by the other sections), N the y
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from openpyxl.utils import get_column_letter
 
 from ..engine.favourability import direction, number_formats
+from ..engine.targets import CostCenterTarget
 from ..model.line_items import HOURS_PER_FTE, JOB_CLASS_NAMES, JOB_CLASSES, MONTHS, OVERTIME_PREMIUM
 from .contract import CAPITAL_ROWS, NAMES, PRIORITIES, Role
 
@@ -644,9 +645,29 @@ def _rationale(b: _Builder, row: int) -> int:
     return row + 2 + len(RATIONALES)
 
 
+@dataclass(frozen=True)
+class Variant:
+    """What may differ between cost centers' Budget sheets: styles only, never a cell's place,
+    formula or name (intake reads every variant by the same contract)."""
+
+    volume_locked: bool = False  # the unit of service is a hospital-wide statistic: finance's
+    revenue: bool = True  # revenue and margin figures shown only where there is revenue
+
+
+DEFAULT = Variant()
+VARIANTS = tuple(Variant(locked, revenue) for locked in (False, True) for revenue in (True, False))
+NOT_APPLICABLE = '"n/a";"n/a";"n/a";"n/a"'  # a figure that does not apply (margin, no revenue)
+NO_REVENUE_CELLS = ((8, 3), (9, 3), (10, 3), (8, 7), (9, 7), (10, 7))  # revenue and margin
+
+
+def variant_of(t: CostCenterTarget) -> Variant:
+    """The layout variant of one cost center's template."""
+    revenue = bool(t.drivers.revenue_per_uos or t.prior.revenue_per_uos)
+    return Variant(volume_locked=t.cost_center.hospital_wide_uos, revenue=revenue)
+
+
 @cache
-def layout() -> Layout:
-    """The Budget sheet's layout (built once per process; treat as read-only)."""
+def _base() -> Layout:
     b = _Builder()
     _header(b)
     row = _volume(b, 12)
@@ -656,13 +677,29 @@ def layout() -> Layout:
     last = _rationale(b, row)
     _summary(b)  # last: its formulas point at every section
     widths = {1: 38.0, **dict.fromkeys(range(2, LAST_COL), 11.5), LAST_COL: 12.5}
-    out = b.build(last, widths)
-    check(out)
+    return b.build(last, widths)
+
+
+@cache
+def layout(variant: Variant = Variant()) -> Layout:
+    """The Budget sheet's layout for a variant (built once per process; treat as read-only)."""
+    base = _base()
+    cells = dict(base.cells)
+    if variant.volume_locked:
+        for rc in base.names["hb_volume_forecast"].cells():
+            cells[rc] = Slot(cells[rc].value, replace(cells[rc].style, role="given"))
+    if not variant.revenue:
+        for rc in (*NO_REVENUE_CELLS, *base.names["hb_revenue_per_uos"].cells()):
+            cells[rc] = Slot(cells[rc].value, replace(cells[rc].style, fmt=NOT_APPLICABLE))
+    out = replace(base, cells=cells)
+    check(out, variant)
     return out
 
 
-def check(lay: Layout) -> None:
-    """The layout honours the contract: every name placed with its shape and role."""
+def check(lay: Layout, variant: Variant = Variant()) -> None:
+    """The layout honours the contract: every name placed with its shape and role (a variant
+    may lock the volume forecast: finance's, for a hospital-wide statistic)."""
+    locked_inputs = {"hb_volume_forecast"} if variant.volume_locked else set()
     for n in NAMES:
         area = lay.names.get(n.name)
         if area is None or (area.rows, area.cols) != (n.rows, n.cols):
@@ -670,7 +707,9 @@ def check(lay: Layout) -> None:
         cells = [lay.cells[rc] for rc in area.cells()]
         if n.role is Role.OUTPUT and not all(str(s.value).startswith("=") for s in cells):
             raise RuntimeError(f"layout: {n.name} must be formulas")
-        if (n.role is Role.INPUT) == any(s.style.locked for s in cells):
+        if n.name not in locked_inputs and (n.role is Role.INPUT) == any(
+            s.style.locked for s in cells
+        ):
             raise RuntimeError(f"layout: {n.name} locked/unlocked wrongly")
         if n.role is Role.INPUT and n.name not in lay.rules:
             raise RuntimeError(f"layout: {n.name} has no validation")

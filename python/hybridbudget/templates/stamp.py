@@ -156,7 +156,9 @@ class TemplateStamper:
     def __init__(self, ref: Reference, sample: CostCenterTarget) -> None:
         self.ref = ref
         self.password = ref.config.templates.password
-        self._kinds = _kinds(sheet_values(sample, ref))
+        first = sheet_values(sample, ref)
+        self.variant = first.variant  # one prototype per layout variant
+        self._kinds = _kinds(first)
         if not set(self._kinds.values()) <= {str, float}:
             raise StampError("the sample cost center has values no prototype can hold")
         cells: dict[tuple[int, int], object] = {}
@@ -165,7 +167,8 @@ class TemplateStamper:
         footer = "HBSTAMPFOOTERX"
         guide = tuple(f"HBSTAMPGUIDE{i}X" for i in range(len(GUIDE_ROLES)))
         meta = {key: f"HBSTAMPMETA{i}X" for i, key in enumerate(META_KEYS) if key != "fingerprint"}
-        wb, meta = assemble_template(SheetValues(cells, CAP, footer, guide), meta, self.password)
+        prototype = SheetValues(cells, CAP, footer, guide, self.variant)
+        wb, meta = assemble_template(prototype, meta, self.password)
         self._locked = self._locked_plan(locked_lines(wb.worksheets[0]), cells)
         buffer = io.BytesIO()
         wb.save(buffer)
@@ -218,7 +221,7 @@ class TemplateStamper:
     ) -> tuple[dict[str, bytes], dict[str, str]]:
         """One cost center's template parts (in package order) and its metadata."""
         content = sheet_values(t, self.ref)
-        if _kinds(content) != self._kinds:
+        if content.variant != self.variant or _kinds(content) != self._kinds:
             raise StampError(f"{t.cost_center.cost_center_code}: values do not fit the prototype")
         meta = template_meta(t, self.ref, template_id, generated_at)
         meta["fingerprint"] = self._fingerprint(content)

@@ -38,7 +38,7 @@ from ..workbook.formula_values import (
 from .contract import BUDGET_SHEET, META_KEYS, META_SHEET, PRIORITIES, SCHEMA_VERSION
 from .fingerprint import fingerprint
 from .guide import GUIDE_ROLES, GUIDE_SHEET, GUIDE_WIDTH, guide_lines, return_line
-from .layout import FREEZE, Area, Layout, Rule, Style, layout
+from .layout import DEFAULT, FREEZE, Area, Layout, Rule, Style, Variant, layout, variant_of
 
 UNLOCKED = Protection(locked=False)
 BUDGET_PART = "xl/worksheets/sheet1.xml"
@@ -176,7 +176,8 @@ def header_fields(t: CostCenterTarget, ref: Reference) -> dict[str, str]:
         "due_date": f"{due:%b} {due.day}, {due.year}",
         "uos": cc.uos,
         "template": f"v{cfg.templates.version} (schema {SCHEMA_VERSION})",
-        "uos_header": cc.uos[:1].upper() + cc.uos[1:],
+        "uos_header": cc.uos[:1].upper() + cc.uos[1:]
+        + (": set by finance" if cc.hospital_wide_uos else ""),
         "return": return_line(t, ref),
     }
 
@@ -252,6 +253,7 @@ class SheetValues:
     cap: int  # upper bound of a month's volume forecast (data validation)
     footer: str
     guide: tuple[str, ...] = ()  # the Instructions sheet's lines (guide.guide_lines)
+    variant: Variant = DEFAULT  # the layout's styles for this cost center (layout.variant_of)
 
 
 def sheet_values(t: CostCenterTarget, ref: Reference) -> SheetValues:
@@ -271,7 +273,7 @@ def sheet_values(t: CostCenterTarget, ref: Reference) -> SheetValues:
         f"v{ref.config.templates.version}"
     )
     guide = tuple(ILLEGAL_CHARACTERS_RE.sub("", line) for line in guide_lines(t, ref))
-    return SheetValues(cells, volume_cap(t), footer, guide)
+    return SheetValues(cells, volume_cap(t), footer, guide, variant_of(t))
 
 
 def build_budget_sheet(ws: Worksheet, t: CostCenterTarget, ref: Reference) -> None:
@@ -281,7 +283,7 @@ def build_budget_sheet(ws: Worksheet, t: CostCenterTarget, ref: Reference) -> No
 
 def paint_budget_sheet(ws: Worksheet, content: SheetValues) -> None:
     """Fill an empty worksheet with the fixed layout and one cost center's values."""
-    lay = layout()
+    lay = layout(content.variant)
     dynamic = content.cells
     # merge while the cells are still unstyled (openpyxl re-borders styled merges slowly), then
     # give every cell of a merge its first cell's style, so all of it is unlocked or locked alike
