@@ -43,7 +43,7 @@ from openpyxl.xml.functions import fromstring
 
 from ..templates.contract import BUDGET_SHEET, META_SHEET, NAMES
 from ..templates.fingerprint import expected_formulas, normalise
-from ..templates.issued import locked_cells
+from ..templates.issued import lockable_cells, locked_cells
 from ..templates.layout import VARIANTS, layout
 from ..templates.values import NameRange, name_ranges
 
@@ -459,7 +459,10 @@ def read_package(path_name: str, data: bytes) -> PackageRead:
     lines = list(_locked_lines(budget, static))
     digest = hashlib.sha256("\n".join(f"{c}={t}" for c, t in lines).encode("utf-8")).hexdigest()
     locked = {}
-    for coord, rc in locked_cells().items():
+    always = locked_cells()
+    for coord, rc in lockable_cells().items():
+        if coord not in always and (rc not in budget.styles or not static.locked[budget.styles[rc]]):
+            continue  # an input unlocked here (a variant locks it: finance's copy says so)
         text = normalise(budget.get(*rc))
         if text is not None:
             locked[coord] = _share(text)

@@ -19,7 +19,7 @@ from ..engine.targets import CostCenterTarget
 from ..model.reference import Reference
 from .contract import NAME_BY_ID, Role
 from .fingerprint import normalise
-from .layout import DEFAULT, Variant, layout
+from .layout import DEFAULT, VARIANTS, Variant, layout
 from .writer import sheet_values
 
 
@@ -39,6 +39,13 @@ def locked_cells(variant: Variant = DEFAULT) -> dict[str, tuple[int, int]]:
             continue
         out[_coordinate(rc)] = rc
     return out
+
+
+@cache
+def lockable_cells() -> dict[str, tuple[int, int]]:
+    """locked_cells of every variant together (row order)."""
+    cells = {coord: rc for v in VARIANTS for coord, rc in locked_cells(v).items()}
+    return dict(sorted(cells.items(), key=lambda item: item[1]))
 
 
 @cache
