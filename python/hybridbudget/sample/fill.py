@@ -582,7 +582,12 @@ def kept_after_recalc(before: Workbook, after: Workbook) -> list[str]:
         and not (after.security and after.security.lockStructure)
     ):
         lost.append("workbook structure protection")
-    inputs = {c.coordinate for n in INPUT_NAMES for c in name_cells(before, n.name)}
+    inputs = {  # the unlocked ones (a hospital-wide volume is issued locked)
+        c.coordinate
+        for n in INPUT_NAMES
+        for c in name_cells(before, n.name)
+        if not ws_b[c.coordinate].protection.locked
+    }
     if any(ws_a[c].protection.locked for c in inputs):
         lost.append("unlocked input cells")
     return lost
