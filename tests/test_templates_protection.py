@@ -23,7 +23,7 @@ from hybridbudget.templates.contract import (
     Role,
 )
 from hybridbudget.templates.fingerprint import expected_formulas, fingerprint
-from hybridbudget.templates.guide import GUIDE_SHEET
+from hybridbudget.templates.guide import FEEDBACK_SHEET, GUIDE_SHEET
 from hybridbudget.templates.layout import layout, variant_of
 from hybridbudget.templates.values import (
     drivers_from_values,
@@ -331,3 +331,23 @@ def test_cli_writes_the_listed_cost_centers(tmp_path: Path, control_path: Path, 
                "--cost-center", "NOPE-1"])  # fmt: skip
     assert rc == 1
     assert "NOPE-1" in capsys.readouterr().err
+
+
+def test_instructions_say_how_to_return_at_a_readable_size(books, control_targets) -> None:
+    ref, targets = control_targets
+    cfg = ref.config.templates
+    assert "@" in cfg.finance_contact  # the sample names its budget office
+    due = f"{cfg.due_date:%B} {cfg.due_date.day}, {cfg.due_date.year}"
+    for code, wb in list(books.items())[:5]:
+        ws = wb[GUIDE_SHEET]
+        lines = [c.value for c in ws["A"] if c.value]
+        text = "\n".join(lines)
+        name = f"{code}_FY{ref.config.fiscal_year}_v{cfg.version}.xlsx"
+        assert f"Keep the file name: {name}" in text
+        assert f"Send it to {cfg.finance_contact} by {due}." in text
+        assert ".xlsx" in text and "What happens next" in text and FEEDBACK_SHEET in text
+        assert min(c.font.sz for c in ws["A"] if c.value) >= 11  # printed at 100%: >= 10 pt
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.orientation == "portrait"
+        budget = wb[BUDGET_SHEET]
+        assert f"Return it by {due} to {cfg.finance_contact}" in budget["A6"].value
+        assert targets.by_cost_center[code].cost_center.cost_center_name in lines[0]

@@ -337,6 +337,7 @@ def _guide_sheet(wb: Workbook, lines: tuple[str, ...], password: str) -> None:
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_area = f"A1:A{len(lines)}"
+    ws.page_margins.left = ws.page_margins.right = 0.5  # 7.5 in for the 7.3 in column: 100%
     ws.protection.sheet = True
     ws.protection.password = password
 
