@@ -177,7 +177,7 @@ def consolidate(
 ) -> ConsolidationResult:
     """Validate, recompute, roll up; write Validation, Submissions, Consolidated, drivers, capital."""
     book = open_control(control)
-    result = validate_submissions(book, folder, progress)
+    result = validate_submissions(book, folder, progress, cache=True)
     if not result.accepted:
         raise HybridBudgetError(
             f"{folder}: none of the {len(result.files)} files is a valid submission "
