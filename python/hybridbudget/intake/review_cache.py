@@ -115,7 +115,9 @@ def _decode(body: dict[str, Any], cand: Candidate, sha256: str) -> Checked:
     if s is None:
         return found, None
     meta, values = s["meta"], s["values"]
-    if not (isinstance(meta, dict) and isinstance(values, dict) and _plain(meta) and _plain(values)):
+    if not (
+        isinstance(meta, dict) and isinstance(values, dict) and _plain(meta) and _plain(values)
+    ):
         raise ValueError("not a submission")
     saved = dt.datetime.fromisoformat(s["saved"]) if s["saved"] is not None else None
     modified = dt.datetime.fromtimestamp(cand.path.stat().st_mtime, dt.UTC)  # now, not then
