@@ -59,23 +59,6 @@ def counting_reads(monkeypatch) -> list[str]:
     return read
 
 
-def test_warm_and_cold_runs_write_identical_sheets(tmp_path, control_path, folder, monkeypatch):
-    monkeypatch.setenv(CACHE_ENV, "0")
-    cold = run_twice(control_path, folder, tmp_path, "cold")
-    assert not cache_path(cold).exists()
-    monkeypatch.delenv(CACHE_ENV)
-    read = counting_reads(monkeypatch)
-    warm = tmp_path / "warm" / "control.xlsx"
-    warm.parent.mkdir()
-    shutil.copy2(control_path, warm)
-    consolidate(warm, folder)
-    every = len(read)
-    assert every > 40 and cache_path(warm).is_file()
-    consolidate(warm, folder)
-    assert len(read) == every  # the second click read no file: all of it came from the cache
-    assert cells(warm) == cells(cold)
-
-
 def _entries(path: Path) -> dict:
     return json.loads(cache_path(path).read_bytes().partition(b"\n")[2])
 
@@ -85,42 +68,37 @@ def _write(path: Path, entries: dict) -> None:
     cache_path(path).write_text(f"{FORMAT} {hashlib.sha256(text.encode()).hexdigest()}\n{text}")
 
 
-def test_a_changed_file_is_checked_again_and_nothing_else(tmp_path, control_path, folder,
-                                                          monkeypatch):  # fmt: skip
-    subs = tmp_path / "subs"
-    shutil.copytree(folder, subs)
-    control = tmp_path / "control.xlsx"
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory, control_path: Path, folder: Path) -> Path:
+    """Two Consolidate clicks with the cache off: every file read and checked both times."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(CACHE_ENV, "0")
+        out = run_twice(control_path, folder, tmp_path_factory.mktemp("plain"), "cold")
+    assert not cache_path(out).exists()
+    return out
+
+
+def test_warm_and_cold_runs_write_identical_sheets_and_a_bad_cache_is_never_trusted(
+    tmp_path, control_path, folder, plain, monkeypatch
+):
+    read = counting_reads(monkeypatch)
+    control = tmp_path / "warm" / "control.xlsx"
+    control.parent.mkdir()
     shutil.copy2(control_path, control)
-    consolidate(control, subs)
-    before = _entries(control)
-    read = counting_reads(monkeypatch)
-    changed = sorted((subs / "filled").rglob("*.xlsx"))[3]
-    changed.write_bytes(changed.read_bytes() + b"\0")  # other bytes: another SHA-256
-    consolidate(control, subs)
-    assert read == [changed.relative_to(subs).as_posix()]
-    after = _entries(control)
-    assert len(after) == len(before)  # the old entry of the changed file is gone
-    assert {k for k in after if k not in before} == {
-        f"{hashlib.sha256(changed.read_bytes()).hexdigest()} {read[0]}"
-    }
-
-
-def test_stale_or_corrupt_cache_is_rebuilt_never_trusted(tmp_path, control_path, folder,
-                                                          monkeypatch):  # fmt: skip
-    monkeypatch.setenv(CACHE_ENV, "0")
-    plain = run_twice(control_path, folder, tmp_path, "plain")
-    monkeypatch.delenv(CACHE_ENV)
-    read = counting_reads(monkeypatch)
-    control = run_twice(control_path, folder, tmp_path, "cached")
+    consolidate(control, folder)
     every = len(read)
+    assert every > 40 and cache_path(control).is_file()
+    consolidate(control, folder)
+    assert len(read) == every  # the second click read no file: all of it came from the cache
+    assert cells(control) == cells(plain)
+
     entries = _entries(control)
     key, entry = next((k, e) for k, e in entries.items() if e["body"]["submission"])
-    read.clear()
-
     # a forged entry with a valid checksum, checked against another engine: checked again
     entry["engine"] = "0.0.0+forged"
     entry["body"]["submission"]["values"]["hb_other_expense"] = [123456789.0]
     _write(control, entries)
+    read.clear()
     consolidate(control, folder)
     assert read == [key.split(" ", 1)[1]]
     assert cells(control) == cells(plain)
@@ -144,6 +122,26 @@ def test_stale_or_corrupt_cache_is_rebuilt_never_trusted(tmp_path, control_path,
     assert len(read) == every
     assert cells(control) == cells(plain)
     assert _entries(control).keys() == entries.keys()
+
+
+def test_a_changed_file_is_checked_again_and_nothing_else(tmp_path, control_path, folder,
+                                                          monkeypatch):  # fmt: skip
+    subs = tmp_path / "subs"
+    shutil.copytree(folder, subs)
+    control = tmp_path / "control.xlsx"
+    shutil.copy2(control_path, control)
+    consolidate(control, subs)
+    before = _entries(control)
+    read = counting_reads(monkeypatch)
+    changed = sorted((subs / "filled").rglob("*.xlsx"))[3]
+    changed.write_bytes(changed.read_bytes() + b"\0")  # other bytes: another SHA-256
+    consolidate(control, subs)
+    assert read == [changed.relative_to(subs).as_posix()]
+    after = _entries(control)
+    assert len(after) == len(before)  # the old entry of the changed file is gone
+    assert {k for k in after if k not in before} == {
+        f"{hashlib.sha256(changed.read_bytes()).hexdigest()} {read[0]}"
+    }
 
 
 def test_the_engine_version_names_the_code():
