@@ -147,3 +147,34 @@ def test_a_changed_file_is_checked_again_and_nothing_else(tmp_path, control_path
 def test_the_engine_version_names_the_code():
     version = review_cache.engine_version()
     assert version.startswith(review_cache.__version__ + "+") and len(version.split("+")[1]) == 16
+
+
+def test_values_json_would_change_are_not_cached(tmp_path, control_targets):
+    import datetime as dt
+
+    from hybridbudget.intake.checks import Context
+    from hybridbudget.intake.files import Candidate
+    from hybridbudget.intake.submission import Submission
+
+    ref, targets = control_targets
+    ctx = Context(ref, targets)
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(b"PK")
+    cand = Candidate(path, "a.xlsx")
+    cc = next(iter(targets.by_cost_center))
+    when = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+
+    def sub(values: dict) -> Submission:
+        return Submission(cand, "ab", when, {"cost_center": cc}, values, {}, {}, True, "f")
+
+    memo = review_cache.ReviewCache(tmp_path / "c.json", review_cache.context_digest(ctx))
+    memo.put(cand, "ab", ([], sub({"hb_x": [dt.date(2026, 1, 1)]})), ctx)  # a date
+    memo.put(cand, "cd", ([], sub({"hb_x": (1.0,)})), ctx)  # a tuple comes back as a list
+    assert memo.kept == {}
+    memo.put(cand, "ef", ([], sub({"hb_x": [1, 2.5, None, "=a", True, float("nan")]})), ctx)
+    memo.save()
+    again = review_cache.ReviewCache.load(tmp_path / "c.json", ctx)
+    _, got = again.get(cand, "ef", ctx)
+    assert got.values["hb_x"][:5] == [1, 2.5, None, "=a", True]
+    assert [type(v) for v in got.values["hb_x"]] == [int, float, type(None), str, bool, float]
+    assert got.meta == {"cost_center": cc} and got.saved is None and got.modified != when
