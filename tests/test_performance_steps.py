@@ -79,3 +79,29 @@ def test_phasing_all_lines_at_once_equals_phasing_each(control_targets):
     for code, fig in figures.items():
         for li, months in fig.monthly().items():
             assert lines.loc[(code, li), list(MONTH_KEYS)].tolist() == months
+
+
+def test_frontline_sums_equal_filtering_each_cost_center():
+    """Issue 20: the Frontline's grouped sums give what filtering the view per cost center gives."""
+    import pandas as pd
+
+    from hybridbudget.engine.dashboard_figures import PNL_ROWS, _money, _Sums, margin_of
+    from hybridbudget.engine.variance_split import core_items
+
+    rng = random.Random(20)
+    rows = [
+        {"cost_center": f"CC{c}", "line_item": li, "plan": rng.randint(-9, 10**7),
+         "actual": rng.choice([0, rng.randint(0, 10**7)])}
+        for c in range(30) for li in LINE_ITEM_CODES if rng.random() < 0.8
+    ]  # fmt: skip
+    view = pd.DataFrame(rows)
+    sums = _Sums(view)
+    for cc, v in view.groupby("cost_center"):
+        for col in ("plan", "actual"):
+            assert sums.margin(cc, col) == margin_of(v, col)
+            for _, _, lines, _ in PNL_ROWS:
+                if lines:
+                    assert sums.money(cc, lines, col) == _money(v, lines, col)
+        core = core_items(v)
+        assert sums.core.get(cc, (0, 0)) == (int(core.within.sum()), len(core))
+    assert sums.money("absent", ["REV"], "plan") == 0 and sums.margin("absent", "plan") == 0

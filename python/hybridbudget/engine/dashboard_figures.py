@@ -400,21 +400,54 @@ def cc_label(code: str, name: str) -> str:
     return f"{code} - {name}"
 
 
+def _by_cost_center(frame: pd.DataFrame) -> dict[str, dict[str, object]]:
+    """The first row of each cost center, as a dict of its columns."""
+    return frame.drop_duplicates("cost_center").set_index("cost_center").to_dict("index")
+
+
+class _Sums:
+    """Cents of plan and actual per cost center and line item, and the core lines within the
+    band: what the Frontline snapshot shows for every cost center, grouped once (not filtered
+    per cost center, which grows with the square of the system)."""
+
+    def __init__(self, view: pd.DataFrame) -> None:
+        sums = view.groupby(["cost_center", "line_item"], sort=False)[["plan", "actual"]].sum()
+        self.cents: dict[str, dict[str, dict[str, int]]] = {}
+        for (cc, line), plan, actual in zip(sums.index, sums.plan, sums.actual, strict=True):
+            self.cents.setdefault(cc, {})[line] = {"plan": int(plan), "actual": int(actual)}
+        core = core_items(view)
+        counts = core.groupby("cost_center", sort=False).within.agg(["sum", "size"])
+        self.core = {cc: (int(w), int(n)) for cc, w, n in zip(counts.index, counts["sum"],
+                                                             counts["size"], strict=True)}  # fmt: skip
+
+    def money(self, cc: str, lines: Sequence[str], col: str) -> float:
+        got = self.cents.get(cc, {})
+        return sum(got[li][col] for li in lines if li in got) / 100
+
+    def margin(self, cc: str, col: str) -> float:
+        got = self.cents.get(cc, {})
+        rev = sum(v[col] for li, v in got.items() if li == "REV")
+        exp = sum(v[col] for li, v in got.items() if li != "REV")
+        return (rev - exp) / 100
+
+
 def frontline(m_view, y_view, staff_m, staff_y, h, ref, actions_open, detail, months) -> Frontline:
     cc = {c.cost_center_code: c for c in ref.organization.cost_centers}
+    hier = _by_cost_center(h)
+    scopes = (("m", _Sums(m_view), _by_cost_center(staff_m)),
+              ("y", _Sums(y_view), _by_cost_center(staff_y)))  # fmt: skip
     rows = []
     for code in h.cost_center:
-        info = h[h.cost_center == code].iloc[0]
+        info = hier[code]
         r: dict[str, object] = {
-            "key": cc_label(code, info.cost_center_name), "cost_center": code,
-            "cost_center_name": info.cost_center_name,
-            "service_line": info.service_line_name, "entity": info.entity_name,
+            "key": cc_label(code, info["cost_center_name"]), "cost_center": code,
+            "cost_center_name": info["cost_center_name"],
+            "service_line": info["service_line_name"], "entity": info["entity_name"],
             "unit": cc[code].uos, "manager": cc[code].owner_name,
         }  # fmt: skip
-        for scope, view, staff in (("m", m_view, staff_m), ("y", y_view, staff_y)):
-            v = view[view.cost_center == code]
-            s = staff[staff.cost_center == code].iloc[0]
-            plan_uos, act_uos = float(s.planned_uos), float(s.actual_uos)
+        for scope, sums, staff in scopes:
+            s = staff[code]
+            plan_uos, act_uos = float(s["planned_uos"]), float(s["actual_uos"])
             r |= {f"UOS|{scope}_plan": plan_uos, f"UOS|{scope}_actual": act_uos,
                   f"UOS|{scope}_var": fav_amount("UOS", act_uos - plan_uos),
                   f"UOS|{scope}_fav": fav_label("UOS", act_uos - plan_uos)}  # fmt: skip
@@ -425,14 +458,14 @@ def frontline(m_view, y_view, staff_m, staff_y, h, ref, actions_open, detail, mo
                       f"{key}|{scope}_fav": fav_label(metric, a - p)}  # fmt: skip
             for key, _, lines, _ in PNL_ROWS:
                 if key == "MARGIN":
-                    p, a = margin_of(v, "plan"), margin_of(v, "actual")
+                    p, a = sums.margin(code, "plan"), sums.margin(code, "actual")
                 else:
-                    p, a = _money(v, lines, "plan"), _money(v, lines, "actual")
+                    p, a = sums.money(code, lines, "plan"), sums.money(code, lines, "actual")
                 metric = "REV" if key == "REV" else "MARGIN" if key == "MARGIN" else "EXP"
                 r |= {f"{key}|{scope}_plan": p, f"{key}|{scope}_actual": a,
                       f"{key}|{scope}_var": fav_amount(metric, round(a - p, 2)),
                       f"{key}|{scope}_fav": fav_label(metric, round(a - p, 2))}  # fmt: skip
-            within, of = accuracy_count(v)
+            within, of = sums.core.get(code, (0, 0))
             r[f"accuracy|{scope}"] = (f"{within} of {of} core lines within {ACCURACY_BAND:.0%} "
                                       "of actual" if of else "no core lines")  # fmt: skip
         rows.append(r)

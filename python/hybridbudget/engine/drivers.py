@@ -34,6 +34,9 @@ class StaffDrivers:
     agency_rate: float = 0.0  # hourly agency invoice rate
 
 
+NO_STAFF = StaffDrivers()  # a job class a cost center does not staff (frozen: one is enough)
+
+
 @dataclass(frozen=True)
 class Drivers:
     """Everything a cost center's budget is computed from."""
@@ -53,7 +56,7 @@ class Drivers:
         return float(sum(self.volume))
 
     def staff(self, job_class: str) -> StaffDrivers:
-        return self.staffing.get(job_class, StaffDrivers())
+        return self.staffing.get(job_class, NO_STAFF)
 
 
 def salary(s: StaffDrivers, productive_ratio: float) -> float:

@@ -123,7 +123,7 @@ def consolidate(
 
     `as_of` is the day lateness is counted to (default: today, UTC)."""
     book = open_control(control)
-    result = validate_submissions(book, folder, progress)
+    result = validate_submissions(book, folder, progress, cache=True)
     status = submission_status(result, read_reviews(book), as_of or dt.datetime.now(dt.UTC).date(),
                                str(book.file))  # fmt: skip
     if status.findings:

@@ -24,6 +24,7 @@ from ..findings import Finding, Severity, findings_frame, has_errors
 from ..intake.checks import Context, review
 from ..intake.files import Candidate, discover, finding, sniff
 from ..intake.parallel import map_in_order, worker_count
+from ..intake.review_cache import Checked, ReviewCache, cache_path, enabled, slim
 from ..intake.submission import Submission, read_submission
 from ..progress import Progress, silent
 from ..workbook.fileio import atomic_save, atomic_write_text
@@ -131,9 +132,13 @@ def _supersede(subs: list[Submission], findings: dict[str, list[Finding]]) -> se
 
 @batch_step
 def validate_submissions(
-    control: Path | ControlBook, folder: Path, progress: Progress = silent
+    control: Path | ControlBook, folder: Path, progress: Progress = silent, cache: bool = False
 ) -> ValidationResult:
-    """Read and check every file under `folder`; nothing is written."""
+    """Read and check every file under `folder`; nothing is written into the workbook.
+
+    With `cache`, files checked before against the same engine, reference data and issued
+    template are taken from the validated-submission cache beside the control workbook
+    (intake.review_cache), and the cache is updated."""
     folder = Path(folder)
     if not folder.is_dir():
         raise HybridBudgetError(f"{folder}: submissions folder not found")
@@ -148,19 +153,16 @@ def validate_submissions(
             "subfolders, skipping hidden and ~$ files); copy the returned templates into it, or "
             "name the folder that holds them"
         )
-    workers = worker_count(len(candidates))
-    progress(f"checking {len(candidates)} files in {folder}"
-             + (f" ({workers} processes)" if workers > 1 else ""))  # fmt: skip
-    every = max(1, math.ceil(len(candidates) / 10))
-    reported = [0]
-
-    def done(n: int) -> None:
-        if n // every > reported[0] // every or n == len(candidates):
-            progress(f"{n}/{len(candidates)} files checked")
-        reported[0] = n
-
-    checked = map_in_order(_check_chunk, candidates, workers, _set_context, (ctx,), done)
-    _CONTEXT.clear()
+    memo = ReviewCache.load(
+        cache_path(Path(book.file)) if cache and enabled() and Path(book.file).is_file() else None,
+        ctx,
+    )
+    if memo.rebuilt:
+        progress(memo.rebuilt)
+    checked = _check_all(candidates, ctx, memo, folder, progress)
+    problem = memo.save()
+    if problem:
+        progress(problem)
     per_file: dict[str, list[Finding]] = {}
     subs: list[Submission] = []
     for cand, (found, sub) in zip(candidates, checked, strict=True):
@@ -208,6 +210,49 @@ def _arrived(cand: Candidate) -> dt.datetime:
     return dt.datetime.fromtimestamp(cand.path.stat(follow_symlinks=False).st_mtime, dt.UTC)
 
 
+def _check_all(
+    candidates: list[Candidate], ctx: Context, memo: ReviewCache, folder: Path, progress: Progress
+) -> list[Checked]:
+    """Every candidate checked, in order: from the cache where it holds the file, else read."""
+    hashes = [_sha256(c) if memo.path is not None else "" for c in candidates]
+    checked: list[Checked | None] = [
+        memo.get(c, h, ctx) if h else None for c, h in zip(candidates, hashes, strict=True)
+    ]
+    todo = [c for c, got in zip(candidates, checked, strict=True) if got is None]
+    if memo.path is not None:
+        progress(f"{len(candidates) - len(todo)} of {len(candidates)} files unchanged since "
+                 "they were last checked")  # fmt: skip
+    workers = worker_count(len(todo))
+    progress(f"checking {len(todo)} files in {folder}"
+             + (f" ({workers} processes)" if workers > 1 else ""))  # fmt: skip
+    every = max(1, math.ceil(len(todo) / 10))
+    reported = [0]
+
+    def done(n: int) -> None:
+        if n // every > reported[0] // every or n == len(todo):
+            progress(f"{n}/{len(todo)} files checked")
+        reported[0] = n
+
+    fresh = iter(map_in_order(_check_chunk, todo, workers, _set_context, (ctx,), done))
+    _CONTEXT.clear()
+    out = []
+    for i, got in enumerate(checked):
+        if got is None:
+            got = next(fresh)
+            if hashes[i] and (got[1] is None or got[1].sha256 == hashes[i]):  # not changed since
+                memo.put(candidates[i], hashes[i], got, ctx)
+        out.append(got)
+    return out
+
+
+def _sha256(cand: Candidate) -> str:
+    """The file's SHA-256, or '' when it cannot be read (then it is checked, not looked up)."""
+    try:
+        return cand.sha256()
+    except OSError:
+        return ""
+
+
 _CONTEXT: list[Context] = []  # the context of the files being checked, in a worker process
 
 
@@ -227,7 +272,7 @@ def _check_one(cand: Candidate, ctx: Context) -> tuple[list[Finding], Submission
     sub = read_submission(cand)
     if isinstance(sub, Finding):
         return [sub], None
-    return review(sub, ctx), sub
+    return review(sub, ctx), slim(sub)
 
 
 # --- outputs ---------------------------------------------------------------------------------
@@ -323,7 +368,7 @@ def validate(
 ) -> ValidationResult:
     """The Validate button: check, then write the Validation sheet and the requested outputs."""
     book = open_control(control)
-    result = validate_submissions(book, folder, progress)
+    result = validate_submissions(book, folder, progress, cache=True)
     if write_sheet:
         progress(f"writing the {VALIDATION_SHEET} sheet into {book.file}")
         note = entry("validate", f"{folder}: {result.summary()}")

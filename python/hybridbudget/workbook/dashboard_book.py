@@ -12,11 +12,13 @@ view names its sources by file name and SHA-256, the plan version and the refres
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from copy import copy
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.marker import Marker
 from openpyxl.chart.series import SeriesLabel
@@ -30,6 +32,7 @@ from openpyxl.drawing.text import (
 )
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
@@ -134,27 +137,44 @@ def _table(
     if title:
         ws.cell(row, col, title).font = styles.BLOCK_FONT
         row += 1
+    protos: dict[tuple[object, ...], StyleArray] = {}
+
+    def style(cell: Cell, key: tuple[object, ...], apply: Callable[[Cell], None]) -> None:
+        # one combination of font, fill, format and border is registered once, then copied:
+        # setting them one by one per cell hashes openpyxl's style objects every time
+        got = protos.get(key)
+        if got is None:
+            apply(cell)
+            protos[key] = copy(cell._style)
+        else:
+            cell._style = copy(got)
+
+    def head(c: Cell) -> None:
+        c.font, c.fill, c.alignment = styles.HEADER_FONT, styles.HEADER_FILL, styles.HEADER_ALIGN
+        c.border = styles.GRID
+
+    def body(bold: bool, number_format: str | None) -> Callable[[Cell], None]:
+        def apply(c: Cell) -> None:
+            c.font = styles.BOLD_FONT if bold else styles.BODY_FONT
+            if number_format:
+                c.number_format = number_format
+            c.border = _border(bold)
+
+        return apply
+
     for i, values in enumerate([headers, *rows]):
         r = row + i
         bold = i - 1 in bold_rows
         for j, v in enumerate(values):
             c = ws.cell(r, starts[j], None if _blank(v) else v)
+            typed = c.number_format  # openpyxl gives a date value its own format
             if i == 0:
-                c.font, c.fill, c.alignment = (
-                    styles.HEADER_FONT,
-                    styles.HEADER_FILL,
-                    styles.HEADER_ALIGN,
-                )
+                style(c, ("header", typed), head)
             else:
-                c.font = styles.BOLD_FONT if bold else styles.BODY_FONT
-                if formats[j]:
-                    c.number_format = formats[j]
-            border = styles.GRID
-            if bold:
-                border = styles.Border(left=styles.THIN, right=styles.THIN, bottom=styles.THIN,
-                                       top=styles.TOP_RULE.top)  # fmt: skip
-            for k in range(starts[j], starts[j] + widths[j]):
-                ws.cell(r, k).border = border
+                style(c, ("body", bold, formats[j], typed), body(bold, formats[j]))
+            for k in range(starts[j] + 1, starts[j] + widths[j]):
+                style(ws.cell(r, k), ("border", bold and i > 0),
+                      lambda c, b=bold and i > 0: setattr(c, "border", _border(b)))  # fmt: skip
             if widths[j] > 1:
                 ws.merge_cells(start_row=r, start_column=starts[j], end_row=r,
                                end_column=starts[j] + widths[j] - 1)  # fmt: skip
@@ -162,6 +182,14 @@ def _table(
     for j in fav_cols:
         _red_when_negative(ws, starts[j], row + 1, last_row)
     return row, last_row
+
+
+def _border(bold: bool) -> styles.Border:
+    """A table cell's border: the grid, with a top rule on subtotal rows."""
+    if not bold:
+        return styles.GRID
+    return styles.Border(left=styles.THIN, right=styles.THIN, bottom=styles.THIN,
+                         top=styles.TOP_RULE.top)  # fmt: skip
 
 
 def _blank(v: object) -> bool:

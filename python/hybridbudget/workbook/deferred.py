@@ -41,6 +41,7 @@ from .spec import Block, _missing, _plain
 
 MAX_TEXT = 32767  # openpyxl's check_string truncates text to this length
 RENDER_ROWS = 4096
+PLAIN = (bool, str, *NUMERIC_TYPES)  # what cell_xml writes as openpyxl does
 
 
 
@@ -77,6 +78,12 @@ def _text(value: str) -> str:
     if ILLEGAL_CHARACTERS_RE.search(value):
         raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
     return value
+
+
+def renderable(value: Any) -> bool:
+    """cell_xml writes this value as openpyxl would (dates and other objects: openpyxl writes)."""
+    kind = type(value)
+    return kind is float or kind is int or kind is str or value is None or isinstance(value, PLAIN)
 
 
 def cell_xml(ref: str, style: str, value: Any, raw: bool) -> str:
@@ -221,8 +228,9 @@ class DeferredRows:
         looks: Sequence[str] | None = None,
         levels: Sequence[int] = (),
         heights: Sequence[float] = (),
-    ) -> None:
+    ) -> bool:
         """Register the block's data rows as openpyxl would write them; write placeholders.
+        False (and nothing registered or written) when a value is one only openpyxl writes.
 
         Only columns with per-row kinds or links (every column, with per-row looks) can change
         style after the first row, so only they are looked at again on later rows. `levels`:
@@ -242,6 +250,8 @@ class DeferredRows:
             return known[1]
 
         values = block_values(block)
+        if not all(renderable(v) for row in values for v in row):
+            return False
         varying = sorted(set(per_row) | set(links))
         if looks:
             varying = list(range(len(block.columns)))
@@ -275,6 +285,7 @@ class DeferredRows:
                     run.varying[i].append(sid)
             append([])
         self.runs.setdefault(ws.title, []).append(run)
+        return True
 
     def render(
         self, sheet: str, xf_map: Callable[[int], int], raw: bool

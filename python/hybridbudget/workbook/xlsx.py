@@ -133,10 +133,10 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
     for r, brk in enumerate(block.row_values(block.break_from, False)):
         if brk and r:  # a manual page break above this row
             ws.row_breaks.append(Break(id=cur.row + r))
-    if deferred is not None:  # the same cells, rendered to XML by deferred.py
-        deferred.block(ws, cur.append, cur.row + 1, block, proto, kinds, per_row, links,
-                       looks, levels, heights)  # fmt: skip
-    else:
+    # the same cells, rendered to XML by deferred.py; a block holding values only openpyxl
+    # writes exactly (dates) is written by openpyxl, the sheet's other blocks still deferred
+    if deferred is None or not deferred.block(ws, cur.append, cur.row + 1, block, proto, kinds,
+                                              per_row, links, looks, levels, heights):  # fmt: skip
         for r, values in enumerate(block.values()):
             look = looks[r] if looks else ""
             cells = [
