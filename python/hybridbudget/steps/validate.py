@@ -237,7 +237,7 @@ FINDING_COLUMNS = (
     Column("Sheet", "sheet", width=9),
     Column("Cell", "cell", width=8),
     Column("Cost center", "cost_center", width=12),
-    Column("Message", "message", width=80),
+    Column("Message", "message", width=80, wrap=True),
     Column("Value found", "value", width=16),
     Column("Expected", "expected", width=16),
 )

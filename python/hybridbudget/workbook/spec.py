@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..engine.favourability import number_formats
 
+LINE_POINTS = 13.0  # one line of 10-point body text, in points
 HEADING = "heading"  # a row look: bold on a pale band, not an input (a group's heading row)
 
 _CENTS, _DOLLARS, _PCT = (number_formats(p) for p in ("#,##0.00", "#,##0", "0.0%"))
@@ -128,6 +129,7 @@ class Sheet:
     freeze_columns: int = 1  # with freeze_block: the key columns kept in view, printed each page
     paper: str = ""  # letter, tabloid, legal, a4, a3 ("": the printer's default)
     print_columns: int = 0  # print only the first N columns (0: every column; notes cut there)
+    pages_wide: int = 1  # printed this many pages wide (a very wide sheet stays legible)
     landscape: bool = True
     tab_color: str = ""
     protect_password: str = ""  # protect the sheet (editable columns stay unlocked)
@@ -176,10 +178,29 @@ def wrapped_lines(text: str, width: float) -> int:
     return lines
 
 
+def row_heights(block: Block) -> list[float]:
+    """Each data row's height in points (0: automatic): the block's own (`height_from`), else tall
+    enough for its wrapped columns, since a printed row does not grow by itself."""
+    if block.height_from:
+        return [float(v or 0) for v in block.row_values(block.height_from, 0)]
+    wrapped = [(c.key, c.col_width) for c in block.columns if c.wrap and c.key in block.rows.columns]
+    if not wrapped:
+        return [0.0] * len(block.rows)
+    texts = [block.rows[key].tolist() for key, _ in wrapped]
+    heights = []
+    for row in zip(*texts, strict=True):
+        lines = max(
+            wrapped_lines(v, w) if isinstance(v, str) else 1
+            for v, (_, w) in zip(row, wrapped, strict=True)
+        )
+        heights.append(LINE_POINTS * lines + 2 if lines > 1 else 0.0)
+    return heights
+
+
 def header_height(columns: tuple[Column, ...]) -> float | None:
     """The header row's height so that every wrapped header shows in full (None: one line)."""
     lines = max((wrapped_lines(c.header, c.col_width / 1.1) for c in columns), default=1)
-    return 13.0 * lines + 2 if lines > 1 else None
+    return LINE_POINTS * lines + 2 if lines > 1 else None
 
 
 def _missing(v: object) -> bool:
