@@ -126,7 +126,7 @@ STAFFING_COLUMNS = (
 TARGET_BLOCK = "Top-down targets by cost center and line item"
 TARGET_COLUMNS = (
     C("Cost center", "cost_center", width=12),
-    C("Cost center name", "cost_center_name", width=28),
+    C("Cost center name", "cost_center_name", width=34),
     C("Service line", "service_line_code", width=12),
     C("Entity", "entity_code", width=8),
     C("Line item", "line_item", width=9),
@@ -149,9 +149,9 @@ MARGIN_COLUMNS = (
 DRIVER_BLOCK = "Top-down drivers by cost center"
 DRIVER_COLUMNS = (
     C("Cost center", "cost_center", width=12),
-    C("Cost center name", "cost_center_name", width=28),
+    C("Cost center name", "cost_center_name", width=34),
     C("Type", "cost_center_type", width=10),
-    C("Unit of service", "uos", width=18),
+    C("Unit of service", "uos", width=22),
     C("Prior-year UOS", "py_uos", "int"),
     C("Volume growth", "growth", "pct"),
     C("Target UOS", "uos_target", "int"),
@@ -202,7 +202,7 @@ GLOSSARY_BLOCK = "Glossary"
 GLOSSARY_COLUMNS = (
     C("Field", "field", width=26),
     C("Definition", "definition", width=70, wrap=True),
-    C("Owner", "owner", width=20),
+    C("Owner", "owner", width=24),
     C("Source system", "source", width=24),
     C("Refresh cadence", "cadence", width=16),
 )

@@ -37,7 +37,7 @@ NOT_RECEIVED = "not received"
 
 SUBMISSION_COLUMNS = (
     Column("Cost center", "cost_center", width=12),
-    Column("Cost center name", "cost_center_name", width=28),
+    Column("Cost center name", "cost_center_name", width=34),
     Column("Service line", "service_line_code", width=12),
     Column("Manager", "manager", width=22),
     Column("Status", "status", width=18),

@@ -183,7 +183,9 @@ def row_heights(block: Block) -> list[float]:
     enough for its wrapped columns, since a printed row does not grow by itself."""
     if block.height_from:
         return [float(v or 0) for v in block.row_values(block.height_from, 0)]
-    wrapped = [(c.key, c.col_width) for c in block.columns if c.wrap and c.key in block.rows.columns]
+    wrapped = [
+        (c.key, c.col_width) for c in block.columns if c.wrap and c.key in block.rows.columns
+    ]
     if not wrapped:
         return [0.0] * len(block.rows)
     texts = [block.rows[key].tolist() for key, _ in wrapped]
