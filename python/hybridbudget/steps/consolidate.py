@@ -54,7 +54,7 @@ SUBMISSION_BLOCK = "Submission status by cost center"
 CONSOLIDATED_COLUMNS = (
     Column("Level", "level", width=12),
     Column("Code", "code", width=12),
-    Column("Name", "name", width=28),
+    Column("Name", "name", width=34),
     Column("Line item", "line_item", width=9),
     Column("Line item name", "line_item_name", width=22),
     Column("Cost centers included", "included", width=11),
@@ -217,7 +217,8 @@ def consolidate(
         Sheet(SUBMISSIONS_SHEET, f"Submissions as of {when}",
               (Block(SUBMISSION_BLOCK, SUBMISSION_COLUMNS, subs),),
               notes=(result.summary() + ".", "Lineage: the file, its template version and its "
-                     "SHA-256 identify exactly what was consolidated.")),
+                     "SHA-256 identify exactly what was consolidated."),
+              paper="tabloid"),  # the full SHA-256: on letter, below reading size
         Sheet(CONSOLIDATED_SHEET, "Consolidated bottom-up budget",
               (pnl_block(ref, lines, CONSOLIDATED_COLUMNS,
                          {c: b.figures.monthly_volume for c, b in bus.items()},

@@ -62,7 +62,7 @@ SUMMARY_BLOCK = "Summary by service line and system (cost centers with a valid s
 SUMMARY_COLUMNS = (
     Column("Level", "level", width=12),
     Column("Code", "code", width=12),
-    Column("Name", "name", width=28),
+    Column("Name", "name", width=34),
     Column("Cost centers", "included", "int", width=9),
     Column("Top-down revenue", "td_revenue", "dollars"),
     Column("Bottom-up revenue", "bu_revenue", "dollars"),

@@ -281,6 +281,7 @@ def validation_sheet(result: ValidationResult, base: Path) -> Sheet:
             "Errors block consolidation of that file; warnings do not. Click a file to open it "
             "(at the cell where the link can say so). Sort and filter with the header arrows.",
         ),
+        paper="tabloid",  # the full SHA-256 and messages: on letter, below reading size
     )
 
 
