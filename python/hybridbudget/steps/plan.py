@@ -49,7 +49,7 @@ PLAN_COLUMNS = (
     Column("Entity", "entity_code", width=8),
     Column("Line item", "line_item", width=9),
     Column("Line item name", "line_item_name", width=22),
-    Column("Source", "source", width=20),
+    Column("Source", "source", width=25),
     Column("Annual", "annual", "money", width=15),
     *(Column(m, f"m{i:02d}", "money", width=13) for i, m in enumerate(MONTHS, 1)),
 )
