@@ -35,7 +35,7 @@ KEY_COLUMNS = 3  # cost center, line item, line item name: frozen in view
 AGENDA_COLUMNS = (
     Column("Cost center", "cost_center", width=10),
     Column("Line item", "line_item", width=8),
-    Column("Line item name", "line_item_name", width=21),
+    Column("Line item name", "line_item_name", width=18),
     Column("Top-down", "top_down", "money", width=12),
     Column("Bottom-up", "bottom_up", "money", width=12),
     Column("Gap $ (bottom-up - top-down)", "gap", "money", width=12, kind_from="fav_kind"),
@@ -47,7 +47,7 @@ AGENDA_COLUMNS = (
     *(Column(label, key, "money", width=11, grouped=True) for key, label in BRIDGE),
     Column("Manager's rationale", "rationale", width=38, wrap=True),
     Column("Level", "level", "int", width=5),
-    Column("Escalate to", "escalate_to", width=19),
+    Column("Escalate to", "escalate_to", width=15),
     Column("Decision", "decision", width=16, editable=True, choices=DECISIONS),
     Column("Agreed value", "agreed_value", "money", width=13, editable=True),
     Column("Owner", "owner", width=19, editable=True),
