@@ -138,3 +138,34 @@ def assert_pnl_ties(path: Path, sheet: str, title: str, h: pd.DataFrame, detail:
         got = blocks[row.cost_center][1][name[row.line_item]]
         assert [cents([v]) for v in got] == [cents([getattr(row, k)]) for k in keys], row
     return blocks
+
+
+def cut_text(path: Path, sheets: tuple[str, ...]) -> list[str]:
+    """Cells whose text is cut off in print: longer than the column (10-point text, as
+    `wrapped_lines` counts) and not wrapped with a cell
+    to its right holding a value, or wrapped in a row too short for its lines."""
+    from openpyxl.utils import get_column_letter
+
+    from hybridbudget.workbook.spec import LINE_POINTS, wrapped_lines
+
+    wb = openpyxl.load_workbook(path)
+    out = []
+    for ws in (wb[s] for s in sheets):
+        widths = {c: ws.column_dimensions[get_column_letter(c)].width or 8.43
+                  for c in range(1, ws.max_column + 1)}  # fmt: skip
+        for row in ws.iter_rows(min_row=2):
+            for c in row:
+                if not isinstance(c.value, str):
+                    continue
+                width = widths[c.column]
+                if c.alignment.wrap_text:
+                    lines = wrapped_lines(c.value, width)
+                    height = ws.row_dimensions[c.row].height
+                    if lines > 1 and (height or LINE_POINTS) < LINE_POINTS * lines:
+                        out.append(f"{ws.title}!{c.coordinate} needs {lines} lines: {height}")
+                elif len(c.value) > int(width * 1.15) and c.column < ws.max_column:
+                    right = ws.cell(c.row, c.column + 1).value
+                    if right not in (None, ""):  # text runs on over an empty cell, not beyond
+                        out.append(f"{ws.title}!{c.coordinate} cut at {width}: {c.value[:40]}")
+    wb.close()
+    return out

@@ -6,15 +6,18 @@ import shutil
 import zipfile
 
 import openpyxl
+import pandas as pd
 
 from hybridbudget.control.load import load_control
 from hybridbudget.control.schema import TEMPLATE_PASSWORD_PROPERTY
 from hybridbudget.engine.favourability import direction
 from hybridbudget.paths import BUNDLED_SAMPLE
 from hybridbudget.sources.readers import load_sources
-from hybridbudget.steps.consolidate import consolidate
+from hybridbudget.steps.consolidate import DRIVERS_PAGES_WIDE, DRIVERS_SHEET, consolidate
 from hybridbudget.workbook.docprops import read_property, write_property
-from sheets import assert_difference_format
+from hybridbudget.workbook.spec import Block, Column, row_heights
+from hybridbudget.workbook.xlsx import PAPER_SIZES
+from sheets import assert_difference_format, cut_text
 
 
 def _cells_holding(path, text: str) -> list[str]:
@@ -65,3 +68,43 @@ def test_template_gap_row_is_red_only_when_unfavourable(templates_dir):
     for col, code in zip("BCDEFGHI", codes, strict=True):
         assert_difference_format(ws[f"{col}10"].number_format, direction(code))
     assert direction("UOS") == "neutral" and direction("LABOR") == "down"
+
+
+# the sheets init writes that hold prose or names finance types (rendered and read, issue 15)
+READ_SHEETS = ("Guardrails", "Organization", "Job Classes", "Account Map", "Target Drivers",
+               "Assumptions", "Glossary", "Decision Guide")  # fmt: skip
+
+
+def test_no_text_is_cut_off_in_print_on_the_reference_sheets(control_path):
+    assert cut_text(control_path, READ_SHEETS) == []
+    ws = openpyxl.load_workbook(control_path)["Guardrails"]
+    meaning = next(c for c in ws[6] if c.value == "Meaning").column
+    long = max(range(7, ws.max_row + 1), key=lambda r: len(ws.cell(r, meaning).value or ""))
+    cell = ws.cell(long, meaning)
+    assert cell.alignment.wrap_text and len(cell.value) > 100  # full, on two lines
+    assert ws.row_dimensions[long].height == 28
+
+
+def test_row_heights_fit_the_wrapped_text():
+    rows = pd.DataFrame({"k": ["A", "B"], "t": ["aaaa bbbb cccc dddd", "ab"]})
+    wrapped = (Column("Key", "k", width=5), Column("Text", "t", width=10, wrap=True))
+    # 10 wide holds 11 characters a line: "aaaa bbbb" / "cccc dddd" is two lines of 13 points
+    assert row_heights(Block("b", wrapped, rows)) == [28.0, 0.0]
+    assert row_heights(Block("b", wrapped[:1], rows)) == [0.0, 0.0]  # no wrap: automatic
+    own = rows.assign(h=[0, 40])
+    assert row_heights(Block("b", wrapped, own, height_from="h")) == [0.0, 40.0]
+
+
+def test_bottom_up_drivers_print_three_pages_wide_with_the_cost_center(
+    control_copy, tmp_path, templates_dir
+):
+    subs = tmp_path / "subs"
+    shutil.copytree(templates_dir / "LCH", subs)
+    consolidate(control_copy, subs)
+    ws = openpyxl.load_workbook(control_copy)[DRIVERS_SHEET]
+    assert DRIVERS_PAGES_WIDE == 3 and ws.page_setup.fitToWidth == 3
+    assert int(ws.page_setup.paperSize) == PAPER_SIZES["tabloid"]
+    assert ws.page_setup.orientation == "landscape" and ws.print_title_cols == "$A:$A"
+    header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Cost center")
+    rationale = next(c for c in ws[header] if c.value == "Volume rationale").column
+    assert ws.cell(header + 1, rationale).alignment.wrap_text

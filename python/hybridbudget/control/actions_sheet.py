@@ -22,10 +22,10 @@ ACTION_COLUMNS = (
     Column("Action", "id", width=10),
     Column("Opened", "opened", width=9),
     Column("Cost center", "cost_center", width=12),
-    Column("Cost center name", "cost_center_name", width=24),
+    Column("Cost center name", "cost_center_name", width=34),
     Column("Owner", "owner", width=18),
     Column("Line item", "line_item", width=9),
-    Column("What crossed which threshold", "trigger", width=60),
+    Column("What crossed which threshold", "trigger", width=44, wrap=True),
     Column("Variance $", "variance", "money", width=13),
     Column("Variance %", "variance_pct", "pct", width=9),
     Column("Level", "level", "int", width=6),
@@ -36,7 +36,7 @@ ACTION_COLUMNS = (
     Column("Note", "note", width=34, editable=True),
     Column("Breaches", "breaches", "int", width=8),
     Column("Last breach", "last_breach", width=10),
-    Column("History", "history", width=60),
+    Column("History", "history", width=44, wrap=True),
 )
 assert [c.key for c in ACTION_COLUMNS] == ACTION_KEYS, "Actions columns out of step with the engine"
 
@@ -84,4 +84,5 @@ def actions_sheet(
             "Type the Status (closed), Closed on and Note; they are kept. A new breach of an "
             "open item in a later month escalates it one Decision Guide level.",
         ),
+        paper="tabloid",  # 18 columns: on letter, one page wide shrinks them below reading size
     )

@@ -18,7 +18,7 @@ AUDIT_COLUMNS = (
     Column("Time (UTC)", "time", width=20),
     Column("Step", "step", width=16),
     Column("User", "user", width=14),
-    Column("What happened", "detail", width=90),
+    Column("What happened", "detail", width=90, wrap=True),
     Column("Fingerprint (SHA-256)", "sha256", width=66),
 )
 

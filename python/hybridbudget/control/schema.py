@@ -29,7 +29,7 @@ GUARDRAIL_COLUMNS = (
     C("Setting", "label", width=42),
     C("Value", "value", "text", width=26, editable=True),  # wide enough for the system name
     C("Unit", "unit", width=12),
-    C("Meaning", "meaning", width=70),
+    C("Meaning", "meaning", width=70, wrap=True),
     C("Key", "key", width=36),
 )
 ESCALATION_BLOCK = "Escalation levels"
@@ -38,13 +38,13 @@ ESCALATION_COLUMNS = (
     C("Escalate to", "role", width=24, editable=True),
     C("Gap % at or above", "pct", "pct", width=12, editable=True),
     C("Gap $ at or above", "amount", "money", width=16, editable=True),
-    C("Decides", "decides", width=80, editable=True),
+    C("Decides", "decides", width=80, editable=True, wrap=True),
 )
 ESCALATION_RULE_BLOCK = "How the thresholds combine"
 ESCALATION_RULE_COLUMNS = (
     C("Setting", "label", width=24),
     C("Value", "value", width=12, editable=True, choices=COMBINE),
-    C("Meaning", "meaning", width=80),
+    C("Meaning", "meaning", width=80, wrap=True),
     C("Key", "key", width=24),
 )
 DECISION_GUIDE_BLOCKS = (ESCALATION_BLOCK, ESCALATION_RULE_BLOCK)
@@ -64,7 +64,7 @@ SERVICE_LINE_COLUMNS = (
 COST_CENTER_BLOCK = "Cost centers"
 COST_CENTER_COLUMNS = (
     C("Cost center code", "cost_center_code", width=14, editable=True),
-    C("Cost center name", "cost_center_name", width=34, editable=True),
+    C("Cost center name", "cost_center_name", width=40, editable=True),
     C("Service line code", "service_line_code", width=16, editable=True),
     C("Type", "cost_center_type", width=11, editable=True),
     C("Unit of service", "uos", width=20, editable=True),
@@ -85,13 +85,13 @@ JOB_CLASS_COLUMNS = (
 JOB_CODE_BLOCK = "Payroll job codes"
 JOB_CODE_COLUMNS = (
     C("Job code", "job_code", width=10, editable=True),
-    C("Job title", "job_title", width=30, editable=True),
+    C("Job title", "job_title", width=46, editable=True),
     C("Job class", "job_class", width=13, editable=True),
 )
 ACCOUNT_BLOCK = "GL accounts"
 ACCOUNT_COLUMNS = (
     C("Account", "account", width=10, editable=True),
-    C("Account name", "account_name", width=34, editable=True),
+    C("Account name", "account_name", width=50, editable=True),
     C("Line item", "line_item", width=13, editable=True),
 )
 LINE_ITEM_BLOCK = "Budget line items"
@@ -99,7 +99,7 @@ LINE_ITEM_COLUMNS = (
     C("Line item", "code", width=10),
     C("Name", "name", width=30),
     C("Kind", "kind", width=13),
-    C("Inflation category", "inflation", width=13),
+    C("Inflation category", "inflation", width=19),
 )
 
 HISTORY_BLOCK = "Monthly history by cost center"
@@ -126,7 +126,7 @@ STAFFING_COLUMNS = (
 TARGET_BLOCK = "Top-down targets by cost center and line item"
 TARGET_COLUMNS = (
     C("Cost center", "cost_center", width=12),
-    C("Cost center name", "cost_center_name", width=28),
+    C("Cost center name", "cost_center_name", width=34),
     C("Service line", "service_line_code", width=12),
     C("Entity", "entity_code", width=8),
     C("Line item", "line_item", width=9),
@@ -149,9 +149,9 @@ MARGIN_COLUMNS = (
 DRIVER_BLOCK = "Top-down drivers by cost center"
 DRIVER_COLUMNS = (
     C("Cost center", "cost_center", width=12),
-    C("Cost center name", "cost_center_name", width=28),
+    C("Cost center name", "cost_center_name", width=34),
     C("Type", "cost_center_type", width=10),
-    C("Unit of service", "uos", width=18),
+    C("Unit of service", "uos", width=22),
     C("Prior-year UOS", "py_uos", "int"),
     C("Volume growth", "growth", "pct"),
     C("Target UOS", "uos_target", "int"),
@@ -194,15 +194,15 @@ ASSUMPTION_BLOCK = "Assumptions"
 ASSUMPTION_COLUMNS = (
     C("Assumption", "assumption", width=34),
     C("Value", "value", width=16),
-    C("How it is used", "method", width=70),
+    C("How it is used", "method", width=70, wrap=True),
     C("Owner", "owner", width=20),
     C("Source", "source", width=26),
 )
 GLOSSARY_BLOCK = "Glossary"
 GLOSSARY_COLUMNS = (
     C("Field", "field", width=26),
-    C("Definition", "definition", width=70),
-    C("Owner", "owner", width=20),
+    C("Definition", "definition", width=70, wrap=True),
+    C("Owner", "owner", width=24),
     C("Source system", "source", width=24),
     C("Refresh cadence", "cadence", width=16),
 )
@@ -295,7 +295,7 @@ def driver_columns() -> tuple[Column, ...]:
             for j in JOB_CLASSES
             for key, label, kind in STAFF_FIELDS
         ),
-        Column("Volume rationale", "rationale_volume", width=30),
-        Column("Staffing rationale", "rationale_staffing", width=30),
-        Column("Non-labor rationale", "rationale_nonlabor", width=30),
+        Column("Volume rationale", "rationale_volume", width=30, wrap=True),
+        Column("Staffing rationale", "rationale_staffing", width=30, wrap=True),
+        Column("Non-labor rationale", "rationale_nonlabor", width=30, wrap=True),
     )

@@ -50,7 +50,7 @@ AGENDA_COLUMNS = (
     Column("Escalate to", "escalate_to", width=15),
     Column("Decision", "decision", width=16, editable=True, choices=DECISIONS),
     Column("Agreed value", "agreed_value", "money", width=13, editable=True),
-    Column("Owner", "owner", width=14, editable=True),
+    Column("Owner", "owner", width=19, editable=True),
     Column("Note", "note", width=26, editable=True, wrap=True),
     Column("Decision check", "check", width=18, wrap=True),
     Column("Confirm", "confirm", width=10, editable=True, choices=(CONFIRMED,)),

@@ -48,11 +48,14 @@ __all__ = [
 
 CONSOLIDATED_SHEET = "Consolidated"
 DRIVERS_SHEET = "Bottom-up Drivers"
+# ~600 characters of columns: three tabloid pages wide prints them near full size, the cost center
+# repeated on each page (one page wide shrank them below reading size)
+DRIVERS_PAGES_WIDE = 3
 CAPITAL_SHEET = "Capital Requests"
 CONSOLIDATED_COLUMNS = (
     Column("Level", "level", width=12),
     Column("Code", "code", width=12),
-    Column("Name", "name", width=28),
+    Column("Name", "name", width=34),
     Column("Line item", "line_item", width=9),
     Column("Line item name", "line_item_name", width=22),
     Column("Cost centers included", "included", width=11),
@@ -66,7 +69,7 @@ CAPITAL_COLUMNS = (
     Column("Item", "item", width=34),
     Column("Amount", "amount", "money"),
     Column("Priority", "priority", width=9),
-    Column("Justification", "justification", width=60),
+    Column("Justification", "justification", width=60, wrap=True),
 )
 CAPITAL_BLOCK = "Capital requests of the accepted submissions"
 
@@ -185,7 +188,8 @@ def consolidate(
               freeze_columns=key_columns(CONSOLIDATED_COLUMNS)),
         Sheet(DRIVERS_SHEET, "Bottom-up drivers (engine input for divergence and the plan)",
               (Block(DRIVERS_BLOCK, driver_columns(), drivers),),
-              notes=("Written by Consolidate from the submitted templates; do not edit.",)),
+              notes=("Written by Consolidate from the submitted templates; do not edit.",),
+              paper="tabloid", pages_wide=DRIVERS_PAGES_WIDE),
         Sheet(CAPITAL_SHEET, "Capital requests",
               (Block(CAPITAL_BLOCK, CAPITAL_COLUMNS, capital, total_label="Total requested"),),
               notes=(f"Requested {asked:,.2f} against a capital envelope of {envelope:,.2f} "

@@ -62,7 +62,7 @@ SUMMARY_BLOCK = "Summary by service line and system (cost centers with a valid s
 SUMMARY_COLUMNS = (
     Column("Level", "level", width=12),
     Column("Code", "code", width=12),
-    Column("Name", "name", width=28),
+    Column("Name", "name", width=34),
     Column("Cost centers", "included", "int", width=9),
     Column("Top-down revenue", "td_revenue", "dollars"),
     Column("Bottom-up revenue", "bu_revenue", "dollars"),
@@ -87,7 +87,7 @@ BRIDGE_COLUMNS = (
 EFFECT_BLOCK = "Expense gap explained by driver, per cost center"
 EFFECT_COLUMNS = (
     Column("Cost center", "cost_center", width=12),
-    Column("Cost center name", "cost_center_name", width=26),
+    Column("Cost center name", "cost_center_name", width=34),
     Column("Top-down expense", "td_expense", "dollars"),
     Column("Bottom-up expense", "bu_expense", "dollars"),
     Column("Expense gap", "expense_gap", "dollars_down"),

@@ -44,12 +44,12 @@ LOCKED_PREFIX = "Locked Plan v"
 UNDECIDED = "undecided"
 PLAN_COLUMNS = (
     Column("Cost center", "cost_center", width=12),
-    Column("Cost center name", "cost_center_name", width=26),
+    Column("Cost center name", "cost_center_name", width=34),
     Column("Service line", "service_line_code", width=11),
     Column("Entity", "entity_code", width=8),
     Column("Line item", "line_item", width=9),
     Column("Line item name", "line_item_name", width=22),
-    Column("Source", "source", width=20),
+    Column("Source", "source", width=25),
     Column("Annual", "annual", "money", width=15),
     *(Column(m, f"m{i:02d}", "money", width=13) for i, m in enumerate(MONTHS, 1)),
 )

@@ -61,7 +61,7 @@ MEANINGS: dict[str, str] = {
 
 SUBMISSION_COLUMNS = (
     Column("Cost center", "cost_center", width=12),
-    Column("Cost center name", "cost_center_name", width=28),
+    Column("Cost center name", "cost_center_name", width=36),
     Column("Service line", "service_line_code", width=12),
     Column("Manager", "manager", width=22),
     Column("Manager e-mail", "email", width=30),
@@ -91,7 +91,7 @@ LEGEND_COLUMNS = (  # under the status table's columns: the status in its wide s
 USED = (ACCEPTED, ACCEPTED_WARNINGS, RESUBMISSION_REJECTED)
 OTHER_COLUMNS = (  # under the status columns of the same width
     Column("Cost center", "cost_center", width=12),
-    Column("Cost center name", "cost_center_name", width=28),
+    Column("Cost center name", "cost_center_name", width=36),
     Column("Service line", "service_line_code", width=12),
     Column("Manager", "manager", width=22),
     Column("File", "file", width=30),

@@ -284,7 +284,7 @@ FINDING_COLUMNS = (
     Column("Sheet", "sheet", width=9),
     Column("Cell", "cell", width=8),
     Column("Cost center", "cost_center", width=12),
-    Column("Message", "message", width=80),
+    Column("Message", "message", width=80, wrap=True),
     Column("Value found", "value", width=16),
     Column("Expected", "expected", width=16),
 )
@@ -328,6 +328,7 @@ def validation_sheet(result: ValidationResult, base: Path) -> Sheet:
             "Errors block consolidation of that file; warnings do not. Click a file to open it "
             "(at the cell where the link can say so). Sort and filter with the header arrows.",
         ),
+        paper="tabloid",  # the full SHA-256 and messages: on letter, below reading size
     )
 
 

@@ -48,7 +48,7 @@ MONTH_BLOCK = "Month: variance by cost center and line item"
 YTD_BLOCK = "Year to date: variance by cost center and line item"
 VARIANCE_COLUMNS = (
     Column("Cost center", "cost_center", width=12),
-    Column("Cost center name", "cost_center_name", width=24),
+    Column("Cost center name", "cost_center_name", width=34),
     Column("Service line", "service_line_code", width=11),
     Column("Line item", "line_item", width=9),
     Column("Line item name", "line_item_name", width=22),
@@ -93,7 +93,7 @@ STAFF_MONTH_BLOCK = "Month: staffing against plan by cost center"
 STAFF_YTD_BLOCK = "Year to date: staffing against plan by cost center"
 STAFF_COLUMNS = (
     Column("Cost center", "cost_center", width=12),
-    Column("Cost center name", "cost_center_name", width=24),
+    Column("Cost center name", "cost_center_name", width=34),
     Column("Planned UOS", "planned_uos", "int"),
     Column("Actual UOS", "actual_uos", "int"),
     Column("Worked hours plan", "worked_hours_plan", "int"),

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..engine.favourability import number_formats
 
+LINE_POINTS = 13.0  # one line of 10-point body text, in points
 HEADING = "heading"  # a row look: bold on a pale band, not an input (a group's heading row)
 FILL_LOOK = "fill:"  # a row look "fill:RRGGBB": the row's non-input cells on that colour (a status)
 
@@ -141,6 +142,7 @@ class Sheet:
     freeze_columns: int = 1  # with freeze_block: the key columns kept in view, printed each page
     paper: str = ""  # letter, tabloid, legal, a4, a3 ("": the printer's default)
     print_columns: int = 0  # print only the first N columns (0: every column; notes cut there)
+    pages_wide: int = 1  # printed this many pages wide (a very wide sheet stays legible)
     landscape: bool = True
     tab_color: str = ""
     protect_password: str = ""  # protect the sheet (editable columns stay unlocked)
@@ -199,10 +201,20 @@ def wrapped_height(row: Mapping[str, object], columns: Sequence[Column],
     return lines * line_points + 2 if lines > 1 else 0.0
 
 
+def row_heights(block: Block) -> list[float]:
+    """Each data row's height in points (0: automatic): the block's own (`height_from`), else tall
+    enough for its wrapped columns, since a printed row does not grow by itself."""
+    if block.height_from:
+        return [float(v or 0) for v in block.row_values(block.height_from, 0)]
+    if not any(c.wrap for c in block.columns):
+        return [0.0] * len(block.rows)
+    return [wrapped_height(r, block.columns, LINE_POINTS) for r in block.rows.to_dict("records")]
+
+
 def header_height(columns: tuple[Column, ...]) -> float | None:
     """The header row's height so that every wrapped header shows in full (None: one line)."""
     lines = max((wrapped_lines(c.header, c.col_width / 1.1) for c in columns), default=1)
-    return 13.0 * lines + 2 if lines > 1 else None
+    return LINE_POINTS * lines + 2 if lines > 1 else None
 
 
 def _missing(v: object) -> bool:

@@ -33,6 +33,7 @@ from .spec import (
     header_height,
     look_fill,
     outline_levels,
+    row_heights,
     row_kinds,
     split_kind,
 )
@@ -129,7 +130,7 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
     kinds = [c.kind for c in block.columns]
     looks = block.row_values(block.look_from, "") if block.look_from else None
     levels = [int(v or 0) for v in block.row_values(block.outline_from, 0)]
-    heights = [float(v or 0) for v in block.row_values(block.height_from, 0)]
+    heights = row_heights(block)
     for r, brk in enumerate(block.row_values(block.break_from, False)):
         if brk and r:  # a manual page break above this row
             ws.row_breaks.append(Break(id=cur.row + r))
@@ -205,7 +206,7 @@ def write_sheet(wb: Workbook, sheet: Sheet, deferred: DeferredRows | None = None
     ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
     if sheet.paper:
         ws.page_setup.paperSize = PAPER_SIZES[sheet.paper]
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth = sheet.pages_wide
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.gridLines = False
