@@ -1,7 +1,10 @@
 """Issue 22 item 5: the intake findings exactly as a department manager reads them.
 
 One representative defect per check of intake/checks.py, on Med/Surg's (HWH-03000) template as
-finance issues it (built by templates.writer, saved and read back by intake once per module), and
+finance issues it (built by templates.writer, saved and read back by intake once per module;
+layout version 2: every input pre-filled at the top-down target's driver, a locked prior-year
+column beside it, so FTEs are D21:D26, wages F21:F26, overtime H21:H26, supplies D35 and the
+rationales E53:E55), and
 the whole finding it must give: code, severity, message, sheet, cell, value and expected value.
 The messages are product text (the manager's only guide to the fix), so they are asserted word
 for word; the figures in them are worked by hand from the fixture (tests/test_intake_boundaries.py
@@ -215,10 +218,10 @@ NUMBERS = [
     ("hb_volume_forecast", 0, 349.5, "OUT_OF_RANGE",
      "Units of service (Jan): 349.5 is not a whole number", "B16", ""),
     ("hb_overtime_pct", RN, 0.6, "OUT_OF_RANGE",
-     "Overtime hours as a share of worked hours (RN): 0.6 is above the allowed 0.5", "G21",
+     "Overtime hours as a share of worked hours (RN): 0.6 is above the allowed 0.5", "H21",
      "<= 0.5"),
     ("hb_supplies_per_uos", 0, -5.5, "NEGATIVE",
-     "Supplies $ per unit of service cannot be negative (-5.5)", "C35", ""),
+     "Supplies $ per unit of service cannot be negative (-5.5)", "D35", ""),
     ("hb_capital_amount", 1, -100, "NEGATIVE", "amount $ (row 2) cannot be negative (-100)", "B44",
      ""),
 ]  # fmt: skip
@@ -245,7 +248,7 @@ def test_required_blank(system: System, sent: Submission) -> None:
     r = review(system, sent, values=changed(sent, "hb_fte", CLER, " "))
     assert list(checks.check_required(r)) == [
         want("REQUIRED_BLANK", "error", "Budget paid FTEs (CLER) is blank; enter a value (0 if "
-             "none)", "E25")]  # fmt: skip
+             "none)", "D25")]  # fmt: skip
     r = review(system, sent, values=changed(sent, "hb_wage_rate", RN, None))
     assert list(checks.check_required(r)) == [
         want("REQUIRED_BLANK", "error", "Budget straight-time wage rate $/hour (RN) is blank but "
@@ -256,11 +259,11 @@ def test_staffing_band_and_wage_messages(system: System, sent: Submission) -> No
     r = review(system, sent, values=changed(sent, "hb_fte", RN, 8.88))
     assert list(checks.check_staffing_band(r)) == [
         want("FTE_OUTSIDE_BAND", "warning", "RN FTEs 8.88 are outside the staffing band 8.89 to "
-             "13.89 (80%-125% of the target 11.11)", "E21", "8.88", "8.89..13.89")]  # fmt: skip
+             "13.89 (80%-125% of the target 11.11)", "D21", "8.88", "8.89..13.89")]  # fmt: skip
     r = review(system, sent, values=changed(sent, "hb_fte", LPN, 0.5))
     assert list(checks.check_staffing_band(r)) == [
         want("FTE_OUTSIDE_BAND", "warning", "LPN: 0.50 FTEs budgeted where the target has none",
-             "E22", "0.5", "0")]  # fmt: skip
+             "D22", "0.5", "0")]  # fmt: skip
     r = review(system, sent, values=changed(sent, "hb_wage_rate", RN, 52.0))
     assert list(checks.check_wage_rates(r)) == [
         want("WAGE_FAR_FROM_PAYROLL", "warning", "RN wage rate 52.00 is +30% from the payroll "
@@ -269,18 +272,22 @@ def test_staffing_band_and_wage_messages(system: System, sent: Submission) -> No
 
 def test_rationale_missing_for_each_forecast(system: System, sent: Submission) -> None:
     # volume: 4,000 days in January instead of 349 moves net revenue far beyond 5% and $1,000;
-    # staffing: 13.88 RN FTEs (in the band) move labor cost by 2.77 FTEs' pay, beyond tolerance
+    # staffing: 13.88 RN FTEs (in the band) move labor cost by 2.77 FTEs' pay, beyond tolerance;
+    # non-labor: pre-filled at the target (301,550.66), so other expense 10,250.00 + 15,077.54 =
+    # 25,327.54 is a gap one cent beyond 5% of it (15,077.533); 25,327.53 is within
     volume = review(system, sent, values=changed(sent, "hb_volume_forecast", 0, 4000))
     staffing = review(system, sent, values=changed(sent, "hb_fte", RN, 13.88))
-    nonlabor = review(system, sent, values=changed(sent, "hb_other_expense", 0, 37680.70))
+    nonlabor = review(system, sent, values=changed(sent, "hb_other_expense", 0, 25327.54))
+    within = review(system, sent, values=changed(sent, "hb_other_expense", 0, 25327.53))
+    assert list(checks.check_rationales(within)) == []
     text = "forecast departs from the top-down target beyond tolerance: explain why in the " \
            "rationale cell"  # fmt: skip
-    assert [f for f in checks.check_rationales(volume) if f.cell == "D53"] == [
-        want("RATIONALE_MISSING", "error", f"the volume (net revenue) {text}", "D53")]  # fmt: skip
+    assert [f for f in checks.check_rationales(volume) if f.cell == "E53"] == [
+        want("RATIONALE_MISSING", "error", f"the volume (net revenue) {text}", "E53")]  # fmt: skip
     assert list(checks.check_rationales(staffing)) == [
-        want("RATIONALE_MISSING", "error", f"the staffing (labor cost) {text}", "D54")]  # fmt: skip
+        want("RATIONALE_MISSING", "error", f"the staffing (labor cost) {text}", "E54")]  # fmt: skip
     assert list(checks.check_rationales(nonlabor)) == [
-        want("RATIONALE_MISSING", "error", f"the non-labor cost {text}", "D55")]  # fmt: skip
+        want("RATIONALE_MISSING", "error", f"the non-labor cost {text}", "E55")]  # fmt: skip
 
 
 def test_capital_request_messages(system: System, sent: Submission) -> None:
@@ -375,7 +382,7 @@ def test_cached_result_exactly_half_a_cent_off_is_accepted(
     assert list(checks.check_cached_results(review(
         system, sent, cached={"hb_out_salaries": [None, 0.0051]}))) == [
         want("CACHED_MISMATCH", "warning", "the workbook shows 0.01 for salaries by job class; the "
-             "engine computes 0.00 from the same inputs (the engine's figure is used)", "J22",
+             "engine computes 0.00 from the same inputs (the engine's figure is used)", "L22",
              "0.0051", "0.00")]  # fmt: skip
 
 
@@ -403,7 +410,7 @@ def test_staffing_band_skips_missing_and_text_cells(system: System, sent: Submis
     # RN typed as text is skipped (check_numbers reports it); LPN after it is still checked
     r = review(system, sent, values={"hb_fte": ["eleven", 0.5, 0.0, 0.0, 1.0, 0.0]})
     assert [(f.code, f.cell) for f in checks.check_staffing_band(r)] == [
-        ("FTE_OUTSIDE_BAND", "E22")
+        ("FTE_OUTSIDE_BAND", "D22")
     ]
 
 
@@ -474,7 +481,7 @@ def test_wage_rates_skip_text_unbudgeted_and_missing_cells(
 
 
 def test_rationale_given_is_accepted(system: System, sent: Submission) -> None:
-    values = changed(sent, "hb_other_expense", 0, 37680.70) | {
+    values = changed(sent, "hb_other_expense", 0, 25327.54) | {
         "hb_rationale_nonlabor": ["new contract"]
     }
     assert list(checks.check_rationales(review(system, sent, values=values))) == []
@@ -581,12 +588,12 @@ def layout_changed(what: str, value: str = "") -> Finding:
 
 
 def test_layout_changed_names(system: System, sent: Submission) -> None:
-    assert sent.names["hb_fte"] == [("Budget", 5, 21, 5, 26)]  # E21:E26 as issued
-    one = copy(sent, names=sent.names | {"hb_fte": [("Budget", 5, 22, 5, 27)]})
+    assert sent.names["hb_fte"] == [("Budget", 4, 21, 4, 26)]  # D21:D26 as issued
+    one = copy(sent, names=sent.names | {"hb_fte": [("Budget", 4, 22, 4, 27)]})
     # the review stops at it: the cells the other checks read are not where they look
     assert identity(system, one) == [layout_changed(
         "1 of the template's defined names point elsewhere or are missing (hb_fte; hb_fte belongs "
-        "at Budget!E21:E26)", "hb_fte")]  # fmt: skip
+        "at Budget!D21:D26)", "hb_fte")]  # fmt: skip
     four = {n: None for n in ("hb_volume_forecast", "hb_fte", "hb_wage_rate", "hb_agency_fte")}
     assert list(checks.check_layout(review(system, sent, names=sent.names | four))) == [
         layout_changed("4 of the template's defined names point elsewhere or are missing "
@@ -622,7 +629,7 @@ def test_text_longer_than_the_template_allows(system: System, sent: Submission) 
     why = "=" + "x" * 1000  # 1,001 characters, formula-like: still text
     r = review(system, sent, values={"hb_rationale_volume": [why]})
     assert [(f.cell, f.message, f.expected) for f in checks.check_text(r)] == [
-        ("D53", "Why the volume forecast departs from the target is 1,001 characters long; Keep it "
+        ("E53", "Why the volume forecast departs from the target is 1,001 characters long; Keep it "
          "to 1,000 characters or fewer.", "<= 1,000 characters")]  # fmt: skip
     at_limit = changed(sent, "hb_capital_item", 0, "B" * 100) | {"hb_rationale_volume": ["=1+1"]}
     assert list(checks.check_text(review(system, sent, values=at_limit))) == []
@@ -631,16 +638,16 @@ def test_text_longer_than_the_template_allows(system: System, sent: Submission) 
 PLAUSIBLE = [
     # name, cell, typed   why (prior year, target; the closer one counts)      -> code, message tail
     ("hb_supplies_per_uos", 0, 115, "115 / 57.20 = 2.01x the target: beyond 2x", "DRIVER_UNUSUAL",
-     "115 is 2.01x the target (57.2), beyond 2x either way; explain it in the rationale cell D55",
+     "115 is 2.01x the target (57.2), beyond 2x either way; explain it in the rationale cell E55",
      "28.6..114.4"),
     ("hb_supplies_per_uos", 0, 5, "55.00 / 5 = 11x the prior year: beyond 10x", "DRIVER_IMPLAUSIBLE",
      "5 is 0.0909x the prior year (55), beyond 10x either way; check the figure (a typing slip?)",
      "5.5..550"),
     ("hb_volume_forecast", 1, 700, "February: 700 / 308 = 2.27x the target", "DRIVER_UNUSUAL",
-     "700 is 2.27x the target (308), beyond 2x either way; explain it in the rationale cell D53",
+     "700 is 2.27x the target (308), beyond 2x either way; explain it in the rationale cell E53",
      "154..616"),
     ("hb_wage_rate", RN, 100, "100 / 41.40 = 2.42x the target", "DRIVER_UNUSUAL",
-     "100 is 2.42x the target (41.4), beyond 2x either way; explain it in the rationale cell D54",
+     "100 is 2.42x the target (41.4), beyond 2x either way; explain it in the rationale cell E54",
      "20.7..82.8"),
 ]  # fmt: skip
 
@@ -649,13 +656,13 @@ PLAUSIBLE_MORE = [
     # name, cell, typed   why                                                  -> code, tail
     ("hb_overtime_pct", RN, 0.2, "0.2 / 0.0476 (prior year and target) = 4.2x", "DRIVER_UNUSUAL",
      "0.2 is 4.2x the prior year (0.0476), beyond 2x either way; explain it in the rationale cell "
-     "D54", "0.0238..0.0952"),
+     "E54", "0.0238..0.0952"),
     ("hb_volume_forecast", 0, 4000, "at the cap: 4,000 / 349 = 11.5x the target",
      "DRIVER_IMPLAUSIBLE", "4,000 is 11.5x the target (349), beyond 10x either way; check the "
      "figure (a typing slip?)", "34.9..3490"),
     ("hb_supplies_per_uos", 0, 5.5, "55 / 5.5 = 10x the prior year: at the error factor",
      "DRIVER_UNUSUAL", "5.5 is 0.1x the prior year (55), beyond 2x either way; explain it in the "
-     "rationale cell D55", "27.5..110"),
+     "rationale cell E55", "27.5..110"),
 ]  # fmt: skip
 
 
@@ -810,7 +817,7 @@ def test_staffing_band_edges_and_a_one_fte_target(system: System, sent: Submissi
     r = review(system, sent, values=changed(sent, "hb_fte", CLER, 2.0))
     assert list(checks.check_staffing_band(r)) == [
         want("FTE_OUTSIDE_BAND", "warning", "CLER FTEs 2.00 are outside the staffing band 0.80 to "
-             "1.25 (80%-125% of the target 1.00)", "E25", "2.0", "0.80..1.25")]  # fmt: skip
+             "1.25 (80%-125% of the target 1.00)", "D25", "2.0", "0.80..1.25")]  # fmt: skip
 
 
 def test_a_job_class_without_a_band_is_not_checked(system: System, sent: Submission) -> None:
@@ -848,7 +855,7 @@ def test_driver_plausibility_skips_and_explanations(system: System, sent: Submis
     assert found({"hb_volume_forecast": months}) == [("DRIVER_UNUSUAL", "C16")]
     # LPN 0.5 FTEs (nothing to weigh against), then CLER 3.00 (3x prior year and target)
     ftes = [11.11, 0.5, 0.0, 0.0, 3.0, 0.0]
-    assert found({"hb_fte": ftes}) == [("DRIVER_UNUSUAL", "E25")]
+    assert found({"hb_fte": ftes}) == [("DRIVER_UNUSUAL", "D25")]
     # supplies exactly 2x the target (114.40): at the warning factor, accepted
     assert found(changed(sent, "hb_supplies_per_uos", 0, 114.4)) == []
     # exactly 10x the prior year (5.50) with the non-labor rationale written: explained
