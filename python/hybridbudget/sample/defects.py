@@ -37,6 +37,7 @@ from ..templates.values import expected_outputs, number, read_meta
 from ..workbook.fileio import atomic_save, atomic_write_text
 from .fill import (
     CAPITAL_CATALOGUE,
+    capital_kind,
     MAIN_NS,
     SECTIONS,
     Limits,
@@ -437,10 +438,13 @@ def capital_incomplete(case: Case) -> list[Row]:
     sub = case.clean()
     row = sum(1 for v in sub.values()["hb_capital_item"] if v)
     item, _, _, why = CAPITAL_CATALOGUE[int(case.rng.integers(len(CAPITAL_CATALOGUE)))]
+    category, life, _ = capital_kind(item, sub.values(), row)
     for name, value in (
         ("hb_capital_item", item),
         ("hb_capital_priority", "High"),
         ("hb_capital_justification", why),
+        ("hb_capital_category", category),
+        ("hb_capital_life", life),
     ):
         set_cell(sub, name, row, value)
     cell = name_cells(sub.wb, "hb_capital_amount")[row]
