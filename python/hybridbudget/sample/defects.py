@@ -454,6 +454,22 @@ def capital_incomplete(case: Case) -> list[Row]:
     return [case.row(path, "CAPITAL_INCOMPLETE", text, sheet=BUDGET_SHEET, cell=cell.coordinate)]
 
 
+def capital_bad_category(case: Case) -> list[Row]:
+    """A complete capital request whose category is not on finance's list (typed past the
+    drop-down, as a paste does)."""
+    sub = case.clean()
+    row = sum(1 for v in sub.values()["hb_capital_item"] if v)
+    item, low, _, why = CAPITAL_CATALOGUE[int(case.rng.integers(len(CAPITAL_CATALOGUE)))]
+    for name, value in (("hb_capital_item", item), ("hb_capital_amount", low),
+                        ("hb_capital_priority", "Medium"), ("hb_capital_justification", why),
+                        ("hb_capital_category", "Furniture"), ("hb_capital_life", 60)):  # fmt: skip
+        set_cell(sub, name, row, value)
+    cell = name_cells(sub.wb, "hb_capital_category")[row]
+    path = case.save(sub)
+    text = f"capital request {item!r} in the category 'Furniture', which finance does not list"
+    return [case.row(path, "CAPITAL_CATEGORY", text, sheet=BUDGET_SHEET, cell=cell.coordinate)]
+
+
 # -- identity defects -----------------------------------------------------------------------------
 
 
@@ -687,6 +703,7 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("rationale_missing", rationale_missing, _material_revenue),
     Defect("wage_far_from_payroll", wage_far_from_payroll, _has_rn),
     Defect("capital_incomplete", capital_incomplete),
+    Defect("capital_bad_category", capital_bad_category),
     Defect("implausible_drivers", implausible_drivers, _has_nonlabor_prior),
     Defect("wrong_fiscal_year", wrong_fiscal_year),
     Defect("wrong_schema", wrong_schema),

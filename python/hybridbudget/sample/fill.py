@@ -240,7 +240,14 @@ def _bounds(dv: DataValidation) -> tuple[float, float]:
     return float(dv.formula1), float(dv.formula2)
 
 
-def fit(dv: DataValidation | None, value: object) -> object:
+def offered(dv: DataValidation, ws: Worksheet | None = None) -> list[str]:
+    """The values a list rule offers: its quoted list, or the cells of the range it names."""
+    if not dv.formula1.startswith('"') and ws is not None:
+        return [str(c.value) for row in ws[dv.formula1.replace("$", "")] for c in row if c.value]
+    return dv.formula1.strip('"').split(",")
+
+
+def fit(dv: DataValidation | None, value: object, ws: Worksheet | None = None) -> object:
     """A value moved inside a data validation rule (numbers clamped, text cut, lists checked)."""
     if dv is None or value is None:
         return value
@@ -250,7 +257,7 @@ def fit(dv: DataValidation | None, value: object) -> object:
         return int(value) if dv.type == "whole" else value
     if dv.type == "textLength" and isinstance(value, str):
         return value[: int(_bounds(dv)[1])]
-    if dv.type == "list" and value not in dv.formula1.strip('"').split(","):
+    if dv.type == "list" and value not in offered(dv, ws):
         raise ValueError(f"{value!r} is not in the list {dv.formula1}")
     return value
 
@@ -464,7 +471,8 @@ class Submission:
         for name, values in inputs.items():
             cells = name_cells(self.wb, name)
             fitted = [
-                fit(self.rules.get(c.coordinate), v) for c, v in zip(cells, values, strict=True)
+                fit(self.rules.get(c.coordinate), v, self.wb[BUDGET_SHEET])
+                for c, v in zip(cells, values, strict=True)
             ]
             write_name(self.wb, name, fitted)
 

@@ -18,17 +18,16 @@ from ..findings import Severity
 from ..intake.checks import trusted_values
 from ..model.line_items import MONTHS
 from ..progress import Progress, silent
-from ..templates.contract import CAPITAL_ROWS
 from ..templates.values import drivers_from_values
 from ..workbook.blocks import read_block
 from ..workbook.spec import Block, Column, Sheet
 from .batch import batch_step
+from .capital_requests import CAPITAL_SHEET, capital_sheet, requests_from
 from .validate import SUPERSEDED, ValidationResult, validate_submissions, validation_sheet
 
 SUBMISSIONS_SHEET = "Submissions"
 CONSOLIDATED_SHEET = "Consolidated"
 DRIVERS_SHEET = "Bottom-up Drivers"
-CAPITAL_SHEET = "Capital Requests"
 NOT_RECEIVED = "not received"
 
 SUBMISSION_COLUMNS = (
@@ -59,14 +58,6 @@ CONSOLIDATED_COLUMNS = (
 )
 CONSOLIDATED_BLOCK = "Bottom-up budget by level, line item and month"
 DRIVERS_BLOCK = "Drivers of the accepted submissions"
-CAPITAL_COLUMNS = (
-    Column("Cost center", "cost_center", width=12),
-    Column("Item", "item", width=34),
-    Column("Amount", "amount", "money"),
-    Column("Priority", "priority", width=9),
-    Column("Justification", "justification", width=60),
-)
-CAPITAL_BLOCK = "Capital requests of the accepted submissions"
 
 
 @dataclass
@@ -156,21 +147,6 @@ def submissions_frame(
     return pd.DataFrame(rows)
 
 
-def _capital(result: ValidationResult) -> pd.DataFrame:
-    rows = []
-    for cc, sub in sorted(result.accepted.items()):
-        v = sub.values
-        for i in range(CAPITAL_ROWS):
-            item, amount, priority, why = (
-                (v.get(f"hb_capital_{k}") or [None] * CAPITAL_ROWS)[i]
-                for k in ("item", "amount", "priority", "justification")
-            )
-            if item or amount:
-                rows.append({"cost_center": cc, "item": item, "amount": amount,
-                             "priority": priority, "justification": why})  # fmt: skip
-    return pd.DataFrame(rows, columns=[c.key for c in CAPITAL_COLUMNS])
-
-
 @batch_step
 def consolidate(
     control: Path | ControlBook, folder: Path, progress: Progress = silent
@@ -199,9 +175,7 @@ def consolidate(
             for cc, bu in bus.items()
         ]
     )
-    capital = _capital(result)
-    envelope = ref.config.guardrails.capital_envelope
-    asked = float(pd.to_numeric(capital.amount, errors="coerce").fillna(0).sum())
+    capital, _ = capital_sheet(requests_from(result.accepted, ref), ref, book)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     n = len(subs)
     coverage = f"{len(bus)} of {n} cost centers included; " + (
@@ -226,10 +200,7 @@ def consolidate(
         Sheet(DRIVERS_SHEET, "Bottom-up drivers (engine input for divergence and the plan)",
               (Block(DRIVERS_BLOCK, driver_columns(), drivers),),
               notes=("Written by Consolidate from the submitted templates; do not edit.",)),
-        Sheet(CAPITAL_SHEET, "Capital requests",
-              (Block(CAPITAL_BLOCK, CAPITAL_COLUMNS, capital, total_label="Total requested"),),
-              notes=(f"Requested {asked:,.2f} against a capital envelope of {envelope:,.2f} "
-                     f"({'within' if asked <= envelope else 'over'} the envelope).",)),
+        capital,
         audit_sheet(book, entry("consolidate", f"{folder}: {coverage} {result.summary()}; "
                                 f"{errors} errors")),
     ]  # fmt: skip
