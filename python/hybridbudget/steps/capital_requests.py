@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..control.book import ControlBook
+from ..control.load import read_config
 from ..engine.capital import (
     APPROVE,
     CAPITAL_DECISIONS,
@@ -117,7 +118,7 @@ def _ranked_frame(ranked: list[RankedRequest], kept: Mapping[tuple, dict[str, An
 
 def _cut_row(ranked: list[RankedRequest], envelope_cents: int) -> dict[str, Any]:
     within = sum(x.within for x in ranked)
-    return {"item": f"Cut line: the envelope of {envelope_cents / 100:,.2f} runs out here "
+    return {"rank": "Cut", "item": f"Cut line: the envelope of {envelope_cents / 100:,.2f} runs out here "
                     f"({within} within, {len(ranked) - within} beyond)",
             "style": CUT_ROW}  # fmt: skip
 
@@ -184,9 +185,13 @@ def capital_decisions(book: ControlBook, envelope: float) -> CapitalDecisions:
     return CapitalDecisions(decided, bad, summarise(round(envelope * 100), decided))
 
 
-def capital_summary(book: ControlBook, envelope: float) -> CapitalSummary:
+def capital_summary(book: ControlBook, envelope: float | None = None) -> CapitalSummary:
     """Envelope, requested, approved, remaining and requests by decision, from the Capital
-    Requests sheet (for the Start here sheet; no sheet yet: nothing requested)."""
+    Requests sheet (for the Start here sheet; no sheet yet: nothing requested). The envelope
+    is the Guardrails' unless given."""
+    if envelope is None:
+        config, _ = read_config(book)
+        envelope = config.guardrails.capital_envelope if config else 0.0
     return capital_decisions(book, envelope).summary
 
 
