@@ -198,7 +198,8 @@ def test_consolidate_ranks_and_decisions_survive_reruns(system, tmp_path) -> Non
     # the sample envelope is scaled to 12 cost centers: 18M x 12 / 54 -> 4,000,000: the cut
     # line sits under the pumps, the MRI takes the cumulative amount past it
     assert list(frame["rank"]) == [1, "Cut", 2, 3]
-    assert str(frame["item"].iloc[1]).startswith("Cut line: the envelope of 4,000,000.00")
+    assert (frame["item"].iloc[1], frame["workshop"].iloc[1]) == (
+        "Envelope 4,000,000.00", "cut line: 1 within, 2 beyond")
     assert list(data["within"]) == ["Yes", "No", "No"]
     assert list(data["workshop"].fillna("")) == ["", f"{BEYOND_CUT}; {ESCALATED}", BEYOND_CUT]
     _decide(control, {"Infusion pumps": ("Approve", "safety first"), "MRI": ("defer", "next year")})

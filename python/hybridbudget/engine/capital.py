@@ -29,7 +29,7 @@ APPROVE, DEFER, REJECT = "Approve", "Defer", "Reject"
 CAPITAL_DECISIONS: tuple[str, ...] = (APPROVE, DEFER, REJECT)
 UNDECIDED = "Undecided"
 BEYOND_CUT = "beyond the cut line"
-ESCALATED = "at or above the escalation threshold"
+ESCALATED = "at or over the escalation threshold"
 SCORE_TEXT = (
     "Score = category weight x priority points (High 3, Medium 2, Low 1) x (1 + the growth of the "
     "cost center's strategic driver); highest first, ties to the smaller amount, then cost center "

@@ -38,7 +38,6 @@ from ..workbook.spec import Block, Column, Sheet
 CAPITAL_SHEET = "Capital Requests"
 RANKED_BLOCK = "Capital requests ranked against the envelope"
 WORKSHOP_BLOCK = "For the workshop"
-SUMMARY_BLOCK = "Capital against the envelope"
 CUT_ROW = "total"  # the cut line's row style (bold, rule above)
 RANKED_COLUMNS = (
     Column("Rank", "rank", "int", width=6),
@@ -53,23 +52,14 @@ RANKED_COLUMNS = (
     Column("Amount", "amount", "money"),
     Column("Cumulative", "cumulative", "money"),
     Column("Within envelope", "within", width=9),
-    Column("Workshop: why", "workshop", width=26, wrap=True),
+    Column("Workshop: why", "workshop", width=46),
     Column("Useful life (months)", "life", "int", width=9),
     Column("In service", "in_service", width=9),
     Column("Justification", "justification", width=44, wrap=True),
     Column("Decision", "decision", width=11, editable=True, choices=CAPITAL_DECISIONS),
     Column("Note", "note", width=34, editable=True, wrap=True),
 )
-WORKSHOP_COLUMNS = tuple(
-    c for c in RANKED_COLUMNS
-    if c.key in ("rank", "cost_center", "item", "category", "score", "amount", "cumulative",
-                 "workshop")
-)  # fmt: skip
-SUMMARY_COLUMNS = (
-    Column("Measure", "measure", width=32),
-    Column("Amount", "amount", "money"),
-    Column("Requests", "count", "int", width=9),
-)
+WORKSHOP_COLUMNS = tuple(c for c in RANKED_COLUMNS if not c.editable)  # aligned with the ranking
 KEPT = ("decision", "note")
 
 
@@ -118,8 +108,8 @@ def _ranked_frame(ranked: list[RankedRequest], kept: Mapping[tuple, dict[str, An
 
 def _cut_row(ranked: list[RankedRequest], envelope_cents: int) -> dict[str, Any]:
     within = sum(x.within for x in ranked)
-    return {"rank": "Cut", "item": f"Cut line: the envelope of {envelope_cents / 100:,.2f} runs out here "
-                    f"({within} within, {len(ranked) - within} beyond)",
+    return {"rank": "Cut", "item": f"Envelope {envelope_cents / 100:,.2f}",
+            "workshop": f"cut line: {within} within, {len(ranked) - within} beyond",
             "style": CUT_ROW}  # fmt: skip
 
 
@@ -132,7 +122,7 @@ def read_decisions(book: ControlBook) -> tuple[list[dict[str, Any]], Any]:
     if not any(r and r[0] == RANKED_BLOCK for r in rows):  # a sheet written before the ranking
         return [], None
     table = read_block(rows, CAPITAL_SHEET, book.file, RANKED_BLOCK, RANKED_COLUMNS,
-                       (RANKED_BLOCK, WORKSHOP_BLOCK, SUMMARY_BLOCK))  # fmt: skip
+                       (RANKED_BLOCK, WORKSHOP_BLOCK))  # fmt: skip
     out = [row | {"_i": i} for i, row in enumerate(table.rows) if row.get("cost_center")]
     return out, table
 
@@ -195,16 +185,15 @@ def capital_summary(book: ControlBook, envelope: float | None = None) -> Capital
     return capital_decisions(book, envelope).summary
 
 
-def summary_frame(s: CapitalSummary) -> pd.DataFrame:
-    counts = s.count_by_decision
-    rows = [
-        ("Capital envelope", s.envelope_cents / 100, None),
-        ("Requested", s.requested_cents / 100, sum(counts.values())),
-        ("Approved", s.approved_cents / 100, counts.get(APPROVE, 0)),
-        ("Remaining (envelope - approved)", s.remaining_cents / 100, None),
-        *((f"Decision: {k}", None, v) for k, v in counts.items() if k != APPROVE),
-    ]
-    return pd.DataFrame(rows, columns=["measure", "amount", "count"])
+def summary_text(s: CapitalSummary) -> str:
+    """The summary in one line: envelope, requested, approved, remaining, requests by decision."""
+    counts = ", ".join(f"{k} {v}" for k, v in s.count_by_decision.items())
+    left = (f"{-s.remaining_cents / 100:,.2f} over" if s.over
+            else f"{s.remaining_cents / 100:,.2f} remaining")  # fmt: skip
+    return (
+        f"Envelope {s.envelope_cents / 100:,.2f}; requested {s.requested_cents / 100:,.2f}; "
+        f"approved {s.approved_cents / 100:,.2f} ({left}); requests by decision: {counts}."
+    )
 
 
 def capital_sheet(
@@ -222,10 +211,9 @@ def capital_sheet(
     decided = [(x.request, _decision(kept.get(x.request.key, {}).get("decision")))
                for x in ranked]  # fmt: skip
     summary = summarise(envelope, decided)
-    asked = summary.requested_cents
     notes = (
-        f"Requested {asked / 100:,.2f} against a capital envelope of {envelope / 100:,.2f} "
-        f"({'within' if asked <= envelope else 'over'} the envelope).",
+        summary_text(summary) + " (Decisions as of this Consolidate; the Plan sheet shows them "
+        "as of Apply decisions.)",
         SCORE_TEXT,
         "The workshop sees every request beyond the cut line and every request of "
         f"{g.capital_escalation_amount:,.2f} or more (Guardrails: capital escalation threshold).",
@@ -240,7 +228,6 @@ def capital_sheet(
         CAPITAL_SHEET,
         "Capital requests: ranked by strategic priority against the envelope",
         (
-            Block(SUMMARY_BLOCK, SUMMARY_COLUMNS, summary_frame(summary)),
             Block(RANKED_BLOCK, RANKED_COLUMNS, frame, style_from="style"),
             Block(WORKSHOP_BLOCK, WORKSHOP_COLUMNS, workshop),
         ),

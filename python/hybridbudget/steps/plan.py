@@ -15,7 +15,6 @@ from ..control.audit import audit_sheet, entry, read_audit
 from ..control.book import ControlBook, open_control
 from ..control.load import CONTROL_SHEETS, load_control, read_ahead
 from ..control.pnl_sheet import PNL_NOTE, key_columns, pnl_block
-from ..engine.capital import UNDECIDED as UNDECIDED_CAPITAL
 from ..engine.capital import CapitalRequest, CapitalSummary, budget_year_depreciation
 from ..engine.escalation import EscalationRule
 from ..engine.gaps import ACCEPT, AGREED, DECISIONS, KEEP, line_gaps
@@ -30,7 +29,7 @@ from ..progress import Progress, silent
 from ..workbook.blocks import read_block
 from ..workbook.spec import Block, Column, Sheet
 from .batch import batch_step
-from .capital_requests import CAPITAL_SHEET, capital_decisions
+from .capital_requests import CAPITAL_SHEET, capital_decisions, summary_text
 from .consolidate import DRIVERS_SHEET
 from .divergence import (
     CHANGED,
@@ -215,17 +214,10 @@ def build_plan(book: ControlBook) -> PlanResult:
 
 
 def capital_note(s: CapitalSummary | None) -> str:
-    """The plan's capital line: approved against the envelope."""
+    """The plan's capital line: approved against the envelope, and where its depreciation is."""
     if s is None or not s.requested_cents:
         return "No capital requests on the Capital Requests sheet."
-    undecided = s.count_by_decision.get(UNDECIDED_CAPITAL, 0)
-    return (
-        f"Capital approved {s.approved_cents / 100:,.2f} of an envelope of "
-        f"{s.envelope_cents / 100:,.2f} ("
-        + (f"{-s.remaining_cents / 100:,.2f} over" if s.over
-           else f"{s.remaining_cents / 100:,.2f} remaining")
-        + f"); {undecided} requests undecided. Its depreciation is line {DEPRECIATION.code}."
-    )  # fmt: skip
+    return f"Capital: {summary_text(s)} Depreciation of approved capital: line {DEPRECIATION.code}."
 
 
 def _plan_sheet(result: PlanResult, name: str, title: str, notes: tuple[str, ...],
