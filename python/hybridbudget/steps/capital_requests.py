@@ -219,9 +219,11 @@ def capital_sheet(
         f"{g.capital_escalation_amount:,.2f} or more (Guardrails: capital escalation threshold).",
         "Type Approve, Defer or Reject and a note in the yellow cells. Decisions are kept when "
         "Consolidate runs again, for the same cost center, item and amount; a changed request "
-        "needs a new decision. Apply decisions carries approved capital into the plan: "
-        "depreciation (line DEP) straight line over the useful life from the in-service month "
-        f"(blank: {MONTHS[DEFAULT_IN_SERVICE_MONTH - 1]}, the mid-year convention).",
+        "needs a new decision.",
+        "Apply decisions carries approved capital into the plan as depreciation (line DEP), "
+        "straight line over the useful life from the in-service month (blank: "
+        f"{MONTHS[DEFAULT_IN_SERVICE_MONTH - 1]}, the mid-year convention). Lock refuses approved "
+        "capital over the envelope unless a reason is given.",
     )
     workshop = data[data.workshop.astype(str) != ""]
     return Sheet(
