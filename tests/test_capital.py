@@ -199,7 +199,9 @@ def test_consolidate_ranks_and_decisions_survive_reruns(system, tmp_path) -> Non
     # line sits under the pumps, the MRI takes the cumulative amount past it
     assert list(frame["rank"]) == [1, "Cut", 2, 3]
     assert (frame["item"].iloc[1], frame["workshop"].iloc[1]) == (
-        "Envelope 4,000,000.00", "cut line: 1 within, 2 beyond")
+        "Envelope 4,000,000.00",
+        "cut line: 1 within, 2 beyond",
+    )
     assert list(data["within"]) == ["Yes", "No", "No"]
     assert list(data["workshop"].fillna("")) == ["", f"{BEYOND_CUT}; {ESCALATED}", BEYOND_CUT]
     _decide(control, {"Infusion pumps": ("Approve", "safety first"), "MRI": ("defer", "next year")})
@@ -238,7 +240,7 @@ def test_apply_decisions_carries_depreciation_and_lock_refuses_over_envelope(sys
     assert written.loc[cc_pumps, "annual"] == 32_142.87
     assert written.loc[cc_mri, "m10"] == 32_500.00 and written.loc[cc_mri, "m09"] == 0
     assert result.capital.approved_cents == 420_000_000 > result.capital.envelope_cents
-    with pytest.raises(HybridBudgetError, match="over the capital envelope .* by 200,000.00"):
+    with pytest.raises(HybridBudgetError, match=r"over the capital envelope .* by 200,000\.00"):
         P.lock(control, force_reason="")
     assert P.LOCKED_PREFIX + "1" not in openpyxl.load_workbook(control, read_only=True).sheetnames
     locked = P.lock(control, force_reason="board approved the MRI")

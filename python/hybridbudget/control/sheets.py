@@ -53,8 +53,11 @@ def guardrails_sheet(config: SystemConfig) -> Sheet:
         f"{config.system_name}: guardrails for fiscal year {config.fiscal_year}",
         (
             Block(L.GUARDRAIL_BLOCK, columns, rows),
-            Block(L.CAPITAL_PRIORITY_BLOCK, L.CAPITAL_PRIORITY_COLUMNS,
-                  _frame(config.capital_priorities)),
+            Block(
+                L.CAPITAL_PRIORITY_BLOCK,
+                L.CAPITAL_PRIORITY_COLUMNS,
+                _frame(config.capital_priorities),
+            ),
         ),
         notes=(
             "Set by the CFO office. Edit the yellow Value cells; every later step reads them back "

@@ -146,9 +146,7 @@ class CapitalSummary:
         return self.approved_cents > self.envelope_cents
 
 
-def summarise(
-    envelope_cents: int, decided: Sequence[tuple[CapitalRequest, str]]
-) -> CapitalSummary:
+def summarise(envelope_cents: int, decided: Sequence[tuple[CapitalRequest, str]]) -> CapitalSummary:
     """The summary of requests and their decisions (a blank or unknown decision: Undecided)."""
     counts = Counter(d if d in CAPITAL_DECISIONS else UNDECIDED for _, d in decided)
     return CapitalSummary(

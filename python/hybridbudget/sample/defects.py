@@ -37,11 +37,11 @@ from ..templates.values import expected_outputs, number, read_meta
 from ..workbook.fileio import atomic_save, atomic_write_text
 from .fill import (
     CAPITAL_CATALOGUE,
-    capital_kind,
     MAIN_NS,
     SECTIONS,
     Limits,
     Submission,
+    capital_kind,
     edit_parts,
     fill_workbook,
     limits_from_reference,

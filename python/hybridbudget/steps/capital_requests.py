@@ -23,6 +23,7 @@ from ..engine.capital import (
     CapitalRequest,
     CapitalSummary,
     RankedRequest,
+    budget_year_depreciation,
     rank_requests,
     summarise,
 )
@@ -137,6 +138,20 @@ def _request(row: Mapping[str, Any]) -> CapitalRequest:
         life_months=int(row.get("life") or 0),
         in_service_month=MONTHS.index(month) + 1 if month in MONTHS else DEFAULT_IN_SERVICE_MONTH,
     )  # fmt: skip
+
+
+def capital_frame(book: ControlBook) -> pd.DataFrame:
+    """The Capital Requests sheet's requests as a table (the Power BI export's fact_capital):
+    its columns, the decision in its canonical spelling, the budget year's depreciation."""
+    rows, _ = read_decisions(book)
+    keys = [c.key for c in RANKED_COLUMNS]
+    frame = pd.DataFrame([{k: r.get(k) for k in keys} for r in rows], columns=keys)
+    frame["decision"] = [_decision(v) for v in frame.decision]
+    frame["depreciation_budget_year"] = [
+        sum(budget_year_depreciation(_request(r))) / 100 if _decision(r.get("decision")) == APPROVE
+        else 0.0 for r in rows
+    ]  # fmt: skip
+    return frame
 
 
 def _decision(value: Any) -> str:

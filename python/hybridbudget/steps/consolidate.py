@@ -22,7 +22,7 @@ from ..templates.values import drivers_from_values
 from ..workbook.blocks import read_block
 from ..workbook.spec import Block, Column, Sheet
 from .batch import batch_step
-from .capital_requests import CAPITAL_SHEET, capital_sheet, requests_from
+from .capital_requests import capital_sheet, requests_from
 from .validate import SUPERSEDED, ValidationResult, validate_submissions, validation_sheet
 
 SUBMISSIONS_SHEET = "Submissions"
