@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from hybridbudget.control.book import open_control
@@ -26,21 +27,26 @@ from hybridbudget.engine.capital import (
 )
 from hybridbudget.errors import HybridBudgetError
 from hybridbudget.intake.submission import cell_of
-from hybridbudget.sample import write_sample
+from hybridbudget.sample import write_actuals, write_sample
 from hybridbudget.sample.fill import fill_submissions
 from hybridbudget.sample.workshop import run_workshop
 from hybridbudget.steps import consolidate as C
 from hybridbudget.steps import plan as P
+from hybridbudget.steps.actuals import import_actuals
 from hybridbudget.steps.capital_requests import (
     CAPITAL_SHEET,
     RANKED_BLOCK,
     RANKED_COLUMNS,
     capital_summary,
 )
+from hybridbudget.steps.dashboard import build_dashboard
+from hybridbudget.steps.export import export_powerbi
 from hybridbudget.steps.init import init_control
 from hybridbudget.steps.templates import generate_templates
 from hybridbudget.steps.validate import validate_submissions
-from sheets import block_frame
+from hybridbudget.steps.variance import variance
+from hybridbudget.workbook.dashboard_book import EXECUTIVE
+from sheets import block_frame, cents
 
 WEIGHTS = {"Patient safety": 5.0, "Regulatory": 4.0, "Replacement": 2.0, "IT": 2.0}
 
@@ -246,6 +252,34 @@ def test_apply_decisions_carries_depreciation_and_lock_refuses_over_envelope(sys
     locked = P.lock(control, force_reason="board approved the MRI")
     assert locked.forced == "board approved the MRI"
     assert "approved capital 200,000.00 over the envelope" in _audit_detail(control)
+    _reported(system, control, tmp_path, cc_pumps)
+
+
+def _reported(system: dict, control: Path, tmp_path: Path, cc_pumps: str) -> None:
+    """The Executive view and the Power BI export show capital approved against the envelope."""
+    write_actuals(system["root"] / "sources", 2027, [1], tmp_path / "actuals", seed=21)
+    import_actuals(control, tmp_path / "actuals", "2027-01")
+    variance(control, "2027-01")
+    dash = build_dashboard(control, tmp_path / "dashboard.xlsx")
+    ws = openpyxl.load_workbook(dash.path)[EXECUTIVE]
+    rows = [[c for c in r if c is not None] for r in ws.iter_rows(values_only=True)]
+    at = next(i for i, r in enumerate(rows) if r == ["Capital approved against the envelope"])
+    assert rows[at + 1][:4] == ["Capital envelope", "Approved", "Remaining", "Requested"]
+    assert rows[at + 2] == [4_000_000.0, 4_200_000.0, -200_000.0, 4_250_000.0, 2, 0, 1, 0]
+    export = export_powerbi(control, tmp_path / "powerbi")
+    fact = pd.read_parquet(tmp_path / "powerbi" / "fact_capital.parquet")
+    by_item = fact.set_index("item")
+    assert list(by_item.decision[["Infusion pumps", "MRI", "Lobby chairs"]]) == [
+        "Approve", "Approve", "Reject"]  # fmt: skip
+    assert by_item.depreciation_budget_year["Infusion pumps"] == 32_142.87
+    assert by_item.depreciation_budget_year["Lobby chairs"] == 0.0
+    plan = export.tables["fact_plan"]
+    assert cents(plan[plan.line_item == "DEP"].amount) == 3_214_287 + 9_750_000
+    assert "DEP" in set(export.tables["dim_line_item"].line_item)
+    assert (
+        "approved 4,200,000.00 (200,000.00 over)"
+        in (tmp_path / "powerbi" / "README.md").read_text()
+    )
 
 
 def test_lock_accepts_a_plan_within_the_envelope(system, tmp_path) -> None:
