@@ -321,3 +321,29 @@ def test_bad_category_amount_life_and_month_are_findings_with_their_cells(system
         ("OUT_OF_RANGE", cell_of("hb_capital_life", 1)),
         ("OUT_OF_RANGE", cell_of("hb_capital_in_service", 0)),
     }, found
+
+
+def test_priorities_are_edited_on_guardrails_and_a_bad_weight_is_a_finding(control_copy) -> None:
+    from hybridbudget.control import schema as L
+    from hybridbudget.control.load import load_control
+    from hybridbudget.engine.targets import build_targets
+    from hybridbudget.templates.issued import issued_copy
+
+    wb = openpyxl.load_workbook(control_copy)
+    ws = wb[L.GUARDRAILS]
+    rows = list(ws.iter_rows())
+    start = next(i for i, r in enumerate(rows) if r[0].value == L.CAPITAL_PRIORITY_BLOCK)
+    first = rows[start + 2]
+    first[0].value, first[1].value = "Infection control", 7  # finance renames and reweighs
+    wb.save(control_copy)
+    ref, history = load_control(control_copy)
+    assert ref.config.capital_priorities[0].category == "Infection control"
+    assert ref.config.capital_priorities[0].weight == 7
+    t = next(iter(build_targets(ref, history).by_cost_center.values()))
+    assert issued_copy(t, ref).givens["hb_capital_categories"][:2] == [
+        "Infection control", "Regulatory"]  # fmt: skip
+    first[1].value = "heavy"
+    wb.save(control_copy)
+    with pytest.raises(HybridBudgetError) as err:
+        load_control(control_copy)
+    assert [(f.sheet, f.cell) for f in err.value.findings] == [(L.GUARDRAILS, first[1].coordinate)]
