@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from hybridbudget.control.book import open_control
+from hybridbudget.control.pnl_sheet import PNL_TITLE
 from hybridbudget.engine.capital import (
     BEYOND_CUT,
     ESCALATED,
@@ -25,6 +26,7 @@ from hybridbudget.engine.capital import (
     rank_requests,
     score,
 )
+from hybridbudget.engine.rollup import hierarchy
 from hybridbudget.errors import HybridBudgetError
 from hybridbudget.intake.submission import cell_of
 from hybridbudget.sample import write_actuals, write_sample
@@ -46,7 +48,7 @@ from hybridbudget.steps.templates import generate_templates
 from hybridbudget.steps.validate import validate_submissions
 from hybridbudget.steps.variance import variance
 from hybridbudget.workbook.dashboard_book import EXECUTIVE
-from sheets import block_frame, cents
+from sheets import assert_pnl_ties, block_frame, cents
 
 WEIGHTS = {"Patient safety": 5.0, "Regulatory": 4.0, "Replacement": 2.0, "IT": 2.0}
 
@@ -242,6 +244,8 @@ def test_apply_decisions_carries_depreciation_and_lock_refuses_over_envelope(sys
     # MRI: 390,000,000 cents / 120 = 3,250,000 -> Oct..Dec
     assert dep.loc[cc_mri, "annual"] == 97_500.00
     plan = block_frame(control, P.PLAN_SHEET, P.PLAN_BLOCK, P.PLAN_COLUMNS)
+    blocks = assert_pnl_ties(control, P.PLAN_SHEET, PNL_TITLE, hierarchy(result.reference), plan)
+    assert blocks["System"][1]["Depreciation (new capital)"][0] == 32_142.87 + 97_500.00
     written = plan[plan.line_item == "DEP"].set_index("cost_center")
     assert written.loc[cc_pumps, "annual"] == 32_142.87
     assert written.loc[cc_mri, "m10"] == 32_500.00 and written.loc[cc_mri, "m09"] == 0
