@@ -397,7 +397,9 @@ def test_a_filled_template_saved_by_libreoffice_is_clean(folder, templates_dir, 
     src = submit(templates_dir, folder.parent / "src", TAMPERED)
     _write(src, {cell_of("hb_capital_item", 0): "=not a formula", cell_of("hb_capital_amount", 0): 900,
                  cell_of("hb_capital_priority", 0): "Low",
-                 cell_of("hb_capital_justification", 0): "-worn out"})  # fmt: skip
+                 cell_of("hb_capital_justification", 0): "-worn out",
+                 cell_of("hb_capital_category", 0): "Replacement", cell_of("hb_capital_life", 0): 36,
+                 cell_of("hb_capital_in_service", 0): "Mar"})  # fmt: skip
     (saved,) = convert([src], "xlsx", folder)
     result = validate_submissions(control_copy, folder)
     assert result.findings == [] and TAMPERED in result.accepted
