@@ -128,14 +128,19 @@ def read_decisions(book: ControlBook) -> tuple[list[dict[str, Any]], Any]:
     return out, table
 
 
+def _number(value: Any) -> float:
+    """A number read back from the sheet (0 where someone typed text over it)."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
 def _request(row: Mapping[str, Any]) -> CapitalRequest:
     month = str(row.get("in_service") or "")[:3]
     return CapitalRequest(
-        cost_center=str(row["cost_center"]), row=int(row.get("row") or 0),
+        cost_center=str(row["cost_center"]), row=int(_number(row.get("row"))),
         item=str(row.get("item") or "").strip(),
-        amount_cents=round(float(row.get("amount") or 0) * 100),
+        amount_cents=round(_number(row.get("amount")) * 100),
         category=str(row.get("category") or ""), priority=str(row.get("priority") or ""),
-        life_months=int(row.get("life") or 0),
+        life_months=int(_number(row.get("life"))),
         in_service_month=MONTHS.index(month) + 1 if month in MONTHS else DEFAULT_IN_SERVICE_MONTH,
     )  # fmt: skip
 

@@ -17,6 +17,7 @@ from functools import cache
 
 from openpyxl.utils import get_column_letter
 
+from ..engine.capital import DEFAULT_IN_SERVICE_MONTH, MAX_LIFE_MONTHS
 from ..engine.favourability import direction, number_formats
 from ..model.line_items import HOURS_PER_FTE, JOB_CLASS_NAMES, JOB_CLASSES, MONTHS, OVERTIME_PREMIUM
 from .contract import CAPITAL_ROWS, CATEGORY_SLOTS, NAMES, PRIORITIES, Role
@@ -597,7 +598,7 @@ def _capital(b: _Builder, row: int) -> int:
         "hb_capital_life",
         Area(first, 6, n, 1),
         Style("input", UNITS, align="center"),
-        rule=Rule("whole", 1, 600, "Useful life (months)", "How many months the item will be "
+        rule=Rule("whole", 1, MAX_LIFE_MONTHS, "Useful life (months)", "How many months the item will be "
                   "used, e.g. 60 for five years: it is depreciated straight line over them."),
     )  # fmt: skip
     b.name(
@@ -605,7 +606,8 @@ def _capital(b: _Builder, row: int) -> int:
         Area(first, 7, n, 1),
         Style("input", align="center"),
         rule=Rule("list", None, None, "In-service month", "The month of the budget year the "
-                  "item goes into use; blank: July (mid-year).", choices=MONTHS),
+                  f"item goes into use; blank: {MONTHS[DEFAULT_IN_SERVICE_MONTH - 1]} (mid-year).",
+                  choices=MONTHS),
     )  # fmt: skip
     b.name(
         "hb_capital_justification",
