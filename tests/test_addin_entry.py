@@ -193,6 +193,11 @@ def _plain(v: Any) -> Any:
     return v
 
 
+def _target(link: Any) -> str:
+    """A link as the add-in gives it: a place in this workbook is '#' and its location."""
+    return link.target or f"#{link.location}"
+
+
 def assert_same_sheets(excel: Excel, path: Path, names: list[str]) -> None:
     """The sheets the add-in wrote equal those the CLI wrote: values, formats, links, looks."""
     wb = openpyxl.load_workbook(path)
@@ -212,7 +217,7 @@ def _same_sheet(live: dict[str, dict], ws: Any, name: str) -> None:
         if c.value not in (None, "") and c.number_format != "General"
     }
     assert {k: v for k, v in live["formats"].items() if k in expected} == formats, name
-    links = {(c.row, c.column): c.hyperlink.target for c in cells if c.hyperlink is not None}
+    links = {(c.row, c.column): _target(c.hyperlink) for c in cells if c.hyperlink is not None}
     assert live["links"] == links, f"{name}: hyperlinks differ"
     navy = "#" + HEADER_FILL.fgColor.rgb[-6:]
     header_cells = [k for k, v in live["fills"].items() if v == navy]
@@ -322,9 +327,9 @@ def workspace(tmp_path: Path, control_path: Path, templates_dir: Path) -> Path:
 def test_validate_writes_what_the_cli_writes(workspace: Path) -> None:
     control = workspace / "control.xlsx"
     excel, actions = click(addin.validate, payload(control))
-    assert [a["func"] for a in actions].count("setValues") == 2  # one write per sheet
+    assert [a["func"] for a in actions].count("setValues") == 3  # one write per sheet
     assert cli.main(["validate", str(workspace / "submissions"), "--control", str(control)]) == 1
-    assert_same_sheets(excel, control, ["Validation", "Audit Log"])
+    assert_same_sheets(excel, control, ["Validation", "Audit Log", "Start here"])
     assert_quiet_write(excel)
     prompt = only_alert(excel, "info")
     notes = CalamineWorkbook.from_path(str(control)).get_sheet_by_name("Validation").to_python()
@@ -475,6 +480,9 @@ def _check_button(entry: Callable[..., None], before: Path, after: Path, **setti
         {excel.names[a["sheet_position"]] for a in actions if a["func"] == "setValues"}
     )
     assert written, "the button wrote no sheet"
+    if settings:  # the live book also holds the settings sheet, which Start here lists
+        assert "Start here" in written and SETTINGS_SHEET in excel.names
+        written.remove("Start here")
     assert_same_sheets(excel, after, written)
     assert_quiet_write(excel)
     return only_alert(excel, "info")

@@ -57,6 +57,7 @@ WIRING = (
          ("consolidate", "consolidate"),
          ("Validation", "Submissions", "Consolidated", "Bottom-up Drivers", "Capital Requests",
           "Audit Log")),
+    Wire("Chase", "Chase", "Chase", "chase", ("chase", "chase"), ("Audit Log",)),
     Wire("Divergence", "Divergence", "Divergence", "divergence",
          ("divergence", "divergence"), ("Divergence", "Divergence Summary", "Audit Log")),
     Wire("ApplyDecisions", "Apply Decisions", "ApplyDecisions", "apply_decisions",

@@ -98,7 +98,8 @@ def test_missing_cost_centers_are_listed_not_zero(cycle):
     notes = [r[0] for r in wb[C.CONSOLIDATED_SHEET].iter_rows(max_row=3, values_only=True)]
     wb.close()
     assert any(n and all(m in n for m in missing) for n in notes)
-    valid = subs[subs.status.isin(["valid", "valid with warnings"])]
+    valid = subs[subs.status.isin([C.ACCEPTED, C.ACCEPTED_WARNINGS])]
+    assert len(valid) == 52
     assert valid.sha256.str.len().eq(64).all() and valid.file.ne("").all()
 
 
@@ -304,3 +305,32 @@ def test_consolidated_and_locked_plan_pnl_tie_to_the_cent(cycle, tmp_path):
     assert P.plan_hash(plan) == result.sha256  # the readers still read the detail block
     assert_pnl_ties(locked, result.sheet, PNL_TITLE, h, plan)
     assert_pnl_ties(locked, P.PLAN_SHEET, PNL_TITLE, h, plan)
+
+
+def test_start_here_counts_what_the_steps_did(cycle, tmp_path):
+    from hybridbudget.control import start_here as S
+
+    control = cycle["control"]
+    assert openpyxl.load_workbook(control, read_only=True).sheetnames[0] == S.START_HERE
+    stages = block_frame(control, S.START_HERE, S.CYCLE_BLOCK, S.CYCLE_COLUMNS)
+    stages = stages.set_index("step")
+    received = len(list(cycle["subs"].rglob("*.xlsx")))  # the folder, counted here
+    subs = block_frame(control, C.SUBMISSIONS_SHEET, C.SUBMISSION_BLOCK, C.SUBMISSION_COLUMNS)
+    rejected = int((subs.status == "rejected").sum())
+    assert stages.loc["3. Submissions in", "figures"] == (
+        f"received {received}, valid {received - rejected}, rejected {rejected}, missing 2 "
+        "(cost centers without a valid file)"
+    )
+    agenda = block_frame(control, D.DIVERGENCE_SHEET, D.AGENDA_BLOCK, D.AGENDA_COLUMNS)
+    beyond = int((agenda.flag == "Yes").sum())
+    plan = P.apply_decisions(shutil.copyfile(control, tmp_path / "copy.xlsx"))
+    assert beyond > 0 and len(plan.undecided) == beyond  # nothing decided yet
+    assert stages.loc["4. Reconciliation workshop", "figures"] == (
+        f"{beyond} items beyond tolerance: 0 decided, {beyond} undecided"
+    )
+    assert stages.status.tolist() == ["Done", "Done", "Done", "Next", *["To do"] * 4]
+    todo = block_frame(control, S.START_HERE, S.NEXT_BLOCK, S.NEXT_COLUMNS)
+    assert todo.todo.tolist() == [
+        f"Decide the {beyond} items still undecided on Divergence (Decision column), then run "
+        "Apply decisions."
+    ]

@@ -42,6 +42,11 @@ def test_demo_runs_the_whole_cycle_and_says_where_to_look(tmp_path: Path):
     assert "step 4a" in log and log.rstrip().endswith("done")
     wb = openpyxl.load_workbook(out / "control.xlsx", read_only=True, data_only=True)
     names = wb.sheetnames
+    assert names[0] == "Start here"
+    stages = [r for r in wb["Start here"].iter_rows(values_only=True) if r[1:2] == ("Done",)]
+    assert len(stages) == 8  # every step of the cycle ran, none is behind another
+    assert "received 54, valid 54, rejected 0, missing 0" in stages[2][2]
+    assert stages[5][4] == "Locked Plan v1"
     for sheet in ("Guardrails", "Targets", "Validation", "Submissions", "Consolidated",
                   "Divergence", "Divergence Summary", "Plan", "Locked Plan v1", "Audit Log"):  # fmt: skip
         assert sheet in names, sheet

@@ -263,7 +263,8 @@ def test_newer_rejected_file_leaves_the_older_valid_one_in(folder, templates_dir
     subs = consolidate(control_copy, folder).submissions.set_index("cost_center")
     row = subs.loc[TAMPERED]
     assert row.file == "first.xlsx"
-    assert row.status == "valid; resubmission rejected (second.xlsx), previous valid file used"
+    assert row.status == "resubmission rejected" and row.chase_file == "second.xlsx"
+    assert row.reason.startswith("second.xlsx: ") and row.reason.endswith("first.xlsx is used")
 
 
 def test_two_files_of_one_version_the_later_save_wins(folder, templates_dir, control_copy):

@@ -1,5 +1,5 @@
-"""Issue 22 item 5: tests that kill the mutants of targets, rollup, triggers and variance_split
-that survived bench/mutation/run.py (second round; the first is tests/test_mutation_kills.py).
+"""Issue 22 item 5: tests that kill the mutants of targets, rollup, triggers, variance_split and
+gaps that survived bench/mutation/run.py (second round; the first is tests/test_mutation_kills.py).
 
 Every expected value is worked by hand in the comment or table beside it, never computed by the
 code under test. Fast and in memory: mutmut runs these per mutant.
@@ -18,6 +18,7 @@ import pytest
 from handworked import IMAGING, LAUNDRY, MEDSURG, System, load_system
 from hybridbudget.engine.drivers import Drivers, StaffDrivers
 from hybridbudget.engine.escalation import EscalationRule
+from hybridbudget.engine.gaps import expense_effects, line_bridge
 from hybridbudget.engine.history import History
 from hybridbudget.engine.rollup import BottomUp, monthly_lines, phase_lines
 from hybridbudget.engine.targets import build_targets, prior_drivers, target_drivers, whole_units
@@ -229,6 +230,10 @@ def test_summed_adds_the_chosen_months_in_plan_order() -> None:
 # | agency FTEs         | plan 0.5; actual 170 / 346.67                             | 0.490385   |
 # | worked h / UOS plan | (5,616 + 0.5 x 2,080) / 1,200                             | 5.546667   |
 # | worked h / UOS act. | (970 + 170) / 200                                         | 5.7        |
+# | worked hours plan   | 5,616 a year x 2 months / 12                              | 936        |
+# | worked hours actual | RN 300 + 30 + 310 + 20, CLER 150 + 160                    | 970        |
+# | overtime hours plan | 374.4 a year x 2 / 12                                     | 62.4       |
+# | overtime hours act. | 30 + 20                                                   | 50         |
 # B has no actual rows: every actual 0, and no planned worked hours: overtime plan 0.
 
 
@@ -251,13 +256,17 @@ def test_staffing_view_by_hand() -> None:
     view = staffing_view({"A": a, "B": b}, hours, monthly, ["2027-01", "2027-02"])
     keys = ["planned_uos", "actual_uos", "fte_plan", "fte_actual", "ot_plan", "ot_actual",
             "agency_fte_plan", "agency_fte_actual", "whpuos_plan", "whpuos_actual"]  # fmt: skip
-    rows = view.set_index("cost_center")[keys].to_dict("index")  # hours columns: issue 18 tests
+    rows = view.set_index("cost_center")[keys].to_dict("index")
     assert list(view.cost_center) == ["A", "B"]
     assert rows["A"] == pytest.approx({
         "planned_uos": 200.0, "actual_uos": 200.0, "fte_plan": 3.0, "fte_actual": 2.971153846,
         "ot_plan": 0.066666667, "ot_actual": 0.051546392, "agency_fte_plan": 0.5,
         "agency_fte_actual": 0.490384615, "whpuos_plan": 5.546666667, "whpuos_actual": 5.7,
     })  # fmt: skip
+    hours = ["worked_hours_plan", "worked_hours_actual", "ot_hours_plan", "ot_hours_actual"]
+    by_cc = view.set_index("cost_center")[hours].to_dict("index")
+    assert by_cc["A"] == pytest.approx(dict(zip(hours, (936.0, 970.0, 62.4, 50.0), strict=True)))
+    assert by_cc["B"] == dict.fromkeys(hours, 0.0)
     assert rows["B"] == {
         "planned_uos": 20.0, "actual_uos": 0.0, "fte_plan": 0.0, "fte_actual": 0.0,
         "ot_plan": 0.0, "ot_actual": 0.0, "agency_fte_plan": 0.0, "agency_fte_actual": 0.0,
@@ -458,3 +467,85 @@ def test_variance_detail_keeps_rows_without_actuals_or_drivers() -> None:
         {"cost_center": "C", "plan": 3000, "flex": 3000, "actual": 4000, "volume": 0,
          "spending": 1000, "planned_uos": 0.0, "actual_uos": 5.0},
     ]  # fmt: skip
+
+
+# --- gaps: the divergence bridge line by line ----------------------------------------------------
+
+# Top-down: 10 UOS a month (120 a year) at 100.00, RN 1.00 FTE at 10.00 $/h, supplies 1.00 per
+# UOS, productive ratio 1, no benefits. Bottom-up: 12 a month (144) at 110.00, RN 1.50 FTEs at
+# 12.00, supplies 2.00, purchased services 100.00.
+# | step                           | REV                | SAL_RN                    | SUP          | PUR |
+# | top-down                       | 120 x 100 = 12,000 | 1 x 2,080 x 10 = 20,800   | 120          |   0 |
+# | 1 volume (RN flexed x 1.2)     | 144 x 100 = 14,400 | 1.2 x 2,080 x 10 = 24,960 | 144          |   0 |
+# | 2 intensity (1.50 FTEs)        | 14,400             | 1.5 x 2,080 x 10 = 31,200 | 144          |   0 |
+# | 3 wage rate (12.00)            | 14,400             | 1.5 x 2,080 x 12 = 37,440 | 144          |   0 |
+# | 4 supplies (2.00)              | 14,400             | 37,440                    | 144 x 2 = 288|   0 |
+# | bottom-up (5 other)            | 144 x 110 = 15,840 | 37,440                    | 288          | 100 |
+TD = Drivers(volume=(10.0,) * 12, revenue_per_uos=100.0, productive_ratio=1.0, benefits_load=0.0,
+             staffing={"RN": StaffDrivers(1.0, 10.0)}, supplies_per_uos=1.0, drugs_per_uos=0.0,
+             purchased_services=0.0, other_expense=0.0)  # fmt: skip
+BU = dataclasses.replace(TD, volume=(12.0,) * 12, revenue_per_uos=110.0,
+                         staffing={"RN": StaffDrivers(1.5, 12.0)}, supplies_per_uos=2.0,
+                         purchased_services=100.0)  # fmt: skip
+NO_EFFECT = {"volume": 0.0, "intensity": 0.0, "wage_rate": 0.0, "supplies": 0.0, "other": 0.0}
+
+
+def test_line_bridge_by_hand() -> None:
+    bridge = line_bridge(TD, BU)  # the figures computed inside
+    assert bridge.pop("REV") == {"volume": 2400.0, "rate": 1440.0}  # 14,400 - 12,000; 15,840 - 14,400
+    assert bridge.pop("SAL_RN") == {"volume": 4160.0, "intensity": 6240.0, "wage_rate": 6240.0,
+                                    "supplies": 0.0, "other": 0.0}  # fmt: skip
+    assert bridge.pop("SUP") == NO_EFFECT | {"volume": 24.0, "supplies": 144.0}
+    assert bridge.pop("PUR") == NO_EFFECT | {"other": 100.0}
+    assert bridge == dict.fromkeys(bridge, NO_EFFECT)  # the other lines do not move
+    assert len(bridge) == len(LINE_ITEM_CODES) - 4
+
+
+def test_expense_effects_sum_the_expense_lines_by_hand() -> None:
+    # volume 4,160 + 24; intensity 6,240; wage rate 6,240; supplies 144; other 100 (revenue out)
+    assert expense_effects(line_bridge(TD, BU)) == {
+        "volume": 4184.0, "intensity": 6240.0, "wage_rate": 6240.0, "supplies": 144.0,
+        "other": 100.0,
+    }  # fmt: skip
+    # cents add up exactly: 0.10 + 0.20 is 0.30, not 0.30000000000000004
+    tenths = {li: NO_EFFECT | {"other": 0.1} for li in ("SUP", "DRG", "PUR")}
+    bridge = {li: NO_EFFECT for li in LINE_ITEM_CODES} | tenths
+    assert expense_effects(bridge)["other"] == 0.3
+
+
+# --- escalation: the 'either' combination and the rule in words ---------------------------------
+
+# LEVELS: 1 Controller 5% and $50,000; 2 CFO 10% / $250,000; 3 Board 20% / $1,000,000.
+# | gap     | base       | share | level 1 (both) | either: highest level reached by $ or % | both |
+# | 600,000 | 10,000,000 | 6%    | yes            | 2 ($250,000; not $1M, not 20%)         | 1    |
+# | 60,000  | 200,000    | 30%   | yes            | 3 (20%)                                 | 1    |
+# | 40,000  | 100,000    | 40%   | no ($50,000)   | 0                                       | 0    |
+ESCALATIONS = [(600000.0, 10000000.0, 2, 1), (60000.0, 200000.0, 3, 1), (40000.0, 100000.0, 0, 0)]
+
+
+@pytest.mark.parametrize(("gap", "base", "either", "both"), ESCALATIONS)
+def test_escalation_either_and_both(gap: float, base: float, either: int, both: int) -> None:
+    assert EscalationRule(LEVELS).level(gap, base) == either  # 'either' is the default
+    assert EscalationRule(LEVELS, "both").level(-gap, base) == both
+
+
+def test_escalation_rule_in_words() -> None:
+    either, both = EscalationRule(LEVELS), EscalationRule(LEVELS, "both")
+    assert [either.threshold(n) for n in (1, 2, 3)] == [
+        "5% and $50,000", "10% or $250,000", "20% or $1,000,000"]  # fmt: skip
+    assert [both.threshold(n) for n in (1, 2, 3)] == [
+        "5% and $50,000", "10% and $250,000", "20% and $1,000,000"]  # fmt: skip
+    assert either.short() == "a level is reached by its % or its $ threshold; level 1 needs both"
+    assert both.short() == "a level is reached by both its % and $; level 1 needs both"
+    start = ("A gap (or a monthly variance) enters the guide when it reaches both level 1 "
+             "thresholds (5% of the target and $50,000); it then goes to the highest level it "
+             "reaches, a level being reached by ")  # fmt: skip
+    end = " Below level 1 the cost center manager decides. Thresholds combine: '{}' (setting below)."
+    assert either.text() == start + (
+        "its percent or its dollar threshold (either is enough) (level 1 Controller: 5% and "
+        "$50,000; level 2 CFO: 10% or $250,000; level 3 Board: 20% or $1,000,000)."
+    ) + end.format("either")  # fmt: skip
+    assert both.text() == start + (
+        "both its percent and its dollar threshold (level 1 Controller: 5% and $50,000; level 2 "
+        "CFO: 10% and $250,000; level 3 Board: 20% and $1,000,000)."
+    ) + end.format("both")  # fmt: skip

@@ -324,7 +324,7 @@ def test_system_margin_is_slightly_positive(curated):
 
 @pytest.mark.slow
 def test_generated_system_of_2000_cost_centers(large):
-    assert large.seconds < 20
+    # how long it takes is measured by bench/run.py, never by a timed test
     assert large.counts["cost_centers"] == 2000
     assert len(large.cc) == 2000 and large.cc["cost_center_code"].is_unique
     assert large.ent["entity_code"].is_unique and large.sl["service_line_code"].is_unique

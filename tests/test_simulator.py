@@ -14,6 +14,8 @@ from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 
 from conftest import needs_libreoffice
 from hybridbudget.cli import main
+from hybridbudget.control.load import load_control
+from hybridbudget.intake.checks import named_cost_centers
 from hybridbudget.intake.codes import CODE_BY_ID, CODES
 from hybridbudget.model.line_items import JOB_CLASSES
 from hybridbudget.sample import defects as D
@@ -307,7 +309,7 @@ def test_manifest_cells_resolve(defect_set) -> None:
             assert len(names) == 1, r
 
 
-def test_one_file_per_cost_center_except_the_superseded_pair(defect_set) -> None:
+def test_one_file_per_cost_center_except_the_resubmissions(defect_set) -> None:
     out, filled, rows, reserved = defect_set
     assert not {cost_center_of(p) for p in filled} & reserved
     seen = Counter()
@@ -317,9 +319,10 @@ def test_one_file_per_cost_center_except_the_superseded_pair(defect_set) -> None
         if code:
             seen[code] += 1
             files.setdefault(code, []).append(path.relative_to(out).as_posix())
-    older = next(r for r in rows if r.code == "SUPERSEDED")
-    assert {c for c, k in seen.items() if k > 1} == {older.cost_center}
-    assert older.file in files[older.cost_center] and len(files[older.cost_center]) == 2
+    three = [r for r in rows if r.code in ("SUPERSEDED", "NAME_MISMATCH", "RESUBMISSION_REJECTED")]
+    cc = {r.cost_center for r in three}
+    assert {c for c, k in seen.items() if k > 1} == cc
+    assert sorted(files[cc.pop()]) == sorted(r.file for r in three)
 
 
 def test_each_defect_breaks_exactly_one_thing(defect_set, clean) -> None:
@@ -385,15 +388,22 @@ def test_file_level_defects(defect_set, control_path: Path) -> None:
             assert path.stat().st_size < 10_000_000
         elif r.code == "LINK_OUTSIDE":
             assert path.is_symlink() and path.resolve() == control_path.resolve()
-        elif r.code == "SUPERSEDED":
-            newer = next(p for p in path.parent.glob(f"{r.cost_center}_*") if p != path)
-            old_meta, new_meta = read_meta(path), read_meta(newer)
-            # issue 13: the same template version, saved earlier (inside and on disk)
-            assert old_meta["template_version"] == new_meta["template_version"]
-            assert path.stat().st_mtime < newer.stat().st_mtime
-            saved = [load_workbook(p, read_only=True).properties.modified for p in (path, newer)]
+        elif r.code in ("SUPERSEDED", "RESUBMISSION_REJECTED"):
+            # issue 13: the same template version as the file used, saved earlier (superseded)
+            # or later (the rejected resubmission), inside and on disk
+            used = out / next(x.file for x in rows if x.code == "NAME_MISMATCH")
+            old_meta, used_meta = read_meta(path), read_meta(used)
+            assert old_meta["template_version"] == used_meta["template_version"]
+            pair = (path, used) if r.code == "SUPERSEDED" else (used, path)
+            assert pair[0].stat().st_mtime < pair[1].stat().st_mtime
+            saved = [load_workbook(p, read_only=True).properties.modified for p in pair]
             assert saved[0] < saved[1]
-            assert read_template_values(path, False) != read_template_values(newer, False)
+            assert read_template_values(path, False) != read_template_values(used, False)
+        elif r.code == "NAME_MISMATCH":
+            # the file of one cost center named after another (a colleague's file copied)
+            known = load_control(control_path)[0].organization.cost_center_by_code
+            assert read_meta(path)["cost_center"] == r.cost_center
+            assert named_cost_centers(path.name, known) == {min(set(known) - {r.cost_center})}
 
 
 def test_cached_mismatch_file_differs_in_one_output_only(defect_set) -> None:

@@ -46,6 +46,9 @@ def test_every_labelled_defect_is_reported_at_its_cell(defect_run):
             assert (row.file, row.code, row.sheet, row.cell) in found, row
         else:
             assert (row.file, row.code) in loose, row
+    # the name mismatch is reported on the Meta sheet's cost center cell
+    named = next(r for r in rows if r.code == "NAME_MISMATCH")
+    assert (named.file, "NAME_MISMATCH", "Meta", "B3") in found
     assert {r.code for r in rows} | D.CODES_ELSEWHERE == {c.code for c in CODES}
 
 
@@ -60,6 +63,25 @@ def test_no_false_alarms_on_clean_submissions(defect_run):
     expected = {(r.file, r.code) for r in rows}
     unexpected = [(f.file, f.code) for f in result.findings if (f.file, f.code) not in expected]
     assert not unexpected
+
+
+def test_resubmissions_of_one_cost_center(defect_run):
+    """Three files of one template version: the valid one (wrongly named) is used, the earlier
+    draft is superseded, the newer broken resubmission rejected."""
+    _, rows, result, _ = defect_run
+    by_code = {r.code: r for r in rows}
+    used, draft = by_code["NAME_MISMATCH"], by_code["SUPERSEDED"]
+    newer = by_code["RESUBMISSION_REJECTED"]
+    assert used.cost_center == draft.cost_center == newer.cost_center
+    status = {f.file: f.status for f in result.files}
+    assert (status[used.file], status[draft.file], status[newer.file]) == (
+        "valid with warnings", "superseded", "rejected",
+    )  # fmt: skip
+    messages = {(f.file, f.code): f.message for f in result.findings}
+    assert messages[(newer.file, "RESUBMISSION_REJECTED")] == (
+        f"resubmission rejected; previous valid file {used.file} used for {used.cost_center}"
+    )
+    assert messages[(draft.file, "SUPERSEDED")].startswith(f"{used.file} is used for ")
 
 
 def test_nothing_in_the_submissions_folder_changes(defect_run):

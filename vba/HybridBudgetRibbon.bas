@@ -26,6 +26,11 @@ Sub Consolidate(control As IRibbonControl)
     RunPython "import hybridbudget_addin; hybridbudget_addin.consolidate()"
 End Sub
 
+Sub Chase(control As IRibbonControl)
+    If NoWorkbook() Then Exit Sub
+    RunPython "import hybridbudget_addin; hybridbudget_addin.chase()"
+End Sub
+
 Sub Divergence(control As IRibbonControl)
     If NoWorkbook() Then Exit Sub
     RunPython "import hybridbudget_addin; hybridbudget_addin.divergence()"

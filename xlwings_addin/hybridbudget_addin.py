@@ -27,6 +27,11 @@ def consolidate(book: Any = None) -> None:
     run("consolidate", book)
 
 
+def chase(book: Any = None) -> None:
+    """Collect > Chase."""
+    run("chase", book)
+
+
 def divergence(book: Any = None) -> None:
     """Reconcile > Divergence."""
     run("divergence", book)

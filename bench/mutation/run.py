@@ -1,6 +1,7 @@
 """Mutation score of the engine's pure modules and the intake checks (on demand, not part of CI).
 
     python bench/mutation/run.py                 # every module below, 2 workers
+    python bench/mutation/run.py checks --max-children 1  # one mutant at a time (shared cores)
     python bench/mutation/run.py money tolerance # only modules whose path contains a word
     python bench/mutation/run.py --survivors targets  # re-run only its stored survivors
     python bench/mutation/run.py --report        # rewrite the report from the stored results
@@ -39,6 +40,7 @@ RESULTS = HERE / "results"  # one JSON per mutated module, from its latest run
 MODULES = [
     "hybridbudget/engine/money.py",
     "hybridbudget/engine/tolerance.py",
+    "hybridbudget/engine/escalation.py",
     "hybridbudget/engine/drivers.py",
     "hybridbudget/engine/targets.py",
     "hybridbudget/engine/gaps.py",

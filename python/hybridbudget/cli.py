@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import sys
 import textwrap
@@ -201,9 +202,12 @@ def cmd_consolidate(args: argparse.Namespace) -> int:
     result = consolidate(args.control, args.folder, progress=to_stderr)
     print(result.validation.summary() + ".")
     included = len(result.bottom_up)
-    print(f"Consolidated {included} of {included + len(result.missing)} cost centers.")
+    total = included + len(result.missing) + len(result.returned)
+    print(f"Consolidated {included} of {total} cost centers.")
     if result.missing:
         print(f"Not included (no valid submission): {', '.join(result.missing)}.")
+    if result.returned:
+        print(f"Not included (returned by finance): {', '.join(result.returned)}.")
     return 0
 
 
@@ -289,6 +293,56 @@ def _add_reconcile(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--force", metavar="REASON", help="lock despite undecided items, recording why")
     p.add_argument("--user", help="who locks (default: the login name)")
+
+
+def cmd_chase(args: argparse.Namespace) -> int:
+    from .steps.chase import LATE, REJECTED, RETURNED_KIND, chase
+
+    result = chase(args.control, args.submissions, args.out, progress=to_stderr,
+                   templates=args.templates, as_of=args.as_of, sender=args.sender or "")  # fmt: skip
+    for kind in (LATE, REJECTED, RETURNED_KIND):
+        ccs = sorted(result.covered(kind))
+        listed = f" ({', '.join(ccs)})" if ccs else ""
+        print(f"{kind.capitalize()}: {len(ccs)} cost center{'' if len(ccs) == 1 else 's'}{listed}.")
+    if result.not_due:
+        print(f"Not received, not yet due (not chased): {', '.join(result.not_due)}.")
+    if result.unclaimed:
+        print("Files no cost center could be found for (not chased):")
+        _print_list(result.unclaimed, 10, "on the Submissions sheet")
+    print(f"Wrote {len(result.drafts)} e-mail drafts to {args.out}; nothing was sent.")
+    return 0
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _add_chase(sub: argparse._SubParsersAction) -> None:
+    p = _control_step(
+        sub,
+        "chase",
+        cmd_chase,
+        "write one e-mail draft per manager who is late, rejected or returned",
+        "Validate the submissions folder, read finance's reviews on the Submissions sheet and "
+        "write one .eml draft per manager to chase into --out (Outlook opens it as a draft; any "
+        "mail client opens it): late managers get the blank template, rejected ones the feedback "
+        "copy of their file (written to OUT/feedback), returned ones their submission and "
+        "finance's comment. Nothing is sent. Drafts an earlier chase wrote into --out are "
+        "replaced.",
+    )
+    p.add_argument("--submissions", type=Path, required=True, help="the submissions folder")
+    p.add_argument("--out", type=Path, required=True, help="folder for the .eml drafts")
+    p.add_argument("--templates", type=Path,
+                   help="where hybridbudget templates wrote the blank templates (default: the "
+                   "folder templates beside the control workbook)")  # fmt: skip
+    p.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD",
+                   help="count lateness to this day (default: today)")  # fmt: skip
+    p.add_argument("--from", dest="sender", metavar="ADDRESS",
+                   help="the From address of the drafts (default: none; the mail client "
+                   "uses your account)")  # fmt: skip
 
 
 def _add_check(sub: argparse._SubParsersAction) -> None:
@@ -627,6 +681,7 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_init,
     _add_validate,
     _add_reconcile,
+    _add_chase,
     _add_check,
     _add_undo,
     _add_render,

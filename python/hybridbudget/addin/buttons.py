@@ -33,6 +33,7 @@ from .machine import Machine
 from .settings import (
     ACTUALS_FOLDER,
     ACTUALS_MONTH,
+    CHASE_FOLDER,
     SETTINGS_SHEET,
     SUBMISSIONS_FOLDER,
     TEMPLATES_FOLDER,
@@ -111,6 +112,10 @@ class Session:
     def actuals(self) -> Path:
         return self.settings.folder(self.book, ACTUALS_FOLDER)
 
+    @property
+    def chase(self) -> Path:
+        return self.settings.folder(self.book, CHASE_FOLDER)
+
 
 @dataclass(frozen=True)
 class Button:
@@ -152,11 +157,24 @@ def _consolidate(s: Session) -> str:
     included = len(result.bottom_up)
     message = (
         f"{result.validation.summary()}.\n\nConsolidated {included} of "
-        f"{included + len(result.missing)} cost centers."
+        f"{included + len(result.missing) + len(result.returned)} cost centers."
     )
     if result.missing:
         message += f"\nNot included (no valid submission): {', '.join(result.missing)}."
+    if result.returned:
+        message += f"\nNot included (returned by finance): {', '.join(result.returned)}."
     return message
+
+
+def _chase(s: Session) -> str:
+    result = step("chase", "chase")(s.book, s.submissions, s.chase, s.progress,
+                                    templates=s.templates)  # fmt: skip
+    counts = ", ".join(f"{kind} {len(result.covered(kind))}"
+                       for kind in ("late", "rejected", "returned"))  # fmt: skip
+    return (
+        f"Wrote {len(result.drafts)} e-mail drafts to {s.chase} (cost centers {counts}); "
+        "nothing was sent.\n\nOpen each .eml draft, read it and send it from your mail program."
+    )
 
 
 def _divergence(s: Session) -> str:
@@ -256,6 +274,12 @@ BUTTONS: dict[str, Button] = {
     "generate_templates": Button("Generate Templates", _templates, AGAIN),
     "validate": Button("Validate", _validate, AGAIN + " " + SUBMISSIONS_HINT),
     "consolidate": Button("Consolidate", _consolidate, AGAIN + " " + SUBMISSIONS_HINT),
+    "chase": Button(
+        "Chase",
+        _chase,
+        AGAIN + " " + SUBMISSIONS_HINT + " The drafts go to the folder 'chase' beside the "
+        "control workbook (Chase folder on the Add-in Settings sheet).",
+    ),
     "divergence": Button("Divergence", _divergence, "Run Consolidate first, then click {label}."),
     "apply_decisions": Button("Apply Decisions", _apply_decisions, AGAIN),
     "lock_plan": Button(

@@ -24,13 +24,16 @@ WORKBOOK_FOLDER = "Workbook folder"
 TEMPLATES_FOLDER = "Templates folder"
 SUBMISSIONS_FOLDER = "Submissions folder"
 ACTUALS_FOLDER = "Actuals folder"
+CHASE_FOLDER = "Chase folder"
 ACTUALS_MONTH = "Actuals month"
 DEFAULTS: dict[str, str] = {
     TEMPLATES_FOLDER: "templates",
     SUBMISSIONS_FOLDER: "submissions",
     ACTUALS_FOLDER: "actuals",
+    CHASE_FOLDER: "chase",
 }
-KNOWN = (WORKBOOK_FOLDER, TEMPLATES_FOLDER, SUBMISSIONS_FOLDER, ACTUALS_FOLDER, ACTUALS_MONTH)
+KNOWN = (WORKBOOK_FOLDER, TEMPLATES_FOLDER, SUBMISSIONS_FOLDER, ACTUALS_FOLDER, CHASE_FOLDER,
+         ACTUALS_MONTH)  # fmt: skip
 HEADERS = frozenset({"setting", "settings", "key"})
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import cached_property
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
 Code = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+# one address, no display name: what a mail client needs in To (chase drafts are addressed to it)
+EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[A-Za-z]{2,}$")
 
 
 class CostCenterType(StrEnum):
@@ -43,7 +46,15 @@ class CostCenter(BaseModel):
     stat_code: str = Field(min_length=1)
     cms_code: str = ""
     owner_name: str = Field(min_length=1)
-    owner_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    owner_email: str
+
+    @field_validator("owner_email", mode="before")
+    @classmethod
+    def _address(cls, value: object) -> str:
+        text = "" if value is None else str(value).strip()
+        if not EMAIL.match(text):
+            raise ValueError("is not one e-mail address like name@hospital.org")
+        return text
 
 
 class Organization(BaseModel):

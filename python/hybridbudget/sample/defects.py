@@ -5,8 +5,10 @@ for it, which is not otherwise submitted, and breaks exactly one thing. DEFECTS.
 folder, `<folder>-DEFECTS.csv`, so validation never reads it) has one row per
 finding the validator should report (file relative to the folder, code, sheet, cell, cost center,
 description). Cells are plain coordinates on the Budget sheet, or on Meta for metadata defects;
-sheet and cell are empty for file-level defects and SUPERSEDED. Where one edit yields several
-findings (an annual total typed over its formula), each has its row.
+sheet and cell are empty for file-level defects, SUPERSEDED, NAME_MISMATCH (the file name is
+wrong, not a cell) and RESUBMISSION_REJECTED. Where one
+edit yields several findings (an annual total typed over its formula), each has its row. One cost
+center holds three files of one template version (resubmissions).
 """
 
 from __future__ import annotations
@@ -53,9 +55,9 @@ from .fill import (
 )
 
 MANIFEST = "DEFECTS.csv"
-# codes the set cannot show with one file per cost center (a second file of a submitted cost
-# center, a reissue in the register): tests/test_intake_trust.py builds them
-CODES_ELSEWHERE = frozenset({"STALE_VERSION", "NAME_MISMATCH", "RESUBMISSION_REJECTED"})
+# a stale version needs a reissue recorded in the control workbook's issue register, which the
+# defect set never writes (its control workbook is finance's): tests/test_intake_trust.py builds it
+CODES_ELSEWHERE = frozenset({"STALE_VERSION"})
 MANIFEST_COLUMNS: tuple[str, ...] = ("file", "code", "sheet", "cell", "cost_center", "description")
 OVERSIZE = 320 * 1024 * 1024  # what a zip bomb and the huge sheet unpack to: above a 300 MB cap
 HUGE_ROWS, HUGE_COLS = 150_000, 20
@@ -516,23 +518,43 @@ def not_template(case: Case) -> list[Row]:
     return [case.row(path, "NOT_TEMPLATE", text, cost_center="")]
 
 
-def superseded(case: Case) -> list[Row]:
-    """An earlier draft of the same template version, saved two days before the current fill."""
-    current = case.clean()
-    newer = case.save(current)
-    draft = case.clean(draft=1)
-    name = case.template.rel.name
-    older = case.save(draft, f"draft_{name}")
-    stamp = newer.stat().st_mtime - 2 * 86_400
+SAVED = re.compile(rb"(<dcterms:modified\b[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _saved_at(path: Path, stamp: float) -> None:
+    """Date a workbook as saved at `stamp`: its own saved time (core properties) and the file's."""
     when = dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    saved = re.compile(rb"(<dcterms:modified\b[^>]*>)[^<]*(</dcterms:modified>)")
-    edit_parts(older, {"docProps/core.xml": lambda x: saved.sub(rb"\g<1>" + when + rb"\g<2>", x)})
-    os.utime(older, (stamp, stamp))  # the workbook's own saved time and the file's agree
-    text = (
-        f"an earlier draft of the same template version, saved two days before the current "
-        f"file {newer.name}"
-    )
-    return [case.row(older, "SUPERSEDED", text)]
+    edit_parts(path, {"docProps/core.xml": lambda x: SAVED.sub(rb"\g<1>" + when + rb"\g<2>", x)})
+    os.utime(path, (stamp, stamp))
+
+
+def resubmissions(case: Case) -> list[Row]:
+    """Three files of one cost center and template version, a day apart: an earlier draft
+    (superseded), the valid file that is used, saved under a name that names another cost center
+    (a colleague's file copied), and a newer resubmission with an error (rejected; the valid file
+    is still used). One cost center for the three: the clean set keeps its 30 cost centers."""
+    code, name = case.code, case.template.rel.name
+    other = min(c for c in case.ctx.known if c != code)
+    used = case.save(case.clean(), f"{Path(name).stem.replace(code, other)} (2).xlsx")
+    draft = case.save(case.clean(draft=1), f"draft_{name}")
+    broken = case.clean()
+    cell, _ = set_cell(broken, "hb_supplies_per_uos", 0, -1)
+    explain(broken, case.rng)
+    newer = case.save(broken, f"{Path(name).stem} resubmitted.xlsx")
+    now = newer.stat().st_mtime
+    _saved_at(used, now - 86_400)
+    _saved_at(draft, now - 2 * 86_400)
+    _saved_at(newer, now)
+    return [
+        case.row(draft, "SUPERSEDED", f"an earlier draft of the same template version, saved a "
+                 f"day before the file used, {used.name}"),
+        case.row(used, "NAME_MISMATCH", f"{code}'s valid file saved as {used.name}, a name "
+                 f"that names {other} (the file name is the defect: no cell)"),
+        case.row(newer, "NEGATIVE", "the newest resubmission: supplies per UOS typed as -1",
+                 BUDGET_SHEET, cell.coordinate),
+        case.row(newer, "RESUBMISSION_REJECTED", f"the newest resubmission is rejected (a negative "
+                 f"supply cost); {used.name}, the newest valid file, is used"),
+    ]  # fmt: skip
 
 
 def not_issued(case: Case) -> list[Row]:
@@ -709,7 +731,7 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("wrong_schema", wrong_schema),
     Defect("unknown_cost_center", unknown_cost_center),
     Defect("not_template", not_template),
-    Defect("superseded", superseded),
+    Defect("resubmissions", resubmissions),
     Defect("not_issued", not_issued),
     Defect("layout_changed", layout_changed),
     Defect("corrupt", corrupt),

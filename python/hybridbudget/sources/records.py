@@ -12,6 +12,8 @@ from ..findings import Finding, Severity
 M = TypeVar("M", bound=BaseModel)
 # (row index, field name or "") -> (file, sheet, cell) for the finding's location
 Locator = Callable[[int, str], tuple[str, str, str]]
+# fields whose bad value has a code of its own (docs/findings.md), whatever the source
+FIELD_CODES = {"owner_email": "BAD_EMAIL"}
 
 
 def _plain(err: Mapping[str, Any]) -> str:
@@ -42,7 +44,7 @@ def parse_records(
                 label = f"{field.replace('_', ' ')} " if field else ""
                 bad.append(
                     Finding(
-                        code=code,
+                        code=FIELD_CODES.get(field, code),
                         severity=Severity.ERROR,
                         message=f"{what}: {label}{_plain(err)} (found {value!r})"
                         if field

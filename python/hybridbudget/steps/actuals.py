@@ -11,6 +11,7 @@ from ..control.actuals_sheets import read_actuals as read_actuals
 from ..control.audit import audit_sheet, current_user, entry
 from ..control.book import ControlBook, open_control
 from ..control.load import read_reference
+from ..control.start_here import with_start_here
 from ..engine.actuals_map import Actuals, MonthImport, check_month, map_month
 from ..errors import HybridBudgetError
 from ..findings import Finding
@@ -109,5 +110,7 @@ def import_actuals(
         audit_sheet(book, entry("import actuals", detail, _fingerprint(new), user=who)),
     ]
     progress(f"writing {', '.join(s.name for s in sheets)}")
-    book.write_sheets(sheets, "import-actuals")
+    last = max([month, *(str(m) for m in actuals.months)])
+    book.write_sheets(with_start_here(book, sheets, "import-actuals", {"actuals.month": last}),
+                      "import-actuals")
     return ImportResult(month, bool(len(earlier)), paths, rows, new.findings, actuals)

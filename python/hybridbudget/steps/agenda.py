@@ -21,7 +21,7 @@ import pandas as pd
 from ..engine.escalation import MANAGER, EscalationRule
 from ..engine.gaps import DECISIONS, EFFECTS, REVENUE_RATE
 from ..engine.money import cents, sum_cents
-from ..workbook.spec import HEADING, Column, header_height, wrapped_lines
+from ..workbook.spec import HEADING, Column, header_height, wrapped_height
 
 DECISION_KEYS = ("decision", "agreed_value", "owner", "note")
 KEPT_KEYS = (*DECISION_KEYS, "confirm", "decided_bottom_up")
@@ -143,11 +143,7 @@ def order_agenda(lines: pd.DataFrame) -> pd.DataFrame:
 
 def row_height(row: Mapping[str, Any]) -> float:
     """A row tall enough for its wrapped rationale, note and check (0: one line, automatic)."""
-    lines = max(
-        [wrapped_lines(row[c.key], c.col_width) for c in WRAPPED if isinstance(row.get(c.key), str)
-         and row[c.key]] or [1]
-    )  # fmt: skip
-    return lines * LINE_POINTS + 2 if lines > 1 else 0.0
+    return wrapped_height(row, WRAPPED, LINE_POINTS)
 
 
 def sheet_rows(agenda: pd.DataFrame, names: Mapping[str, str], lines_of: Mapping[str, str],
@@ -257,3 +253,12 @@ def bridge_rows(
                 | {k: sum_cents([per_cc[c][i][k] for c in ccs]) for k in keys}
             )  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def workshop_counts(agenda: pd.DataFrame) -> dict[str, int]:
+    """Items beyond tolerance and how many of them have no decision yet (for Start here)."""
+    if not len(agenda):
+        return {"workshop.beyond": 0, "workshop.undecided": 0}
+    beyond = agenda.flag == "Yes"
+    blank = agenda.decision.fillna("").astype(str).str.strip() == ""
+    return {"workshop.beyond": int(beyond.sum()), "workshop.undecided": int((beyond & blank).sum())}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.pnl_sheet import PNL_NOTE, key_columns, pnl_block
 from ..control.schema import driver_columns
+from ..control.start_here import with_start_here
 from ..engine.rollup import BottomUp, drivers_row, monthly_lines, rollup
 from ..errors import HybridBudgetError
 from ..findings import Severity
@@ -19,33 +21,33 @@ from ..intake.checks import trusted_values
 from ..model.line_items import MONTHS
 from ..progress import Progress, silent
 from ..templates.values import drivers_from_values
-from ..workbook.blocks import read_block
 from ..workbook.spec import Block, Column, Sheet
 from .batch import batch_step
 from .capital_requests import capital_sheet, requests_from
-from .validate import SUPERSEDED, ValidationResult, validate_submissions, validation_sheet
+from .submissions import (
+    ACCEPTED,
+    ACCEPTED_WARNINGS,
+    NOT_RECEIVED,
+    SUBMISSION_BLOCK,
+    SUBMISSION_COLUMNS,
+    SUBMISSIONS_SHEET,
+    read_reviews,
+    submission_status,
+    submissions_sheet,
+)
+from .validate import ValidationResult, validate_submissions, validation_sheet
 
-SUBMISSIONS_SHEET = "Submissions"
+__all__ = [
+    "ACCEPTED",
+    "ACCEPTED_WARNINGS",
+    "NOT_RECEIVED",
+    "SUBMISSIONS_SHEET",
+    "SUBMISSION_BLOCK",
+    "SUBMISSION_COLUMNS",
+]
+
 CONSOLIDATED_SHEET = "Consolidated"
 DRIVERS_SHEET = "Bottom-up Drivers"
-NOT_RECEIVED = "not received"
-
-SUBMISSION_COLUMNS = (
-    Column("Cost center", "cost_center", width=12),
-    Column("Cost center name", "cost_center_name", width=28),
-    Column("Service line", "service_line_code", width=12),
-    Column("Manager", "manager", width=22),
-    Column("Status", "status", width=18),
-    Column("Change since last run", "change", width=26),
-    Column("Received (UTC)", "received", width=16),
-    Column("File", "file", width=34),
-    Column("Template version", "template_version", width=9),
-    Column("SHA-256", "sha256", width=66),
-    Column("Errors", "errors", "int", width=8),
-    Column("Warnings", "warnings", "int", width=9),
-    Column("Superseded files", "superseded", width=30),
-)
-SUBMISSION_BLOCK = "Submission status by cost center"
 CONSOLIDATED_COLUMNS = (
     Column("Level", "level", width=12),
     Column("Code", "code", width=12),
@@ -67,12 +69,16 @@ class ConsolidationResult:
     submissions: pd.DataFrame
     consolidated: pd.DataFrame
     missing: list[str]  # cost centers with no accepted submission
+    returned: list[str] = field(default_factory=list)  # accepted, but returned by finance
 
 
-def bottom_up(result: ValidationResult) -> dict[str, BottomUp]:
-    """Each accepted submission as drivers, with the figures the engine recomputes from them."""
+def bottom_up(result: ValidationResult, left_out: Collection[str] = ()) -> dict[str, BottomUp]:
+    """Each accepted submission (but those `left_out`) as drivers, with the figures the engine
+    recomputes from them."""
     out = {}
     for cc, sub in result.accepted.items():
+        if cc in left_out:
+            continue
         words = {
             key: str((sub.values.get(f"hb_{key}") or [""])[0] or "").strip()
             for key in ("rationale_volume", "rationale_staffing", "rationale_nonlabor")
@@ -82,91 +88,42 @@ def bottom_up(result: ValidationResult) -> dict[str, BottomUp]:
     return out
 
 
-def _previous_hashes(book: ControlBook) -> dict[str, tuple[str, str]]:
-    if SUBMISSIONS_SHEET not in book.sheet_names:
-        return {}
-    try:
-        table = read_block(book.rows(SUBMISSIONS_SHEET), SUBMISSIONS_SHEET, book.file,
-                           SUBMISSION_BLOCK, SUBMISSION_COLUMNS)  # fmt: skip
-    except Exception:  # an unreadable old sheet only loses the "change" column
-        return {}
-    return {r["cost_center"]: (r["sha256"] or "", r["file"] or "") for r in table.rows}
-
-
-def submissions_frame(
-    result: ValidationResult, previous: dict[str, tuple[str, str]]
-) -> pd.DataFrame:
-    ref = result.context.reference
-    org = ref.organization
-    by_cc: dict[str, list] = {}
-    for f in result.files:
-        if f.cost_center:
-            by_cc.setdefault(f.cost_center, []).append(f)
-    resubmitted = {x.file for x in result.findings if x.code == "RESUBMISSION_REJECTED"}
-    rows = []
-    for cc in org.cost_centers:
-        code = cc.cost_center_code
-        files = by_cc.get(code, [])
-        current = [f for f in files if f.status != SUPERSEDED]
-        used = result.accepted.get(code)
-        f = next(
-            (x for x in current if used and x.file == used.file), current[0] if current else None
-        )
-        bounced = [x.file for x in current if x.file in resubmitted]
-        was_hash, was_file = previous.get(code, ("", ""))
-        now_hash = f.sha256 if f else ""
-        change = (
-            "" if not previous else "unchanged" if now_hash == was_hash
-            else "new" if not was_hash else f"replaced (was {was_file})" if now_hash
-            else "withdrawn"
-        )  # fmt: skip
-        rows.append(
-            {
-                "cost_center": code,
-                "cost_center_name": cc.cost_center_name,
-                "service_line_code": cc.service_line_code,
-                "manager": cc.owner_name,
-                "status": (
-                    f"{f.status}; resubmission rejected ({', '.join(bounced)}), previous "
-                    "valid file used"
-                    if f and bounced
-                    else f.status
-                    if f
-                    else NOT_RECEIVED
-                ),
-                "change": change,
-                "received": f.modified if f else "",
-                "file": f.file if f else "",
-                "template_version": f.template_version if f else "",
-                "sha256": now_hash,
-                "errors": f.errors if f else 0,
-                "warnings": f.warnings if f else 0,
-                "superseded": ", ".join(x.file for x in files if x.status == SUPERSEDED),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 @batch_step
 def consolidate(
-    control: Path | ControlBook, folder: Path, progress: Progress = silent
+    control: Path | ControlBook,
+    folder: Path,
+    progress: Progress = silent,
+    as_of: dt.date | None = None,
 ) -> ConsolidationResult:
-    """Validate, recompute, roll up; write Validation, Submissions, Consolidated, drivers, capital."""
+    """Validate, recompute, roll up; write Validation, Submissions, Consolidated, drivers, capital.
+
+    `as_of` is the day lateness is counted to (default: today, UTC)."""
     book = open_control(control)
     result = validate_submissions(book, folder, progress)
-    if not result.accepted:
+    status = submission_status(result, read_reviews(book), as_of or dt.datetime.now(dt.UTC).date(),
+                               str(book.file))  # fmt: skip
+    if status.findings:
+        raise HybridBudgetError.from_findings(
+            status.findings,
+            f"{book.file}: the review typed on the {SUBMISSIONS_SHEET} sheet "
+            "has problems, so nothing was consolidated",
+        )
+    if not set(result.accepted) - set(status.returned):
         raise HybridBudgetError(
-            f"{folder}: none of the {len(result.files)} files is a valid submission "
-            f"({result.summary()}), so nothing was consolidated and the previous consolidation "
-            f"is kept; run hybridbudget validate {folder} --control {book.file} to see why"
+            f"{folder}: none of the {len(result.files)} files is a valid submission finance has "
+            f"not returned ({result.summary()}), so nothing was consolidated and the previous "
+            f"consolidation is kept; run hybridbudget validate {folder} --control {book.file} to "
+            "see why"
         )
     ref = result.context.reference
     progress(f"recomputing {len(result.accepted)} accepted submissions from their drivers")
-    bus = bottom_up(result)
-    subs = submissions_frame(result, _previous_hashes(book))
+    bus = bottom_up(result, status.returned)
+    subs = status.rows
     lines = monthly_lines({cc: bu.figures for cc, bu in bus.items()})
     consolidated = rollup(lines, ref, bus)
-    missing = [c for c in subs.cost_center if c not in bus]
+    missing = [c for c in subs.cost_center if c not in bus and c not in status.returned]
     drivers = pd.DataFrame(
         [
             {"cost_center": cc, "file": bu.file, "sha256": bu.sha256}
@@ -175,19 +132,25 @@ def consolidate(
             for cc, bu in bus.items()
         ]
     )
-    capital, _ = capital_sheet(requests_from(result.accepted, ref), ref, book)
+    accepted = {cc: result.accepted[cc] for cc in bus}  # returned cost centers left out
+    capital, _ = capital_sheet(requests_from(accepted, ref), ref, book)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     n = len(subs)
     coverage = f"{len(bus)} of {n} cost centers included; " + (
-        f"not included (no valid submission): {', '.join(missing)}." if missing else "all included."
+        " ".join(
+            f"not included ({why}): {', '.join(ccs)}."
+            for why, ccs in (
+                ("no valid submission", missing),
+                ("returned by finance", status.returned),
+            )
+            if ccs
+        )
+        or "all included."
     )
     errors = sum(f.severity is Severity.ERROR for f in result.findings)
     sheets = [
         validation_sheet(result, book.folder),
-        Sheet(SUBMISSIONS_SHEET, f"Submissions as of {when}",
-              (Block(SUBMISSION_BLOCK, SUBMISSION_COLUMNS, subs),),
-              notes=(result.summary() + ".", "Lineage: the file, its template version and its "
-                     "SHA-256 identify exactly what was consolidated.")),
+        submissions_sheet(status, when, result.summary()),
         Sheet(CONSOLIDATED_SHEET, "Consolidated bottom-up budget",
               (pnl_block(ref, lines, CONSOLIDATED_COLUMNS,
                          {c: b.figures.monthly_volume for c, b in bus.items()},
@@ -202,8 +165,11 @@ def consolidate(
               notes=("Written by Consolidate from the submitted templates; do not edit.",)),
         capital,
         audit_sheet(book, entry("consolidate", f"{folder}: {coverage} {result.summary()}; "
-                                f"{errors} errors")),
+                                f"{errors} errors"),
+                    *(entry("review", change) for change in status.changes)),
     ]  # fmt: skip
     progress(f"writing {', '.join(s.name for s in sheets)} into {book.file}")
-    book.write_sheets(sheets, "consolidate")
-    return ConsolidationResult(result, bus, subs, consolidated, missing)
+    figures = {**result.counts(), "intake.missing": len(missing),
+               "intake.returned": len(status.returned)}
+    book.write_sheets(with_start_here(book, sheets, "consolidate", figures), "consolidate")
+    return ConsolidationResult(result, bus, subs, consolidated, missing, status.returned)

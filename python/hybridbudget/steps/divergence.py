@@ -13,6 +13,7 @@ from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.load import CONTROL_SHEETS, load_control, read_ahead
 from ..control.schema import driver_columns
+from ..control.start_here import with_start_here
 from ..engine.escalation import EscalationRule
 from ..engine.favourability import COLUMN_NOTE, label, variance_kind
 from ..engine.gaps import EFFECTS, expense_effects, line_bridge, line_gaps, rationale_for
@@ -45,6 +46,7 @@ from .agenda import (
     order_agenda,
     row_fields,
     sheet_rows,
+    workshop_counts,
 )
 from .batch import batch_step
 from .consolidate import DRIVERS_BLOCK, DRIVERS_SHEET
@@ -346,5 +348,6 @@ def divergence(
     sheets.append(audit_sheet(book, entry("divergence", f"{len(bus)} cost centers, "
                                           f"{flagged} items beyond tolerance")))  # fmt: skip
     progress(f"writing {DIVERGENCE_SHEET} and {SUMMARY_SHEET}")
-    book.write_sheets(sheets, "divergence")
+    book.write_sheets(with_start_here(book, sheets, "divergence", workshop_counts(result.agenda)),
+                      "divergence")
     return result

@@ -10,6 +10,7 @@ from ..control.audit import audit_sheet, entry
 from ..control.file_book import FileControlBook
 from ..control.schema import TEMPLATE_PASSWORD_PROPERTY
 from ..control.sheets import control_sheets
+from ..control.start_here import with_start_here
 from ..control.store import backup, control_lock
 from ..engine.history import build_history
 from ..engine.targets import Targets, build_targets
@@ -53,8 +54,15 @@ def init_control(sources: Path, out: Path, progress: Progress = silent) -> InitR
         note = entry("init", f"control workbook built from {sources}: "
                      f"{len(src.reference.organization.cost_centers)} cost centers, "
                      f"{len(unmapped)} extract rows not mapped")  # fmt: skip
-        sheets = [*control_sheets(src.reference, history, targets, unmapped),
-                  audit_sheet(previous, note)]  # fmt: skip
+        cfg = src.reference.config
+        *sheets, start = with_start_here(
+            previous,
+            [*control_sheets(src.reference, history, targets, unmapped), audit_sheet(previous, note)],
+            "init",
+            {"cost_centers": len(src.reference.organization.cost_centers), "unmapped": len(unmapped)},
+            title=f"{cfg.system_name}: budget cycle, fiscal year {cfg.fiscal_year}",
+        )
+        sheets = [start, *sheets]  # the first sheet a reader sees
         if previous is not None:
             replace_sheets(out, sheets)  # keep what finance added to the existing workbook
         else:

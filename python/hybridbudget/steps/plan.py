@@ -15,6 +15,7 @@ from ..control.audit import audit_sheet, entry, read_audit
 from ..control.book import ControlBook, open_control
 from ..control.load import CONTROL_SHEETS, load_control, read_ahead
 from ..control.pnl_sheet import PNL_NOTE, key_columns, pnl_block
+from ..control.start_here import with_start_here
 from ..engine.capital import CapitalRequest, CapitalSummary, budget_year_depreciation
 from ..engine.escalation import EscalationRule
 from ..engine.gaps import ACCEPT, AGREED, DECISIONS, KEEP, line_gaps
@@ -253,7 +254,9 @@ def apply_decisions(control: Path | ControlBook, progress: Progress = silent) ->
                                 f"margin {result.totals['margin']:,.2f}")),
     ]  # fmt: skip
     progress(f"writing {PLAN_SHEET}")
-    book.write_sheets(sheets, "apply-decisions")
+    figures = {"workshop.undecided": n, "margin": result.totals["margin"],
+               "margin_pct": result.totals["margin_pct"]}
+    book.write_sheets(with_start_here(book, sheets, "apply-decisions", figures), "apply-decisions")
     return result
 
 
@@ -332,7 +335,8 @@ def _mark_locked(
         audit_sheet(book, entry("lock", detail, same.sha256)),
     ]  # fmt: skip
     progress(f"the plan is already locked as {same.sheet}: marking {PLAN_SHEET} as locked again")
-    book.write_sheets(sheets, "lock")
+    figures = {"version": same.version, "sheet": same.sheet}
+    book.write_sheets(with_start_here(book, sheets, "lock", figures), "lock")
 
 
 def lock(
@@ -403,5 +407,6 @@ def lock(
                                 digest, user=who)),
     ]  # fmt: skip
     progress(f"writing {name}")
-    book.write_sheets(sheets, "lock")
+    figures = {"version": version, "sheet": name}
+    book.write_sheets(with_start_here(book, sheets, "lock", figures), "lock")
     return LockResult(version, name, digest, who, when, forced)

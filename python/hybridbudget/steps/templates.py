@@ -12,6 +12,7 @@ from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.load import load_control
 from ..control.register import Issue, register_sheet
+from ..control.start_here import with_start_here
 from ..engine.targets import CostCenterTarget, build_targets
 from ..errors import HybridBudgetError
 from ..model.reference import Reference
@@ -103,5 +104,7 @@ def generate_templates(
             progress(f"{i}/{total} templates written")
     note = entry("templates", f"{len(paths)} templates (version {cfg.templates.version}) "
                  f"written to {out_dir}")  # fmt: skip
-    book.write_sheets([register_sheet(book, issued), audit_sheet(book, note)], "templates")
+    sheets = with_start_here(book, [register_sheet(book, issued), audit_sheet(book, note)],
+                             "templates", {"issued": len(paths), "version": cfg.templates.version})
+    book.write_sheets(sheets, "templates")
     return TemplatesResult(paths)

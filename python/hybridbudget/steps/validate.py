@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
@@ -19,6 +20,7 @@ from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
 from ..control.load import load_control
 from ..control.register import read_register
+from ..control.start_here import with_start_here
 from ..engine.targets import build_targets
 from ..errors import HybridBudgetError
 from ..findings import Finding, Severity, findings_frame, has_errors
@@ -61,6 +63,12 @@ class ValidationResult:
     @property
     def has_errors(self) -> bool:
         return has_errors(self.findings)
+
+    def counts(self) -> dict[str, int]:
+        """Files received, valid (with or without warnings) and rejected, for Start here."""
+        n = Counter(f.status for f in self.files)
+        return {"intake.received": len(self.files), "intake.valid": n[VALID] + n[WARNINGS],
+                "intake.rejected": n[REJECTED]}  # fmt: skip
 
     def summary(self) -> str:
         n = Counter(f.status for f in self.files)
@@ -191,12 +199,17 @@ def validate_submissions(
                 errors,
                 warnings,
                 sub.meta.get("template_version", "") if sub else "",
-                sub.modified.strftime("%Y-%m-%d %H:%M") if sub else "",
+                (sub.modified if sub else _arrived(cand)).strftime("%Y-%m-%d %H:%M"),
                 sub.sha256 if sub else "",
             )
         )
     findings = loose + [f for cand in candidates for f in per_file[cand.rel]]
     return ValidationResult(folder, findings, files, accepted, ctx)
+
+
+def _arrived(cand: Candidate) -> dt.datetime:
+    """When a file that could not be read arrived (its modification time, UTC)."""
+    return dt.datetime.fromtimestamp(cand.path.stat(follow_symlinks=False).st_mtime, dt.UTC)
 
 
 _CONTEXT: list[Context] = []  # the context of the files being checked, in a worker process
@@ -347,9 +360,8 @@ def validate(
     if write_sheet:
         progress(f"writing the {VALIDATION_SHEET} sheet into {book.file}")
         note = entry("validate", f"{folder}: {result.summary()}")
-        book.write_sheets(
-            [validation_sheet(result, book.folder), audit_sheet(book, note)], "validate"
-        )
+        sheets = [validation_sheet(result, book.folder), audit_sheet(book, note)]
+        book.write_sheets(with_start_here(book, sheets, "validate", result.counts()), "validate")
     if findings_out is not None:
         write_findings(result, findings_out)
     if feedback is not None:

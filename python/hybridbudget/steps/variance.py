@@ -12,6 +12,7 @@ from ..control.actuals_sheets import read_actuals
 from ..control.audit import audit_sheet, entry, read_audit
 from ..control.book import ControlBook, open_control
 from ..control.load import load_control
+from ..control.start_here import with_start_here
 from ..engine.actuals_map import Actuals
 from ..engine.drivers import Drivers
 from ..engine.escalation import EscalationRule
@@ -19,7 +20,7 @@ from ..engine.favourability import COLUMN_NOTE
 from ..engine.money import phase
 from ..engine.rollup import BottomUp, hierarchy
 from ..engine.targets import Targets, build_targets
-from ..engine.triggers import Breach, find_breaches, update_actions
+from ..engine.triggers import OPEN, Breach, find_breaches, update_actions
 from ..engine.variance_split import (
     ACCURACY_BAND,
     CORE_ITEMS,
@@ -402,5 +403,7 @@ def variance(
         audit_sheet(book, entry("variance", detail, inputs.sha256)),
     ]
     progress(f"writing {', '.join(s.name for s in sheets)}")
-    book.write_sheets(sheets, "variance")
+    figures = {"month": month, "triggers": len(result.breaches),
+               "open_actions": int((result.actions["status"] == OPEN).sum())}
+    book.write_sheets(with_start_here(book, sheets, "variance", figures), "variance")
     return result

@@ -43,6 +43,14 @@ MAX_TEXT = 32767  # openpyxl's check_string truncates text to this length
 RENDER_ROWS = 4096
 
 
+
+def hyperlink(ref: str, target: str) -> Hyperlink:
+    """A link from cell `ref`: "#'Sheet'!A1" goes to a place in this workbook (a location, no
+    relationship), anything else to a file or address."""
+    if target.startswith("#"):
+        return Hyperlink(ref=ref, location=target[1:])
+    return Hyperlink(ref=ref, target=target)
+
 class Unrenderable(Exception):
     """A value the fast renderer does not reproduce exactly (dates, objects): write the slow way."""
 
@@ -258,7 +266,7 @@ class DeferredRows:
                 if row[i] is None:
                     row[i] = target
                 ref = f"{get_column_letter(i + 1)}{first_row + r}"
-                ws._hyperlinks.append(Hyperlink(ref=ref, target=target))
+                ws._hyperlinks.append(hyperlink(ref, target))
             ids = [style_id(arrays[i]) for i in columns]
             if r == 0:
                 run.styles = ids

@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 
 from openpyxl.utils import get_column_letter
 
-from .spec import HEADING, MONEY_KINDS, NUMBER_FORMATS, Block, Sheet, row_kinds, split_kind
+from .spec import (
+    HEADING,
+    MONEY_KINDS,
+    NUMBER_FORMATS,
+    Block,
+    Sheet,
+    look_fill,
+    row_kinds,
+    split_kind,
+)
 
 SUMMED_KINDS = MONEY_KINDS | {"int", "fte", "hours"}
 GENERAL = NUMBER_FORMATS["text"]
@@ -75,6 +84,7 @@ class SheetGrid:
     freeze_columns: int = 0  # columns from A that stay in view
     wraps: list[Area] = field(default_factory=list)  # data cells whose text wraps
     headings: list[Area] = field(default_factory=list)  # heading rows: bold on a band
+    fills: list[tuple[Area, str]] = field(default_factory=list)  # fill looks: area, colour
     collapsed_rows: list[int] = field(default_factory=list)  # rows in a collapsed outline group
     grouped_columns: list[int] = field(default_factory=list)  # columns in a collapsed group
     page_breaks: list[int] = field(default_factory=list)  # a printed page starts at these rows
@@ -179,6 +189,19 @@ def _links(block: Block, rows: list[list[object]], first_row: int) -> list[Link]
     return out
 
 
+def _plain_spans(block: Block) -> list[tuple[int, int]]:
+    """Runs of adjacent non-input columns (1-based, inclusive): where a fill look goes."""
+    spans: list[tuple[int, int]] = []
+    for i, col in enumerate(block.columns, start=1):
+        if col.editable:
+            continue
+        if spans and spans[-1][1] == i - 1:
+            spans[-1] = (spans[-1][0], i)
+        else:
+            spans.append((i, i))
+    return spans
+
+
 def layout(sheet: Sheet) -> SheetGrid:
     """Every value of the sheet from A1 (rectangular, None for empty) and where each look goes."""
     width = max([len(b.columns) for b in sheet.blocks] + [1])
@@ -204,9 +227,13 @@ def layout(sheet: Sheet) -> SheetGrid:
             if n and col.wrap:
                 grid.wraps.append(Area(header + 1, i + 1, header + n, i + 1))
         width_b = len(block.columns)
+        plain = _plain_spans(block)
         for r, look in enumerate(block.row_values(block.look_from, "")):
+            row = header + 1 + r
             if look == HEADING:
-                grid.headings.append(Area(header + 1 + r, 1, header + 1 + r, width_b))
+                grid.headings.append(Area(row, 1, row, width_b))
+            elif rgb := look_fill(look):
+                grid.fills += [(Area(row, first, row, last), rgb) for first, last in plain]
         for r, level in enumerate(block.row_values(block.outline_from, 0)):
             if level and not block.outline_open:
                 grid.collapsed_rows.append(header + 1 + r)

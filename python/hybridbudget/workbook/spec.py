@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -9,6 +10,18 @@ import pandas as pd
 from ..engine.favourability import number_formats
 
 HEADING = "heading"  # a row look: bold on a pale band, not an input (a group's heading row)
+FILL_LOOK = "fill:"  # a row look "fill:RRGGBB": the row's non-input cells on that colour (a status)
+
+
+def fill_look(rgb: str) -> str:
+    """The row look that puts a row's non-input cells on colour `rgb` (hex, no #)."""
+    return FILL_LOOK + rgb
+
+
+def look_fill(look: object) -> str:
+    """The colour of a fill look ("" for any other look)."""
+    return look[len(FILL_LOOK) :] if isinstance(look, str) and look.startswith(FILL_LOOK) else ""
+
 
 _CENTS, _DOLLARS, _PCT = (number_formats(p) for p in ("#,##0.00", "#,##0", "0.0%"))
 # Number formats by column kind, shared by every backend and every sheet. Money is in accounting
@@ -93,7 +106,7 @@ class Block:
     columns: tuple[Column, ...]
     rows: pd.DataFrame
     total_label: str = ""  # if set, a bold total row sums the numeric money/int/fte columns
-    look_from: str = ""  # a DataFrame column naming each row's look: "" or HEADING
+    look_from: str = ""  # a DataFrame column naming each row's look: "", HEADING or fill_look()
     style_from: str = ""  # a DataFrame column: "total" (bold, rule above) or "head" (bold) rows
     outline_from: str = ""  # a DataFrame column with each row's outline level (Excel groups)
     outline_open: bool = False  # False: rows with a level are collapsed; True: groups shown open
@@ -174,6 +187,16 @@ def wrapped_lines(text: str, width: float) -> int:
             lines += 1 + (len(word) - 1) // per_line
             used = len(word) % per_line or per_line
     return lines
+
+
+def wrapped_height(row: Mapping[str, object], columns: Sequence[Column],
+                   line_points: float = 13.0) -> float:  # fmt: skip
+    """A data row's height in points so that its wrapped text shows in full (0: one line)."""
+    lines = max(
+        [wrapped_lines(row[c.key], c.col_width) for c in columns
+         if c.wrap and isinstance(row.get(c.key), str) and row[c.key]] or [1]
+    )  # fmt: skip
+    return lines * line_points + 2 if lines > 1 else 0.0
 
 
 def header_height(columns: tuple[Column, ...]) -> float | None:

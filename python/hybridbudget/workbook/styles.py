@@ -26,3 +26,8 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 UNLOCKED = Protection(locked=False)
+
+
+def solid(rgb: str) -> PatternFill:
+    """A solid fill of colour `rgb` (hex, no #)."""
+    return PatternFill("solid", fgColor=rgb)

@@ -21,7 +21,7 @@ from openpyxl.worksheet.properties import Outline
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import styles, zipio
-from .deferred import DeferredRows, Unrenderable
+from .deferred import DeferredRows, Unrenderable, hyperlink
 from .fileio import atomic_save
 from .grid import column_widths, header_rows, total_values
 from .parts import _Package
@@ -31,6 +31,7 @@ from .spec import (
     Block,
     Sheet,
     header_height,
+    look_fill,
     outline_levels,
     row_kinds,
     split_kind,
@@ -107,6 +108,8 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
                 font = styles.BOLD_FONT
             if look == HEADING:  # a heading row: bold on a band, never an input cell
                 font, extra = styles.BOLD_FONT, {"fill": styles.HEADING_FILL}
+            elif (rgb := look_fill(look)) and not col.editable:  # inputs keep the input fill
+                extra["fill"] = styles.solid(rgb)
             protos[(i, kind, look)] = _cell(
                 ws,
                 None,
@@ -148,7 +151,7 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
                     dim.height = heights[r]
             for i, targets in links.items():
                 if targets[r]:
-                    cells[i].hyperlink = targets[r]
+                    cells[i].hyperlink = hyperlink(cells[i].coordinate, targets[r])
             cur.append(cells)
     if block.total_label:
         cur.append(_total_cells(ws, block))

@@ -207,6 +207,8 @@ class XlwingsControlBook:
             rng = sht.range(area.address)
             _font(rng, styles.BOLD_FONT)
             _fill(rng, styles.HEADING_FILL)
+        for area, rgb in grid.fills:
+            _fill(sht.range(area.address), styles.solid(rgb))
         api = sht.api
         if not hasattr(api, "Rows"):  # a remote engine: no Excel object model for outlines
             log.info("sheet %s: outline groups and page breaks need desktop Excel", sht.name)
