@@ -487,16 +487,17 @@ def check_capital(r: Review) -> Iterator[Finding]:
     categories = [p.category for p in r.ctx.reference.config.capital_priorities]
     for i, c in capital_rows(r.sub.values):
         row = f"capital request {i + 1}"
-        for key, what in (("item", "item"), ("justification", "justification"),
-                          ("category", "category"), ("life", "useful life")):  # fmt: skip
-            if _blank(c[key]):
+        amount, priority, category, life = c["amount"], c["priority"], c["category"], c["life"]
+        for key, what, missing in (
+            ("item", "item", _blank(c["item"])),
+            ("amount", "amount", _blank(amount) or (_is_number(amount) and amount == 0)),
+            ("justification", "justification", _blank(c["justification"])),
+            ("category", "category", _blank(category)),
+            ("life", "useful life", _blank(life)),
+        ):
+            if missing:
                 yield r.at("CAPITAL_INCOMPLETE", f"{row} has no {what}",
                            cell_of(f"hb_capital_{key}", i))  # fmt: skip
-        amount, priority, category, life = c["amount"], c["priority"], c["category"], c["life"]
-        if _blank(amount) or (_is_number(amount) and amount == 0):
-            yield r.at(
-                "CAPITAL_INCOMPLETE", f"{row} has no amount", cell_of("hb_capital_amount", i)
-            )
         if not _blank(priority) and priority not in PRIORITIES:
             yield r.at("OUT_OF_RANGE", f"{row}: priority {shown(priority)} is not one of "
                        f"{', '.join(PRIORITIES)}", cell_of("hb_capital_priority", i), priority)  # fmt: skip
@@ -504,7 +505,7 @@ def check_capital(r: Review) -> Iterator[Finding]:
             yield r.at("CAPITAL_CATEGORY", f"{row}: category {shown(category)} is not one of "
                        f"finance's capital categories ({', '.join(categories)})",
                        cell_of("hb_capital_category", i), category)  # fmt: skip
-        if _is_number(life) and life < 1:  # text, negatives, fractions, > 600: check_numbers
+        if _is_number(life) and life == 0:  # text, negatives, fractions, > 600: check_numbers
             yield r.at("OUT_OF_RANGE", f"{row}: a useful life of {shown(life)} months; give at "
                        "least 1", cell_of("hb_capital_life", i), life, expected=">= 1")  # fmt: skip
         month = c["in_service"]
