@@ -781,7 +781,9 @@ def test_a_number_typed_as_a_capital_priority(system: System, sent: Submission) 
     values = {"hb_capital_item": ["Bed", None, None, None, None],
               "hb_capital_amount": [5000, None, None, None, None],
               "hb_capital_priority": [3, None, None, None, None],
-              "hb_capital_justification": ["worn out", None, None, None, None]}  # fmt: skip
+              "hb_capital_justification": ["worn out", None, None, None, None],
+              "hb_capital_category": ["Replacement", None, None, None, None],
+              "hb_capital_life": [60, None, None, None, None]}  # fmt: skip
     assert list(checks.check_capital(review(system, sent, values=values))) == [
         want("OUT_OF_RANGE", "error", "capital request 1: priority 3 is not one of High, Medium, "
              "Low", "C43", "3")]  # fmt: skip

@@ -725,7 +725,6 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("rationale_missing", rationale_missing, _material_revenue),
     Defect("wage_far_from_payroll", wage_far_from_payroll, _has_rn),
     Defect("capital_incomplete", capital_incomplete),
-    Defect("capital_bad_category", capital_bad_category),
     Defect("implausible_drivers", implausible_drivers, _has_nonlabor_prior),
     Defect("wrong_fiscal_year", wrong_fiscal_year),
     Defect("wrong_schema", wrong_schema),
@@ -743,6 +742,8 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("link_outside", link_outside, uses_template=False),
     Defect("old_xls", old_xls, uses_template=False),
     Defect("leftovers", leftovers, uses_template=False),
+    # added last: cost centers are reserved in this order, so the defects above keep theirs
+    Defect("capital_bad_category", capital_bad_category),
 )
 
 

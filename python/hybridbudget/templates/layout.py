@@ -622,12 +622,12 @@ def _capital(b: _Builder, row: int) -> int:
     total = first + n
     b.put(total, 1, "Total capital requested", TOTAL)
     b.put(total, 2, f"=SUM({Area(first, 2, n, 1).ref})", Style("computed", MONEY))
-    cats = total + 1
-    b.put(cats, 1, "Capital categories (from finance)", LABEL)
-    b.name("hb_capital_categories", Area(cats, 2, 1, CATEGORY_SLOTS),
+    # finance's categories on the total row, so the sections below keep their rows
+    b.put(total, 4, "Categories from finance:", LABEL)
+    b.name("hb_capital_categories", Area(total, 6, 1, CATEGORY_SLOTS),
            Style("given", "@", wrap=True, align="center"))  # fmt: skip
-    b.heights[cats] = 27
-    return cats + 2
+    b.heights[total] = 27
+    return total + 2
 
 
 def _rationale(b: _Builder, row: int) -> int:
