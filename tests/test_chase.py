@@ -79,7 +79,8 @@ def run(tmp_path_factory: pytest.TempPathFactory):
     for p in alone[:2]:  # two managers never send their file back
         p.unlink()
     first = consolidate(control, subs, as_of=AFTER_DUE)
-    accepted = sorted(first.bottom_up)
+    touched = {r.file.split("/")[-1].split("_")[0] for r in read_manifest(manifest)}
+    accepted = sorted(set(first.bottom_up) - touched)  # clean files only, no defect beside them
     returned, approved = accepted[0], accepted[1]
     cell = _type_review(control, returned, "Returned", RETURN_COMMENT)
     _type_review(control, approved, "approved", "")  # any case, as typed
@@ -123,6 +124,12 @@ def test_every_status_kind_reads_back_from_the_sheet(run) -> None:
     # "not received", also when the file could not even be opened (claimed by its name)
     rejected = {cc for cc, codes in defects.items()
                 if any(CODE_BY_ID[c].severity == "error" for c in codes)}  # fmt: skip
+    # a newer rejected file beside an older valid one: that valid file is used
+    resubmitted = {cc for cc, codes in defects.items() if "RESUBMISSION_REJECTED" in codes}
+    assert len(resubmitted) == 1
+    for cc in resubmitted:
+        assert status.loc[cc, "status"] == S.RESUBMISSION_REJECTED and status.loc[cc, "reason"]
+    rejected -= resubmitted
     assert {"CORRUPT", "ENCRYPTED", "TOO_LARGE"} <= set().union(*(defects[c] for c in rejected))
     for cc in rejected:
         assert status.loc[cc, "status"] == S.CC_REJECTED, cc
@@ -259,7 +266,8 @@ def test_bad_review_input_is_a_finding_with_its_cell(run, tmp_path: Path) -> Non
 
 def test_chase_covers_exactly_the_late_rejected_and_returned(run) -> None:
     chased, status = run["chased"], _status(run["control"])
-    rejected = set(status.index[status.status == S.CC_REJECTED])
+    # a rejected resubmission is chased too: the manager's newest file did not count
+    rejected = set(status.index[status.status.isin([S.CC_REJECTED, S.RESUBMISSION_REJECTED])])
     assert chased.covered(LATE) == set(run["late"])
     assert chased.covered(REJECTED) == rejected and len(rejected) >= 15
     assert chased.covered(RETURNED_KIND) == {run["returned"]}

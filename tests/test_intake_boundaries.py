@@ -142,20 +142,22 @@ def test_overtime_share_bounds(system: System, share: float, code: str | None) -
 
 # The non-labor rationale is required beyond tolerance (5% and $1,000) of the target non-labor.
 # Med/Surg target non-labor: SUP 216,044.40 + DRG 50,536.26 + PUR 24,720.00 + OTH 10,250.00 =
-# 301,550.66; 5% of it is 15,077.533. As sent, non-labor is at prior-year rates: 3,777 x 55.00 =
-# 207,735.00 + 3,777 x 12.50 = 47,212.50 + 24,000.00 + other expense x, so the gap is
-# x - 22,603.16.
+# 301,550.66; 5% of it is 15,077.533. As sent, every input is the target's (gap 0), so a
+# purchased services amount p gives a gap of p - 24,720.00 and other expense x one of
+# x - 10,250.00.
 @pytest.mark.parametrize(
-    ("other", "required"),
+    ("name", "amount", "required"),
     [
-        (10000.00, False),  # as sent: gap -12,603.16 (-4.18%)
-        (7525.63, False),  # gap -15,077.53: not beyond 15,077.533
-        (7525.62, True),  # gap -15,077.54: beyond 5% and $1,000
-        (37680.69, False),  # gap +15,077.53
-        (37680.70, True),  # gap +15,077.54
+        ("hb_other_expense", 10250.00, False),  # as sent: gap 0
+        ("hb_purchased_services", 9642.47, False),  # gap -15,077.53: not beyond 15,077.533
+        ("hb_purchased_services", 9642.46, True),  # gap -15,077.54: beyond 5% and $1,000
+        ("hb_other_expense", 25327.53, False),  # gap +15,077.53
+        ("hb_other_expense", 25327.54, True),  # gap +15,077.54
     ],
 )
-def test_rationale_required_beyond_tolerance(system: System, other: float, required: bool) -> None:
-    r = review(system, hb_other_expense=(0, other))
+def test_rationale_required_beyond_tolerance(
+    system: System, name: str, amount: float, required: bool
+) -> None:
+    r = review(system, **{name: (0, amount)})
     found = codes(checks.check_rationales, r)
     assert found == ([("RATIONALE_MISSING", cell_of("hb_rationale_nonlabor"))] if required else [])

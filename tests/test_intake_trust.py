@@ -24,9 +24,9 @@ from hybridbudget.steps.validate import validate_submissions
 from hybridbudget.templates.contract import META_KEYS
 from hybridbudget.templates.fingerprint import fingerprint
 from hybridbudget.templates.layout import layout
+from hybridbudget.templates.stamp import BUDGET_PART, META_PART
 
 TAMPERED, OTHER = "RMC-03000", "LCH-00500"
-BUDGET_PART, META_PART = "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"
 REVENUE_CELL = cell_of("hb_revenue_per_uos")
 FINGERPRINT_CELL = f"B{META_KEYS.index('fingerprint') + 2}"
 
@@ -374,6 +374,7 @@ def test_folder_leftovers_ignored_other_files_noted_old_xls_its_own_code(
 def test_feedback_never_parses_a_refused_file(folder, templates_dir, control_copy, monkeypatch):
     import zipfile
 
+    import hybridbudget.steps.feedback as F
     import hybridbudget.steps.validate as V
 
     bomb = folder / "bomb.xlsx"
@@ -381,8 +382,8 @@ def test_feedback_never_parses_a_refused_file(folder, templates_dir, control_cop
         z.writestr("xl/workbook.xml", b"<workbook/>")
         z.writestr("xl/worksheets/sheet1.xml", b"\0" * (70 * 2**20))
     opened: list[Path] = []
-    real = V.load_workbook
-    monkeypatch.setattr(V, "load_workbook", lambda p, *a, **k: opened.append(p) or real(p, *a, **k))
+    real = F.load_workbook
+    monkeypatch.setattr(F, "load_workbook", lambda p, *a, **k: opened.append(p) or real(p, *a, **k))
     out = folder.parent / "feedback"
     result = V.validate(control_copy, folder, feedback=out, write_sheet=False)
     assert [(f.file, f.code) for f in result.findings] == [("bomb.xlsx", "TOO_LARGE")]

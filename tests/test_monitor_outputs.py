@@ -569,3 +569,32 @@ def test_dashboard_variances_are_red_only_when_unfavourable(outputs):
         ]
         assert all(r.formula in (["0"], ['"Unfav"']) for r in red), name
         assert all(r.operator == "lessThan" for r in red if r.formula == ["0"]), name
+
+
+@needs_libreoffice
+def test_every_dashboard_formula_carries_the_recalculated_value(outputs, tmp_path):
+    src = outputs["dash"].path
+    out = convert([src], "xlsx", tmp_path / "calc")[0]
+    formulas = openpyxl.load_workbook(src)
+    cached, calc = (openpyxl.load_workbook(p, data_only=True) for p in (src, out))
+    filled = 0
+    for ws in formulas.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type != "f":
+                    continue
+                where = (ws.title, c.coordinate, c.value)
+                # an empty text result reads back as None, from our file and LibreOffice's alike
+                ours, theirs = (
+                    "" if v is None else v
+                    for v in (
+                        cached[ws.title][c.coordinate].value,
+                        calc[ws.title][c.coordinate].value,
+                    )
+                )
+                if isinstance(theirs, int | float) and not isinstance(theirs, bool):
+                    assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-9), where
+                else:
+                    assert ours == theirs, where
+                filled += ours != ""
+    assert filled >= 100  # status cells, Frontline lookups, tile labels

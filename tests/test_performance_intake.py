@@ -212,8 +212,8 @@ def test_hand_made_edits_read_the_same(tmp_path, one_filled, name):
         ("xl/workbook.xml", lambda x: x.replace('name="Budget"', 'name="Budget2"')),
         ("xl/styles.xml", lambda x: x.replace('<protection locked="0"/>', "", 1)),
         ("xl/styles.xml", lambda x: x.replace('numFmtId="4"', 'numFmtId="14"', 1)),
-        ("xl/worksheets/sheet2.xml", cell("B5", "<v>2027.0</v>", ' t="n"')),
-        ("xl/worksheets/sheet2.xml", cell("B3", "<f>A1</f><v>x</v>", ' t="str"')),
+        ("xl/worksheets/sheet3.xml", cell("B5", "<v>2027.0</v>", ' t="n"')),
+        ("xl/worksheets/sheet3.xml", cell("B3", "<f>A1</f><v>x</v>", ' t="str"')),
     ],
 )
 def test_edits_of_the_shared_parts_read_the_same(tmp_path, one_filled, part, edit):

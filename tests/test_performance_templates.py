@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import math
 import re
 import zipfile
@@ -18,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from hybridbudget.steps.templates import generate_templates
+from hybridbudget.templates.layout import Variant, variant_of
 from hybridbudget.templates.stamp import StampError, TemplateStamper
 from hybridbudget.templates.values import read_meta
-from hybridbudget.templates.writer import build_template
+from hybridbudget.templates.writer import build_template, sheet_values, template_parts
 
 WHEN = dt.datetime(2026, 10, 1, 8, 30, tzinfo=dt.UTC)
 TIMESTAMP = re.compile(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*")
@@ -28,9 +28,8 @@ TIMESTAMP = re.compile(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*")
 
 def slow_parts(t, ref, template_id: str, generated_at: dt.datetime) -> dict[str, bytes]:
     wb, _ = build_template(t, ref, template_id=template_id, generated_at=generated_at)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return package(buffer)
+    parts = template_parts(wb, sheet_values(t, ref))  # formulas with their cached values
+    return {n: TIMESTAMP.sub(rb"\1", d) for n, d in parts.items()}
 
 
 def package(source) -> dict[str, bytes]:
@@ -46,14 +45,19 @@ def assert_same_parts(fast: dict[str, bytes], slow: dict[str, bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def stamping(control_targets):
-    """The reference data, every cost center's target, and a stamper built from the first."""
+    """The reference data, every cost center's target, and a stamper per layout variant (built
+    from the first cost center of each)."""
     ref, targets = control_targets
     ts = list(targets.by_cost_center.values())
-    return ref, ts, TemplateStamper(ref, ts[0])
+    stampers: dict[Variant, TemplateStamper] = {}
+    for t in ts:
+        stampers.setdefault(variant_of(t), TemplateStamper(ref, t))
+    assert len(stampers) >= 2  # the sample has hospital-wide volumes and no-revenue centers
+    return ref, ts, stampers
 
 
-def assert_stamped_like_openpyxl(stamper: TemplateStamper, t, ref, template_id: str) -> None:
-    parts, meta = stamper.stamp(t, template_id=template_id, generated_at=WHEN)
+def assert_stamped_like_openpyxl(stampers, t, ref, template_id: str) -> None:
+    parts, meta = stampers[variant_of(t)].stamp(t, template_id=template_id, generated_at=WHEN)
     assert meta == build_template(t, ref, template_id=template_id, generated_at=WHEN)[1]
     fast = {n: TIMESTAMP.sub(rb"\1", d) for n, d in parts.items()}
     assert_same_parts(fast, slow_parts(t, ref, template_id, WHEN))
@@ -81,7 +85,10 @@ def test_a_value_the_prototype_cannot_hold_is_refused(stamping):
     _, ts, stamper = stamping
     prior = dataclasses.replace(ts[1].prior, supplies_per_uos=math.nan)
     with pytest.raises(StampError):
-        stamper.stamp(dataclasses.replace(ts[1], prior=prior))
+        stamper[variant_of(ts[1])].stamp(dataclasses.replace(ts[1], prior=prior))
+    other = next(t for t in ts if variant_of(t) != variant_of(ts[1]))
+    with pytest.raises(StampError):  # another variant's styles: not this prototype's
+        stamper[variant_of(ts[1])].stamp(other)
 
 
 def test_generated_templates_equal_openpyxl_ones(tmp_path: Path, control_copy, control_targets):

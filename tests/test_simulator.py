@@ -31,7 +31,7 @@ from hybridbudget.templates.contract import (
     Role,
 )
 from hybridbudget.templates.fingerprint import fingerprint
-from hybridbudget.templates.layout import layout
+from hybridbudget.templates.layout import Area, layout, variant_of
 from hybridbudget.templates.values import expected_outputs, read_meta, read_template_values
 from hybridbudget.templates.writer import volume_cap
 
@@ -155,12 +155,12 @@ def test_fill_is_deterministic_and_does_not_depend_on_skip(
     other = fill_submissions(
         templates_dir, tmp_path / "b", seed=7, skip=set(codes) - set(kept), control=control_path
     )
+    first = Area(*layout().names["hb_volume_forecast"].cells()[0]).ref
     for path in other:
         forecast = read_template_values(path, False)["hb_volume_forecast"]
-        assert (
-            forecast
-            != read_template_values(books[cost_center_of(path)], False)["hb_volume_forecast"]
-        )
+        before = read_template_values(books[cost_center_of(path)], False)["hb_volume_forecast"]
+        locked = load_workbook(path)[BUDGET_SHEET][first].protection.locked  # hospital-wide
+        assert (forecast == before) is locked, path.name
 
 
 def test_clean_inputs_stay_inside_every_validation_rule(clean, control_targets) -> None:
@@ -213,14 +213,16 @@ def test_staffing_inside_band_and_wages_inside_tolerance(clean, control_targets)
     assert moved > len(books)  # managers do trim and add staff
 
 
-def test_save_keeps_protection_names_and_validation(clean) -> None:
+def test_save_keeps_protection_names_and_validation(clean, control_targets) -> None:
     _, books = clean
+    _, targets = control_targets
     lay = layout()
-    inputs = {f"{get_column_letter(c)}{r}" for r, c in lay.input_cells()}
     names = {name: [(BUDGET_SHEET, area.absolute)] for name, area in lay.names.items()}
     rules = sorted((lay.rules[n].kind, lay.names[n].ref) for n in lay.rules)
     for code, wb in books.items():
         ws = wb[BUDGET_SHEET]
+        variant = layout(variant_of(targets.by_cost_center[code]))
+        inputs = {f"{get_column_letter(c)}{r}" for r, c in variant.input_cells()}
         assert ws.protection.sheet and ws.protection.password, code
         assert wb.security.lockStructure
         assert wb[META_SHEET].sheet_state == "veryHidden" and wb[META_SHEET].protection.sheet

@@ -17,11 +17,12 @@ from openpyxl.utils.cell import range_boundaries
 from conftest import needs_libreoffice
 from hybridbudget.templates.contract import BUDGET_SHEET, INPUT_NAMES, META_SHEET, NAMES, Role
 from hybridbudget.templates.fingerprint import fingerprint
-from hybridbudget.templates.layout import layout
+from hybridbudget.templates.layout import Variant, layout
 from hybridbudget.templates.values import read_meta, read_template_values
 from hybridbudget.workbook.libreoffice import convert
 
 CODES = ["RMC-03000", "RMC-09100", "RMC-05000", "RMC-00500"]  # one of each cost center type
+HOSPITAL_WIDE = {"RMC-00500"}  # adjusted patient days: its volume forecast is finance's, locked
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +47,12 @@ def validated_cells(wb: Workbook) -> dict[tuple[int, int], object]:
 def assert_governed(wb: Workbook, structure: bool = True) -> None:
     """Protection, unlocked and validated inputs, names: what intake and managers rely on."""
     ws = wb[BUDGET_SHEET]
-    lay = layout()
+    lay = layout(Variant(volume_locked=read_meta(wb).get("cost_center") in HOSPITAL_WIDE))
     assert ws.protection.sheet and ws.protection.password
     covered = validated_cells(wb)
     for n in INPUT_NAMES:
         for r, c in lay.names[n.name].cells():
-            assert ws.cell(r, c).protection.locked is False, n.name
+            assert ws.cell(r, c).protection.locked is lay.cells[(r, c)].style.locked, n.name
             dv = covered.get((r, c))
             assert dv is not None, n.name
             assert dv.showErrorMessage and dv.errorStyle in (None, "stop"), n.name

@@ -11,6 +11,7 @@ from openpyxl.utils.cell import range_boundaries
 
 from hybridbudget.cli import main
 from hybridbudget.engine.drivers import compute
+from hybridbudget.model.line_items import JOB_CLASSES
 from hybridbudget.templates.contract import (
     BUDGET_SHEET,
     META_KEYS,
@@ -21,7 +22,8 @@ from hybridbudget.templates.contract import (
     Role,
 )
 from hybridbudget.templates.fingerprint import expected_formulas, fingerprint
-from hybridbudget.templates.layout import layout
+from hybridbudget.templates.guide import FEEDBACK_SHEET, GUIDE_SHEET
+from hybridbudget.templates.layout import layout, variant_of
 from hybridbudget.templates.values import (
     drivers_from_values,
     expected_outputs,
@@ -88,11 +90,16 @@ def test_one_template_per_cost_center_in_a_folder_per_entity(generated, control_
     assert 8 <= len(written) <= 11 and written[-1].startswith(f"{result.count}/")
 
 
-def test_every_locked_cell_is_locked_and_every_input_cell_unlocked(books) -> None:
-    lay = layout()
+def test_every_locked_cell_is_locked_and_every_input_cell_unlocked(books, control_targets) -> None:
+    _, targets = control_targets
     for code, wb in books.items():
+        t = targets.by_cost_center[code]
+        lay = layout(variant_of(t))
         ws = wb[BUDGET_SHEET]
-        inputs = {rc for n in NAMES if n.role is Role.INPUT for rc in name_cells(wb, n.name)}
+        # every input is unlocked, except a hospital-wide volume: finance's, locked
+        locked_volume = t.cost_center.hospital_wide_uos
+        inputs = {rc for n in NAMES if n.role is Role.INPUT for rc in name_cells(wb, n.name)
+                  if not (locked_volume and n.name == "hb_volume_forecast")}  # fmt: skip
         merged_inputs = {
             rc for m in ws.merged_cells.ranges if (m.min_row, m.min_col) in inputs
             for rc in cells_of(m.coord)
@@ -103,6 +110,25 @@ def test_every_locked_cell_is_locked_and_every_input_cell_unlocked(books) -> Non
             for cell in row:
                 locked = cell.protection.locked
                 assert locked is ((cell.row, cell.column) not in unlocked), (code, cell.coordinate)
+
+
+def test_hospital_wide_volume_is_the_target_and_locked_and_margin_only_with_revenue(
+    books, control_targets
+) -> None:
+    _, targets = control_targets
+    kinds = set()
+    for code, wb in books.items():
+        t = targets.by_cost_center[code]
+        ws = wb[BUDGET_SHEET]
+        volume = [ws.cell(r, c) for r, c in name_cells(wb, "hb_volume_forecast")]
+        hospital_wide = t.cost_center.stat_code == "ADJPD"
+        assert all(c.protection.locked is hospital_wide for c in volume), code
+        assert [c.value for c in volume] == list(t.drivers.volume), code
+        margin = ws[layout().names["hb_out_margin"].ref]
+        no_revenue = t.figures.revenue == 0 and t.prior.revenue_per_uos == 0
+        assert (margin.number_format == '"n/a";"n/a";"n/a";"n/a"') is no_revenue, code
+        kinds.add((hospital_wide, no_revenue))
+    assert {(True, True), (False, False)} <= kinds  # the sample has both kinds
 
 
 def test_inputs_are_shaded_and_givens_and_formulas_coloured_by_role(books) -> None:
@@ -153,7 +179,8 @@ def test_sheets_and_structure_are_protected_and_the_password_is_never_stored_pla
     password = ref.config.templates.password
     for wb in books.values():
         budget, meta = wb[BUDGET_SHEET], wb[META_SHEET]
-        assert wb.sheetnames == [BUDGET_SHEET, META_SHEET]
+        assert wb.sheetnames == [BUDGET_SHEET, GUIDE_SHEET, META_SHEET]
+        assert wb[GUIDE_SHEET].protection.sheet and wb[GUIDE_SHEET].protection.password
         assert budget.protection.sheet and budget.protection.password
         assert meta.protection.sheet and meta.protection.password
         assert meta.sheet_state == "veryHidden"
@@ -230,9 +257,7 @@ def test_formulas_are_the_same_in_every_template(books) -> None:
         assert found == expected, code
 
 
-def test_prefilled_inputs_reproduce_the_top_down_staffing_and_revenue(
-    books, control_targets
-) -> None:
+def test_prefilled_inputs_are_the_top_down_drivers(books, control_targets) -> None:
     _, targets = control_targets
     for code, wb in books.items():
         t = targets.by_cost_center[code]
@@ -240,16 +265,19 @@ def test_prefilled_inputs_reproduce_the_top_down_staffing_and_revenue(
         drivers = drivers_from_values(values)
         assert drivers.volume == t.drivers.volume
         assert dict(drivers.staffing) == dict(t.drivers.staffing)
-        assert drivers.supplies_per_uos == t.prior.supplies_per_uos
-        assert drivers.purchased_services == t.prior.purchased_services
+        assert drivers == t.drivers  # every pre-filled input is the target's driver
         fig = compute(drivers)
-        assert fig.revenue == t.figures.revenue and fig.labor_cost == t.figures.labor_cost
+        assert fig.lines == t.figures.lines  # so an untouched template shows no gap
+        assert values["hb_supplies_prior"] == [t.prior.supplies_per_uos]
+        assert values["hb_overtime_prior"] == [t.prior.staff(j).overtime_pct for j in JOB_CLASSES]
         assert values["hb_target_labor"] == [t.figures.labor_cost]
         assert values["hb_volume_prior"] == list(t.prior.volume)
         assert values["hb_capital_item"] == [None] * 5
         flags = expected_outputs(values)
         assert flags["hb_need_rationale_volume"] == [0.0]
         assert flags["hb_need_rationale_staffing"] == [0.0]
+        assert flags["hb_need_rationale_nonlabor"] == [0.0]
+        assert flags["hb_out_gap_margin"] == [0.0]
 
 
 def test_header_shows_who_what_and_when(books, control_targets) -> None:
@@ -298,3 +326,23 @@ def test_cli_writes_the_listed_cost_centers(tmp_path: Path, control_path: Path, 
                "--cost-center", "NOPE-1"])  # fmt: skip
     assert rc == 1
     assert "NOPE-1" in capsys.readouterr().err
+
+
+def test_instructions_say_how_to_return_at_a_readable_size(books, control_targets) -> None:
+    ref, targets = control_targets
+    cfg = ref.config.templates
+    assert "@" in cfg.finance_contact  # the sample names its budget office
+    due = f"{cfg.due_date:%B} {cfg.due_date.day}, {cfg.due_date.year}"
+    for code, wb in list(books.items())[:5]:
+        ws = wb[GUIDE_SHEET]
+        lines = [c.value for c in ws["A"] if c.value]
+        text = "\n".join(lines)
+        name = f"{code}_FY{ref.config.fiscal_year}_v{cfg.version}.xlsx"
+        assert f"Keep the file name: {name}" in text
+        assert f"Send it to {cfg.finance_contact} by {due}." in text
+        assert ".xlsx" in text and "What happens next" in text and FEEDBACK_SHEET in text
+        assert min(c.font.sz for c in ws["A"] if c.value) >= 11  # printed at 100%: >= 10 pt
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.orientation == "portrait"
+        budget = wb[BUDGET_SHEET]
+        assert f"Return it by {due} to {cfg.finance_contact}" in budget["A6"].value
+        assert targets.by_cost_center[code].cost_center.cost_center_name in lines[0]

@@ -36,8 +36,10 @@ def test_reads_every_name_from_a_path_or_a_workbook(template: Path) -> None:
     assert set(from_path) == {n.name for n in NAMES}
     for n in NAMES:
         assert len(from_path[n.name]) == n.cells, n.name
-    # a file never opened in a spreadsheet program has no computed values yet
-    assert read_template_values(template)["hb_out_revenue"] == [None]
+    # the file carries computed values before any spreadsheet program opens it (cached values)
+    computed = read_template_values(template)
+    assert computed["hb_out_revenue"] == from_path["hb_target_revenue"]
+    assert computed["hb_out_gap_margin"] == [0]
 
 
 @pytest.mark.parametrize(

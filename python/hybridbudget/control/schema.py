@@ -270,6 +270,9 @@ GUARDRAIL_SETTINGS: tuple[tuple[str, str, str, str, str, str], ...] = (
      "Printed on every template."),
     ("templates.version", "Templates", "Template version", "int", "",
      "Increment when templates are reissued; the newest version of a submission wins."),
+    ("templates.finance_contact", "Templates", "Finance contact for returns", "text", "",
+     "Who managers send the completed template to (name and e-mail); printed on every "
+     "template with the due date."),
 )  # fmt: skip
 # The template protection password is on no sheet: it is this custom document property of the
 # control workbook (init sets it from system.toml; finance changes it in Excel's File > Info >
@@ -287,7 +290,8 @@ PASSWORD_NOTE = (
 # settings added after control workbooks were in use: a workbook without the row uses the default
 OPTIONAL_SETTINGS = frozenset({"guardrails.plausible_warn_factor",
                                "guardrails.plausible_error_factor",
-                               "guardrails.capital_escalation_amount"})  # fmt: skip
+                               "guardrails.capital_escalation_amount",
+                               "templates.finance_contact"})  # fmt: skip
 
 
 def driver_columns() -> tuple[Column, ...]:

@@ -43,8 +43,8 @@ from openpyxl.xml.functions import fromstring
 
 from ..templates.contract import BUDGET_SHEET, META_SHEET, NAMES
 from ..templates.fingerprint import expected_formulas, normalise
-from ..templates.issued import locked_cells
-from ..templates.layout import layout
+from ..templates.issued import lockable_cells, locked_cells
+from ..templates.layout import VARIANTS, layout
 from ..templates.values import NameRange, name_ranges
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -156,7 +156,8 @@ def _interpret(z: zipfile.ZipFile, names: list[str]) -> _Static | None:
 @cache
 def _plain_formats() -> frozenset[str]:
     """Number formats no reader takes for dates: General and those of the template's numbers."""
-    return frozenset({"General"} | {s.style.fmt for s in layout().cells.values()} - {"@"})
+    formats = {s.style.fmt for v in VARIANTS for s in layout(v).cells.values()}
+    return frozenset({"General"} | formats - {"@"})
 
 
 def _xml(z: zipfile.ZipFile, part: str) -> etree._Element:
@@ -458,7 +459,10 @@ def read_package(path_name: str, data: bytes) -> PackageRead:
     lines = list(_locked_lines(budget, static))
     digest = hashlib.sha256("\n".join(f"{c}={t}" for c, t in lines).encode("utf-8")).hexdigest()
     locked = {}
-    for coord, rc in locked_cells().items():
+    always = locked_cells()
+    for coord, rc in lockable_cells().items():
+        if coord not in always and (rc not in budget.styles or not static.locked[budget.styles[rc]]):
+            continue  # an input unlocked here (a variant locks it: finance's copy says so)
         text = normalise(budget.get(*rc))
         if text is not None:
             locked[coord] = _share(text)

@@ -18,7 +18,7 @@ from python_calamine import CalamineWorkbook
 from ..findings import Finding
 from ..templates.contract import BUDGET_SHEET, NAMES
 from ..templates.fingerprint import expected_formulas, fingerprint, normalise
-from ..templates.issued import locked_cells
+from ..templates.issued import lockable_cells, locked_cells
 from ..templates.layout import layout
 from ..templates.values import NameRange, name_ranges, read_meta
 from .fastread import Unsupported, read_package
@@ -149,8 +149,12 @@ def read_submission_openpyxl(candidate: Candidate) -> Submission | Finding:
         protected = bool(ws.protection.sheet)
         fp = fingerprint(ws)
         locked = {}
-        for coord, (r, c) in locked_cells().items():
-            text = normalise(ws.cell(row=r, column=c).value)
+        always = locked_cells()
+        for coord, (r, c) in lockable_cells().items():
+            cell = ws.cell(row=r, column=c)
+            if coord not in always and not cell.protection.locked:
+                continue  # an input unlocked here (a variant locks it: finance's copy says so)
+            text = normalise(cell.value)
             if text is not None:
                 locked[coord] = text
     else:

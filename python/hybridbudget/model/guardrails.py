@@ -85,6 +85,8 @@ class TemplateSettings(BaseModel):
     password: str = Field(min_length=1)
     due_date: dt.date
     version: int = Field(default=1, ge=1)
+    # who managers send the completed template to (printed on every template)
+    finance_contact: str = Field(default="your finance contact", min_length=1, max_length=200)
 
     def __repr__(self) -> str:  # never show the password in logs
         return f"TemplateSettings(due_date={self.due_date}, version={self.version})"

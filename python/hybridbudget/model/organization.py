@@ -36,6 +36,11 @@ class ServiceLine(BaseModel):
     entity_code: str = Code
 
 
+# units of service counted over the whole hospital, not by the cost center: its budget uses the
+# top-down figure (pre-filled and locked on its template)
+HOSPITAL_WIDE_STATISTICS = frozenset({"ADJPD"})  # adjusted patient days
+
+
 class CostCenter(BaseModel):
     model_config = _STRICT
     cost_center_code: str = Code
@@ -55,6 +60,11 @@ class CostCenter(BaseModel):
         if not EMAIL.match(text):
             raise ValueError("is not one e-mail address like name@hospital.org")
         return text
+
+    @property
+    def hospital_wide_uos(self) -> bool:
+        """Whether its unit of service is a hospital-wide statistic (finance sets it)."""
+        return self.stat_code.upper() in HOSPITAL_WIDE_STATISTICS
 
 
 class Organization(BaseModel):

@@ -470,8 +470,9 @@ class Submission:
         """Write input names, each value moved inside its cell's validation rule."""
         for name, values in inputs.items():
             cells = name_cells(self.wb, name)
-            fitted = [
-                fit(self.rules.get(c.coordinate), v, self.wb[BUDGET_SHEET])
+            fitted = [  # a locked cell (a hospital-wide volume) cannot be typed in
+                c.value if c.protection.locked
+                else fit(self.rules.get(c.coordinate), v, self.wb[BUDGET_SHEET])
                 for c, v in zip(cells, values, strict=True)
             ]
             write_name(self.wb, name, fitted)
@@ -622,7 +623,12 @@ def kept_after_recalc(before: Workbook, after: Workbook) -> list[str]:
         and not (after.security and after.security.lockStructure)
     ):
         lost.append("workbook structure protection")
-    inputs = {c.coordinate for n in INPUT_NAMES for c in name_cells(before, n.name)}
+    inputs = {  # the unlocked ones (a hospital-wide volume is issued locked)
+        c.coordinate
+        for n in INPUT_NAMES
+        for c in name_cells(before, n.name)
+        if not ws_b[c.coordinate].protection.locked
+    }
     if any(ws_a[c].protection.locked for c in inputs):
         lost.append("unlocked input cells")
     return lost

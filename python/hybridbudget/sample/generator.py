@@ -554,6 +554,7 @@ combine = "either"   # a level is reached by its $ or its % threshold ("both": o
 password = "hb-{cat.FISCAL_YEAR}"       # sheet protection password (a convenience, not security)
 due_date = {cat.FISCAL_YEAR - 1}-12-15
 version = 1                # template version within the cycle; a reissue increments it
+finance_contact = "Budget office, budget.office@riverbendhealth.org"  # where managers return templates
 '''
 
 

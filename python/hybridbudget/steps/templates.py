@@ -17,6 +17,8 @@ from ..engine.targets import CostCenterTarget, build_targets
 from ..errors import HybridBudgetError
 from ..model.reference import Reference
 from ..progress import Progress, silent
+from ..templates.guide import template_file_name
+from ..templates.layout import Variant, variant_of
 from ..templates.stamp import StampError, TemplateStamper
 from ..templates.writer import write_template
 from .batch import batch_step
@@ -33,15 +35,31 @@ class TemplatesResult:
 
 def template_path(out_dir: Path, entity: str, cost_center: str, year: int, version: int) -> Path:
     """A template's path: <out>/<entity>/<cost center>_FY<year>_v<version>.xlsx."""
-    return Path(out_dir) / entity / f"{cost_center}_FY{year}_v{version}.xlsx"
+    return Path(out_dir) / entity / template_file_name(cost_center, year, version)
 
 
-def _stamper(ref: Reference, sample: list[CostCenterTarget]) -> TemplateStamper | None:
-    """The fast writer for this control workbook's templates (None: write each the slow way)."""
-    try:
-        return TemplateStamper(ref, sample[0]) if sample else None
-    except StampError:
-        return None
+class _Stampers:
+    """The fast writers of one control workbook's templates, one per layout variant (built from
+    the first cost center of each; None: write that variant's templates the slow way)."""
+
+    def __init__(self, ref: Reference) -> None:
+        self.ref = ref
+        self.by_variant: dict[Variant, TemplateStamper | None] = {}
+
+    def write(self, path: Path, t: CostCenterTarget, now: dt.datetime) -> dict[str, str]:
+        variant = variant_of(t)
+        if variant not in self.by_variant:
+            try:
+                self.by_variant[variant] = TemplateStamper(self.ref, t)
+            except StampError:
+                self.by_variant[variant] = None
+        stamper = self.by_variant[variant]
+        try:
+            if stamper is None:
+                raise StampError("no prototype")
+            return stamper.write(path, t, generated_at=now)
+        except StampError:  # values the prototype cannot hold: built cell by cell instead
+            return write_template(path, t, self.ref, generated_at=now)
 
 
 def _issue(meta: dict[str, str], path: Path, out_dir: Path) -> Issue:
@@ -86,18 +104,13 @@ def generate_templates(
     now = dt.datetime.now(dt.UTC)
     paths, issued = [], []
     progress(f"writing {total} templates to {out_dir}")
-    stamper = _stamper(ref, [targets.by_cost_center[c] for c in codes[:1]])
+    stampers = _Stampers(ref)
     for i, code in enumerate(codes, start=1):
         path = template_path(
             out_dir, org.entity_of(code).entity_code, code, cfg.fiscal_year, cfg.templates.version
         )
         target = targets.by_cost_center[code]
-        try:
-            if stamper is None:
-                raise StampError("no prototype")
-            meta = stamper.write(path, target, generated_at=now)
-        except StampError:  # values the prototype cannot hold: built cell by cell instead
-            meta = write_template(path, target, ref, generated_at=now)
+        meta = stampers.write(path, target, now)
         paths.append(path)
         issued.append(_issue(meta, path, out_dir))
         if i % every == 0 or i == total:

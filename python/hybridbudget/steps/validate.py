@@ -6,15 +6,12 @@ import datetime as dt
 import json
 import math
 import os
-import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
-from openpyxl import load_workbook
-from openpyxl.comments import Comment
 
 from ..control.audit import audit_sheet, entry
 from ..control.book import ControlBook, open_control
@@ -25,16 +22,15 @@ from ..engine.targets import build_targets
 from ..errors import HybridBudgetError
 from ..findings import Finding, Severity, findings_frame, has_errors
 from ..intake.checks import Context, review
-from ..intake.codes import CODE_BY_ID
 from ..intake.files import Candidate, discover, finding, sniff
 from ..intake.parallel import map_in_order, worker_count
 from ..intake.submission import Submission, read_submission
 from ..progress import Progress, silent
-from ..workbook import styles
 from ..workbook.fileio import atomic_save, atomic_write_text
 from ..workbook.safe_text import csv_safe
 from ..workbook.spec import Block, Column, Sheet
 from .batch import batch_step
+from .feedback import write_feedback_copies
 
 VALID, WARNINGS, REJECTED, SUPERSEDED = "valid", "valid with warnings", "rejected", "superseded"
 VALIDATION_SHEET = "Validation"
@@ -312,38 +308,9 @@ def findings_json(result: ValidationResult) -> str:
 
 
 def write_feedback(result: ValidationResult, out_dir: Path) -> list[Path]:
-    """For each rejected, readable submission: a copy with the offending cells marked and commented."""
-    written = []
+    """For each rejected submission: a copy that says why on its first sheet, cells marked."""
     rejected = {f.file for f in result.files if f.status == REJECTED}
-    for rel in sorted(rejected):
-        found = [f for f in result.findings if f.file == rel]
-        src = result.folder / rel
-        dst = out_dir / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        refused = any(CODE_BY_ID[f.code].category == "file" for f in found if f.code in CODE_BY_ID)
-        try:
-            if refused:  # refused before parsing (too large, not a workbook, encrypted, .xls)
-                raise ValueError("never parsed")
-            wb = load_workbook(src)
-        except Exception:  # unreadable: send back as it came, with the findings beside it
-            shutil.copyfile(src, dst)
-            atomic_write_text(dst.with_suffix(".findings.txt"), "\n".join(f.message for f in found))
-            written.append(dst)
-            continue
-        notes: list[str] = []
-        for f in found:
-            if f.sheet in wb.sheetnames and f.cell and f.cell[0].isalpha():
-                cell = wb[f.sheet][f.cell]
-                cell.fill = styles.WARN_FILL
-                text = (cell.comment.text + "\n" if cell.comment else "") + f.message
-                cell.comment = Comment(text, "hybridbudget validate", width=300, height=120)
-            else:
-                notes.append(f"{f.code}: {f.message}")
-        if notes:
-            atomic_write_text(dst.with_suffix(".findings.txt"), "\n".join(notes))
-        atomic_save(dst, wb.save)
-        written.append(dst)
-    return written
+    return write_feedback_copies(result.folder, out_dir, rejected, result.findings, result.context)
 
 
 def validate(

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from ..model.line_items import JOB_CLASSES
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: prior-year overtime and agency, non-labor targets
 BUDGET_SHEET = "Budget"
 META_SHEET = "Meta"  # very hidden: template metadata, never edited by managers
 CAPITAL_ROWS = 5
@@ -81,6 +81,8 @@ NAMES: tuple[Name, ...] = (
     Name("hb_volume_target", 1, 12, GIVEN, "number", "Top-down target units of service by month"),
     Name("hb_fte_prior", _J, 1, GIVEN, "number", "Prior-year paid FTEs by job class (payroll)"),
     Name("hb_wage_prior", _J, 1, GIVEN, "number", "Prior-year wage rate by job class (payroll)"),
+    Name("hb_overtime_prior", _J, 1, GIVEN, "number", "Prior-year overtime share by job class (payroll)"),
+    Name("hb_agency_fte_prior", _J, 1, GIVEN, "number", "Prior-year agency FTEs by job class (payroll)"),
     Name("hb_fte_target", _J, 1, GIVEN, "number", "Top-down target FTEs by job class"),
     Name("hb_agency_rate", _J, 1, GIVEN, "number", "Agency hourly rate by job class"),
     Name("hb_revenue_per_uos", 1, 1, GIVEN, "number", "Net revenue per unit of service (top-down)"),
@@ -91,6 +93,10 @@ NAMES: tuple[Name, ...] = (
     Name("hb_drugs_prior", 1, 1, GIVEN, "number", "Prior-year drugs $ per UOS"),
     Name("hb_purchased_prior", 1, 1, GIVEN, "number", "Prior-year purchased services $"),
     Name("hb_other_prior", 1, 1, GIVEN, "number", "Prior-year other expense $"),
+    Name("hb_supplies_target", 1, 1, GIVEN, "number", "Top-down supplies $ per UOS"),
+    Name("hb_drugs_target", 1, 1, GIVEN, "number", "Top-down drugs $ per UOS"),
+    Name("hb_purchased_target", 1, 1, GIVEN, "number", "Top-down purchased services $"),
+    Name("hb_other_target", 1, 1, GIVEN, "number", "Top-down other expense $"),
     Name("hb_target_revenue", 1, 1, GIVEN, "number", "Top-down net revenue"),
     Name("hb_target_labor", 1, 1, GIVEN, "number", "Top-down labor cost (salaries, agency, benefits)"),
     Name("hb_target_nonlabor", 1, 1, GIVEN, "number", "Top-down non-labor cost"),

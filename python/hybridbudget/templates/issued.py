@@ -19,7 +19,7 @@ from ..engine.targets import CostCenterTarget
 from ..model.reference import Reference
 from .contract import NAME_BY_ID, Role
 from .fingerprint import normalise
-from .layout import layout
+from .layout import DEFAULT, VARIANTS, Variant, layout
 from .writer import sheet_values
 
 
@@ -28,11 +28,12 @@ def _coordinate(rc: tuple[int, int]) -> str:
 
 
 @cache
-def locked_cells() -> dict[str, tuple[int, int]]:
+def locked_cells(variant: Variant = DEFAULT) -> dict[str, tuple[int, int]]:
     """Coordinate -> (row, column) of every locked cell of the layout that is not a formula:
-    the cells whose content finance decides (labels, header fields, givens)."""
+    the cells whose content finance decides (labels, header fields, givens, and inputs a
+    variant locks)."""
     out = {}
-    for rc, slot in sorted(layout().cells.items()):
+    for rc, slot in sorted(layout(variant).cells.items()):
         value = slot.value
         if not slot.style.locked or (isinstance(value, str) and value.startswith("=")):
             continue
@@ -41,12 +42,19 @@ def locked_cells() -> dict[str, tuple[int, int]]:
 
 
 @cache
-def _dynamic() -> dict[str, tuple[int, int]]:
+def lockable_cells() -> dict[str, tuple[int, int]]:
+    """locked_cells of every variant together (row order)."""
+    cells = {coord: rc for v in VARIANTS for coord, rc in locked_cells(v).items()}
+    return dict(sorted(cells.items(), key=lambda item: item[1]))
+
+
+@cache
+def _dynamic(variant: Variant = DEFAULT) -> dict[str, tuple[int, int]]:
     """The locked cells written per cost center (header fields, givens), by coordinate."""
     written = set(layout().fields.values()) | {
         rc for area in layout().names.values() for rc in area.cells()
     }
-    return {coord: rc for coord, rc in locked_cells().items() if rc in written}
+    return {coord: rc for coord, rc in locked_cells(variant).items() if rc in written}
 
 
 @cache
@@ -87,20 +95,30 @@ class IssuedCopy:
 
 def issued_copy(t: CostCenterTarget, ref: Reference) -> IssuedCopy:
     """Finance's copy of the template it issues to `t`'s cost center (no workbook is built)."""
-    content = sheet_values(t, ref).cells
+    values = sheet_values(t, ref)
+    content = values.cells
     locked = dict(static_cells())
-    for coord, rc in _dynamic().items():
+    for coord, rc in _dynamic(values.variant).items():
         text = normalise(content.get(rc))
         if text is not None:
             locked[coord] = text
-    givens = {name: [content.get(rc) for rc in cells] for name, cells in _given_cells().items()}
+    givens = {
+        name: [content.get(rc) for rc in cells]
+        for name, cells in _given_cells(values.variant).items()
+    }
     return IssuedCopy(locked, givens)
 
 
 @cache
-def _given_cells() -> dict[str, list[tuple[int, int]]]:
+def _given_cells(variant: Variant = DEFAULT) -> dict[str, list[tuple[int, int]]]:
+    """The names whose values are finance's: the givens and the inputs a variant locks."""
+    lay = layout(variant)
     return {
         name: area.cells()
-        for name, area in layout().names.items()
+        for name, area in lay.names.items()
         if NAME_BY_ID[name].role is Role.GIVEN
+        or (
+            NAME_BY_ID[name].role is Role.INPUT
+            and all(lay.cells[rc].style.locked for rc in area.cells())
+        )
     }

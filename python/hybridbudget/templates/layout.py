@@ -12,13 +12,14 @@ Columns: A labels, B-M the twelve months (reused by the other sections), N the y
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from openpyxl.utils import get_column_letter
 
 from ..engine.capital import DEFAULT_IN_SERVICE_MONTH, MAX_LIFE_MONTHS
 from ..engine.favourability import direction, number_formats
+from ..engine.targets import CostCenterTarget
 from ..model.line_items import HOURS_PER_FTE, JOB_CLASS_NAMES, JOB_CLASSES, MONTHS, OVERTIME_PREMIUM
 from .contract import CAPITAL_ROWS, CATEGORY_SLOTS, NAMES, PRIORITIES, Role
 
@@ -272,12 +273,8 @@ RATIONALES: tuple[tuple[str, str, str, str], ...] = (
      "nonlabor"),
 )  # fmt: skip
 INSTRUCTIONS = (
-    "How to fill in: type only in the yellow cells; everything else is locked. 1 Forecast units of "
-    "service by month. 2 Set budget FTEs, wage rates, overtime and agency FTEs by job class. "
-    "3 Review non-labor costs (pre-filled with the prior year).",
-    "4 List capital requests, if any. 5 Where section 5 says Required, explain the gap to the "
-    "top-down target. The summary below recalculates as you type (a gap in red hurts the margin: "
-    "less revenue, more cost); hover over a yellow cell for what it expects.",
+    "Type only in the yellow cells (pre-filled with the top-down target; grey: prior year and "
+    "target). A gap in red hurts the margin. Sheet Instructions: how to fill in and return."
 )
 
 
@@ -297,8 +294,8 @@ def _header(b: _Builder) -> None:
         for (label, key), col in zip(triple, (1, 7, 12), strict=True):
             b.put(row, col, label, INFO_LABEL if col > 1 else TOTAL)
             b.field(row, col + 1, key, INFO)
-    for row, text in enumerate(INSTRUCTIONS, start=5):
-        b.put(row, 1, text, NOTE)
+    b.put(5, 1, INSTRUCTIONS, Style("note_strong"))
+    b.field(6, 1, "return", Style("note_strong"))
 
 
 def _summary(b: _Builder) -> None:
@@ -394,13 +391,16 @@ def _volume(b: _Builder, row: int) -> int:
 
 
 STAFF_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
-    # header, contract name (or computed key), role, number format
+    # header, contract name (or computed key), role, number format; each input has its prior
+    # year (and FTEs their target) just left of it, for reference
     ("Prior-year FTEs", "hb_fte_prior", "given", FTE),
-    ("Prior-year wage $/h", "hb_wage_prior", "given", RATE),
     ("Target FTEs", "hb_fte_target", "given", FTE),
     ("Budget FTEs", "hb_fte", "input", FTE),
+    ("Prior-year wage $/h", "hb_wage_prior", "given", RATE),
     ("Wage rate $/h", "hb_wage_rate", "input", RATE),
+    ("Prior-year overtime %", "hb_overtime_prior", "given", SHARE),
     ("Overtime %", "hb_overtime_pct", "input", SHARE),
+    ("Prior-year agency FTEs", "hb_agency_fte_prior", "given", FTE),
     ("Agency FTEs", "hb_agency_fte", "input", FTE),
     ("Agency rate $/h", "hb_agency_rate", "given", RATE),
     ("Salaries $", "hb_out_salaries", "computed", MONEY),
@@ -463,7 +463,7 @@ def _staffing(b: _Builder, row: int) -> int:
                 b.put(first + i, col, f, Style("computed", fmt))
     b.put(total, 1, "Total", TOTAL)
     col_of = {key: col for col, (_, key, _, _) in enumerate(STAFF_COLUMNS, start=2)}
-    for key in ("hb_fte_prior", "hb_fte_target", "hb_fte", "hb_agency_fte"):
+    for key in ("hb_fte_prior", "hb_fte_target", "hb_fte", "hb_agency_fte_prior", "hb_agency_fte"):
         col = col_of[key]
         b.put(total, col, f"=SUM({Area(first, col, n, 1).ref})", Style("computed", FTE))
     sal = Area(first, col_of["hb_out_salaries"], n, 1)
@@ -511,44 +511,58 @@ def _staffing(b: _Builder, row: int) -> int:
     return r + 5
 
 
-NONLABOR_ROWS: tuple[tuple[str, str, str, str, str, Rule], ...] = (
-    # label, prior name, input name, output name, format, validation
-    ("Supplies $ per unit of service", "hb_supplies_prior", "hb_supplies_per_uos",
-     "hb_out_supplies", RATE,
+NONLABOR_ROWS: tuple[tuple[str, str, str, str, str, str, Rule], ...] = (
+    # label, prior name, target name, input name, output name, format, validation
+    ("Supplies $ per unit of service", "hb_supplies_prior", "hb_supplies_target",
+     "hb_supplies_per_uos", "hb_out_supplies", RATE,
      Rule("decimal", 0, 100_000, "Supplies $ per UOS", "Supply cost per unit of service. "
-          "Pre-filled with the prior year; the annual cost is this x your forecast units.")),
-    ("Drugs $ per unit of service", "hb_drugs_prior", "hb_drugs_per_uos", "hb_out_drugs", RATE,
+          "Pre-filled with the top-down target (prior year + supply inflation); the annual cost "
+          "is this x your forecast units.")),
+    ("Drugs $ per unit of service", "hb_drugs_prior", "hb_drugs_target", "hb_drugs_per_uos",
+     "hb_out_drugs", RATE,
      Rule("decimal", 0, 100_000, "Drugs $ per UOS", "Drug cost per unit of service. Pre-filled "
-          "with the prior year; the annual cost is this x your forecast units.")),
-    ("Purchased services $ (year)", "hb_purchased_prior", "hb_purchased_services",
-     "hb_out_purchased", MONEY,
+          "with the top-down target (prior year + drug inflation); the annual cost is this x "
+          "your forecast units.")),
+    ("Purchased services $ (year)", "hb_purchased_prior", "hb_purchased_target",
+     "hb_purchased_services", "hb_out_purchased", MONEY,
      Rule("decimal", 0, 1e9, "Purchased services $", "Purchased services for the whole year "
-          "(contracts, maintenance, consultants). Pre-filled with the prior year.")),
-    ("Other expense $ (year)", "hb_other_prior", "hb_other_expense", "hb_out_other", MONEY,
+          "(contracts, maintenance, consultants). Pre-filled with the top-down target (prior "
+          "year + inflation).")),
+    ("Other expense $ (year)", "hb_other_prior", "hb_other_target", "hb_other_expense",
+     "hb_out_other", MONEY,
      Rule("decimal", 0, 1e9, "Other expense $", "All other expense for the whole year (rent, "
-          "travel, education, minor equipment). Pre-filled with the prior year.")),
+          "travel, education, minor equipment). Pre-filled with the top-down target (prior "
+          "year + inflation).")),
 )  # fmt: skip
+NONLABOR_GAP = GAP[direction("NONLABOR")]
 
 
 def _nonlabor(b: _Builder, row: int) -> int:
     b.put(row, 1, "3. Non-labor", Style("section"))
-    b.header(row + 1, ["Item", "Prior year", "Your budget", "Annual cost $"])
-    for r, (label, prior, name, out, fmt, rule) in enumerate(NONLABOR_ROWS, start=row + 2):
+    b.header(row + 1, ["Item", "Prior year", "Top-down target", "Your budget", "Annual cost $",
+                       "Target annual cost $", "Gap (yours - target) $"])  # fmt: skip
+    b.heights[row + 1] = 27
+    for r, (label, prior, target, name, out, fmt, rule) in enumerate(NONLABOR_ROWS, start=row + 2):
         b.put(r, 1, label, LABEL)
         b.name(prior, Area(r, 2), Style("given", fmt))
-        b.name(name, Area(r, 3), Style("input", fmt), rule=rule)
+        b.name(target, Area(r, 3), Style("given", fmt))
+        b.name(name, Area(r, 4), Style("input", fmt), rule=rule)
         per_unit = fmt == RATE
-        formula = (
-            f"=ROUND({{hb_out_volume}}*{Area(r, 3).ref},2)"
-            if per_unit
-            else f"=ROUND({Area(r, 3).ref},2)"
-        )
-        b.name(out, Area(r, 4), Style("computed", MONEY), [formula])
+        yours, theirs = (
+            (f"=ROUND({{{volume}}}*{Area(r, col).ref},2)" if per_unit
+             else f"=ROUND({Area(r, col).ref},2)")
+            for volume, col in (("hb_out_volume", 4), ("volume_target_total", 3))
+        )  # fmt: skip
+        b.name(out, Area(r, 5), Style("computed", MONEY), [yours])
+        b.put(r, 6, theirs, Style("computed", MONEY))
+        b.put(r, 7, f"=ROUND({Area(r, 5).ref}-{Area(r, 6).ref},2)", Style("computed", NONLABOR_GAP))
         if per_unit:
-            b.put(r, 5, "x forecast units of service in the year", NOTE)
+            b.put(r, 8, "x units of service in the year (yours | target)", NOTE)
     total = row + 2 + len(NONLABOR_ROWS)
     b.put(total, 1, "Total non-labor", TOTAL)
-    b.put(total, 4, "={hb_out_nonlabor}", Style("computed", MONEY))
+    b.put(total, 5, "={hb_out_nonlabor}", Style("computed", MONEY))
+    b.put(total, 6, "={nonlabor_9}", Style("computed", MONEY))
+    b.put(total, 7, "={nonlabor_10}", Style("computed", NONLABOR_GAP))
     return total + 2
 
 
@@ -641,17 +655,19 @@ def _rationale(b: _Builder, row: int) -> int:
     b.name("hb_tolerance_pct", Area(row + 1, 2), Style("given", PCT))
     b.name("hb_tolerance_amount", Area(row + 1, 3), Style("given", MONEY))
     b.put(row + 1, 4, "(percent of the target, and dollars)", NOTE)
-    b.header(row + 2, ["Section", "Gap $", "Explanation", "Rationale"])
-    b.merges.append(Area(row + 2, 4, 1, LAST_COL - 3))
+    b.header(row + 2, ["Section", "Top-down target $", "Gap $", "Explanation", "Rationale"])
+    b.heights[row + 2] = 27
+    b.merges.append(Area(row + 2, 5, 1, LAST_COL - 4))
     for r, (label, text, flag, key) in enumerate(RATIONALES, start=row + 3):
         b.put(r, 1, label, Style("label", top=True))
-        gap = Area(r, 2).ref
+        b.put(r, 2, f"={{{key}_9}}", Style("computed", MONEY, top=True))
+        gap = Area(r, 3).ref
         gap_format = GAP[direction(GAP_CODES[key])]
-        b.put(r, 2, f"={{{key}_10}}", Style("computed", gap_format, top=True))
+        b.put(r, 3, f"={{{key}_10}}", Style("computed", gap_format, top=True))
         target = f"{{{key}_9}}"
         b.name(
             flag,
-            Area(r, 3),
+            Area(r, 4),
             Style("computed", FLAG, align="center", top=True),
             [
                 f"=IF(AND(ABS({gap})>{{hb_tolerance_amount}},"
@@ -660,24 +676,44 @@ def _rationale(b: _Builder, row: int) -> int:
         )
         b.name(
             text,
-            Area(r, 4),
+            Area(r, 5),
             Style("input", "@", wrap=True),
             rule=Rule("textLength", 0, 1000, "Rationale", "Required when the Explanation cell "
                       "says Required: what drives the gap to the top-down target, and why it "
                       "is right for next year."),
         )  # fmt: skip
-        b.merges.append(Area(r, 4, 1, LAST_COL - 3))
+        b.merges.append(Area(r, 5, 1, LAST_COL - 4))
         b.heights[r] = 30
         b.highlights.append(
-            Highlight(Area(r, 4, 1, LAST_COL - 3).ref, f"AND({{{flag}}}=1,LEN(TRIM({{{text}}}))=0)")
+            Highlight(Area(r, 5, 1, LAST_COL - 4).ref, f"AND({{{flag}}}=1,LEN(TRIM({{{text}}}))=0)")
         )
         b.highlights.append(Highlight(f"{{{key}_10}}", f"{{{flag}}}=1"))
     return row + 2 + len(RATIONALES)
 
 
+@dataclass(frozen=True)
+class Variant:
+    """What may differ between cost centers' Budget sheets: styles only, never a cell's place,
+    formula or name (intake reads every variant by the same contract)."""
+
+    volume_locked: bool = False  # the unit of service is a hospital-wide statistic: finance's
+    revenue: bool = True  # revenue and margin figures shown only where there is revenue
+
+
+DEFAULT = Variant()
+VARIANTS = tuple(Variant(locked, revenue) for locked in (False, True) for revenue in (True, False))
+NOT_APPLICABLE = '"n/a";"n/a";"n/a";"n/a"'  # a figure that does not apply (margin, no revenue)
+NO_REVENUE_CELLS = ((8, 3), (9, 3), (10, 3), (8, 7), (9, 7), (10, 7))  # revenue and margin
+
+
+def variant_of(t: CostCenterTarget) -> Variant:
+    """The layout variant of one cost center's template."""
+    revenue = bool(t.drivers.revenue_per_uos or t.prior.revenue_per_uos)
+    return Variant(volume_locked=t.cost_center.hospital_wide_uos, revenue=revenue)
+
+
 @cache
-def layout() -> Layout:
-    """The Budget sheet's layout (built once per process; treat as read-only)."""
+def _base() -> Layout:
     b = _Builder()
     _header(b)
     row = _volume(b, 12)
@@ -687,13 +723,29 @@ def layout() -> Layout:
     last = _rationale(b, row)
     _summary(b)  # last: its formulas point at every section
     widths = {1: 38.0, **dict.fromkeys(range(2, LAST_COL), 11.5), LAST_COL: 12.5}
-    out = b.build(last, widths)
-    check(out)
+    return b.build(last, widths)
+
+
+@cache
+def layout(variant: Variant = Variant()) -> Layout:
+    """The Budget sheet's layout for a variant (built once per process; treat as read-only)."""
+    base = _base()
+    cells = dict(base.cells)
+    if variant.volume_locked:
+        for rc in base.names["hb_volume_forecast"].cells():
+            cells[rc] = Slot(cells[rc].value, replace(cells[rc].style, role="given"))
+    if not variant.revenue:
+        for rc in (*NO_REVENUE_CELLS, *base.names["hb_revenue_per_uos"].cells()):
+            cells[rc] = Slot(cells[rc].value, replace(cells[rc].style, fmt=NOT_APPLICABLE))
+    out = replace(base, cells=cells)
+    check(out, variant)
     return out
 
 
-def check(lay: Layout) -> None:
-    """The layout honours the contract: every name placed with its shape and role."""
+def check(lay: Layout, variant: Variant = Variant()) -> None:
+    """The layout honours the contract: every name placed with its shape and role (a variant
+    may lock the volume forecast: finance's, for a hospital-wide statistic)."""
+    locked_inputs = {"hb_volume_forecast"} if variant.volume_locked else set()
     for n in NAMES:
         area = lay.names.get(n.name)
         if area is None or (area.rows, area.cols) != (n.rows, n.cols):
@@ -701,7 +753,9 @@ def check(lay: Layout) -> None:
         cells = [lay.cells[rc] for rc in area.cells()]
         if n.role is Role.OUTPUT and not all(str(s.value).startswith("=") for s in cells):
             raise RuntimeError(f"layout: {n.name} must be formulas")
-        if (n.role is Role.INPUT) == any(s.style.locked for s in cells):
+        if n.name not in locked_inputs and (n.role is Role.INPUT) == any(
+            s.style.locked for s in cells
+        ):
             raise RuntimeError(f"layout: {n.name} locked/unlocked wrongly")
         if n.role is Role.INPUT and n.name not in lay.rules:
             raise RuntimeError(f"layout: {n.name} has no validation")

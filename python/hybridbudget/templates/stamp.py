@@ -29,13 +29,22 @@ from openpyxl.utils import get_column_letter
 from ..engine.targets import CostCenterTarget
 from ..model.reference import Reference
 from ..workbook.deferred import escape
-from ..workbook.fileio import atomic_save
+from ..workbook.formula_values import cached_cell, save_parts
 from .contract import META_KEYS
 from .fingerprint import locked_lines, normalise
-from .writer import SheetValues, assemble_template, sheet_values, template_meta
+from .guide import GUIDE_ROLES
+from .layout import layout
+from .writer import (
+    BUDGET_PART,
+    SheetValues,
+    assemble_template,
+    budget_cached_values,
+    sheet_values,
+    template_meta,
+)
 
-BUDGET_PART = "xl/worksheets/sheet1.xml"
-META_PART = "xl/worksheets/sheet2.xml"
+GUIDE_PART = "xl/worksheets/sheet2.xml"  # the Instructions sheet
+META_PART = "xl/worksheets/sheet3.xml"
 CORE_PART = "docProps/core.xml"
 CAP = 987_654_321_012_345  # sentinel volume cap: renders as itself and with thousands separators
 FIRST_NUMBER = 7_000_000_000_000_000  # sentinel numbers: 16 digits, exact as floats
@@ -76,17 +85,27 @@ class _Hole:
     start: int
     end: int
     tag: str = ""  # a cell's start tag
+    formula: str = ""  # a formula cell's <f> element
 
 
 class _Cut:
     """A part cut at its holes: render by joining the static pieces with the filled holes."""
 
-    def __init__(self, xml: str, cells: dict[str, object], tokens: dict[str, object]) -> None:
+    def __init__(
+        self,
+        xml: str,
+        cells: dict[str, object],
+        tokens: dict[str, object],
+        formulas: frozenset[str] = frozenset(),
+    ) -> None:
         holes: list[_Hole] = []
-        for coord, key in cells.items():
+        for coord, key in [*cells.items(), *((c, ("formula", c)) for c in formulas)]:
             start = _unique(xml, f'<c r="{coord}"')
             end = xml.index("</c>", start) + len("</c>")
-            holes.append(_Hole(key, start, end, xml[start : xml.index(">", start) + 1]))
+            tag = xml[start : xml.index(">", start) + 1]
+            f_at = xml.find("<f>", start, end)
+            formula = xml[f_at : xml.index("</f>", f_at) + 4] if f_at >= 0 else ""
+            holes.append(_Hole(key, start, end, tag, formula))
         for token, key in tokens.items():
             start = _unique(xml, token)
             holes.append(_Hole(key, start, start + len(token)))
@@ -137,15 +156,19 @@ class TemplateStamper:
     def __init__(self, ref: Reference, sample: CostCenterTarget) -> None:
         self.ref = ref
         self.password = ref.config.templates.password
-        self._kinds = _kinds(sheet_values(sample, ref))
+        first = sheet_values(sample, ref)
+        self.variant = first.variant  # one prototype per layout variant
+        self._kinds = _kinds(first)
         if not set(self._kinds.values()) <= {str, float}:
             raise StampError("the sample cost center has values no prototype can hold")
         cells: dict[tuple[int, int], object] = {}
         for i, (rc, kind) in enumerate(self._kinds.items()):
             cells[rc] = FIRST_NUMBER + 1000 * i if kind is float else f"HBSTAMP{i}X"
         footer = "HBSTAMPFOOTERX"
+        guide = tuple(f"HBSTAMPGUIDE{i}X" for i in range(len(GUIDE_ROLES)))
         meta = {key: f"HBSTAMPMETA{i}X" for i, key in enumerate(META_KEYS) if key != "fingerprint"}
-        wb, meta = assemble_template(SheetValues(cells, CAP, footer), meta, self.password)
+        prototype = SheetValues(cells, CAP, footer, guide, self.variant)
+        wb, meta = assemble_template(prototype, meta, self.password)
         self._locked = self._locked_plan(locked_lines(wb.worksheets[0]), cells)
         buffer = io.BytesIO()
         wb.save(buffer)
@@ -155,6 +178,12 @@ class TemplateStamper:
             self._parts[BUDGET_PART].decode("utf-8"),
             {_coordinate(rc): rc for rc in cells},
             {f"{CAP:.15g}": "cap", f"{CAP:,.15g}": "cap_text", footer: "footer"},
+            frozenset(layout().formulas()),
+        )
+        self._guide = _Cut(
+            self._parts[GUIDE_PART].decode("utf-8"),
+            {f"A{i}": i - 1 for i in range(1, len(guide) + 1)},
+            {},
         )
         self._meta = _Cut(
             self._parts[META_PART].decode("utf-8"),
@@ -192,12 +221,16 @@ class TemplateStamper:
     ) -> tuple[dict[str, bytes], dict[str, str]]:
         """One cost center's template parts (in package order) and its metadata."""
         content = sheet_values(t, self.ref)
-        if _kinds(content) != self._kinds:
+        if content.variant != self.variant or _kinds(content) != self._kinds:
             raise StampError(f"{t.cost_center.cost_center_code}: values do not fit the prototype")
         meta = template_meta(t, self.ref, template_id, generated_at)
         meta["fingerprint"] = self._fingerprint(content)
 
+        cached = budget_cached_values(content)
+
         def budget(hole: _Hole) -> str:
+            if hole.formula:
+                return cached_cell(hole.tag, hole.formula, cached[hole.key[1]])
             if hole.key == "cap":
                 return f"{content.cap:.15g}"
             if hole.key == "cap_text":
@@ -212,9 +245,13 @@ class TemplateStamper:
         def meta_cell(hole: _Hole) -> str:
             return _text_cell(hole.tag, meta[hole.key])
 
+        def guide_cell(hole: _Hole) -> str:
+            return _text_cell(hole.tag, content.guide[hole.key])
+
         now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
         parts = dict(self._parts)  # package order kept
         parts[BUDGET_PART] = self._budget.render(budget)
+        parts[GUIDE_PART] = self._guide.render(guide_cell)
         parts[META_PART] = self._meta.render(meta_cell)
         parts[CORE_PART] = TIMESTAMP.sub(rb"\g<1>" + now + rb"\g<2>", parts[CORE_PART])
         return parts, meta
@@ -228,11 +265,5 @@ class TemplateStamper:
     ) -> dict[str, str]:
         """Write one template atomically (as `writer.write_template` does); returns its metadata."""
         parts, meta = self.stamp(t, template_id, generated_at)
-
-        def save(tmp: str) -> None:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-                for name, data in parts.items():
-                    z.writestr(name, data)
-
-        atomic_save(path, save)
+        save_parts(path, parts)
         return meta

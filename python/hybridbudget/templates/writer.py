@@ -28,17 +28,32 @@ from ..engine.targets import CostCenterTarget
 from ..model.line_items import JOB_CLASSES
 from ..model.reference import Reference
 from ..workbook import styles as S
-from ..workbook.fileio import atomic_save
-from .contract import BUDGET_SHEET, CATEGORY_SLOTS, META_KEYS, META_SHEET, SCHEMA_VERSION
+from ..workbook.formula_values import (
+    coordinate,
+    evaluate,
+    save_parts,
+    with_cached_values,
+    workbook_parts,
+)
+from .contract import (
+    BUDGET_SHEET,
+    CATEGORY_SLOTS,
+    META_KEYS,
+    META_SHEET,
+    SCHEMA_VERSION,
+)
 from .fingerprint import fingerprint
-from .layout import FREEZE, Area, Layout, Rule, Style, layout
+from .guide import GUIDE_ROLES, GUIDE_SHEET, GUIDE_WIDTH, guide_lines, return_line
+from .layout import DEFAULT, FREEZE, Area, Layout, Rule, Style, Variant, layout, variant_of
 
 UNLOCKED = Protection(locked=False)
+BUDGET_PART = "xl/worksheets/sheet1.xml"
 _FONTS: dict[str, Font] = {
     "title": S.TITLE_FONT,
     "section": S.BLOCK_FONT,
     "header": S.HEADER_FONT,
     "note": S.NOTE_FONT,
+    "note_strong": S.BOLD_FONT,
     "total": S.BOLD_FONT,
     "legend_warn": S.BOLD_FONT,
 }
@@ -109,6 +124,8 @@ def prefill(t: CostCenterTarget, tolerance_pct: float, tolerance_amount: float) 
         "hb_volume_target": list(target.volume),
         "hb_fte_prior": by_class(prior, "fte"),
         "hb_wage_prior": by_class(prior, "wage_rate"),
+        "hb_overtime_prior": by_class(prior, "overtime_pct"),
+        "hb_agency_fte_prior": by_class(prior, "agency_fte"),
         "hb_fte_target": by_class(target, "fte"),
         "hb_agency_rate": by_class(target, "agency_rate"),
         "hb_revenue_per_uos": [target.revenue_per_uos],
@@ -119,22 +136,26 @@ def prefill(t: CostCenterTarget, tolerance_pct: float, tolerance_amount: float) 
         "hb_drugs_prior": [prior.drugs_per_uos],
         "hb_purchased_prior": [prior.purchased_services],
         "hb_other_prior": [prior.other_expense],
+        "hb_supplies_target": [target.supplies_per_uos],
+        "hb_drugs_target": [target.drugs_per_uos],
+        "hb_purchased_target": [target.purchased_services],
+        "hb_other_target": [target.other_expense],
         "hb_target_revenue": [fig.revenue],
         "hb_target_labor": [fig.labor_cost],
         "hb_target_nonlabor": [fig.nonlabor_cost],
         "hb_target_fte": [fig.fte],
         "hb_tolerance_pct": [tolerance_pct],
         "hb_tolerance_amount": [tolerance_amount],
-        # inputs, pre-filled: staffing and volume at the target, non-labor at the prior year
+        # inputs, pre-filled with the target's drivers: an untouched template shows no gap
         "hb_volume_forecast": list(target.volume),
         "hb_fte": by_class(target, "fte"),
         "hb_wage_rate": by_class(target, "wage_rate"),
         "hb_overtime_pct": by_class(target, "overtime_pct"),
         "hb_agency_fte": by_class(target, "agency_fte"),
-        "hb_supplies_per_uos": [prior.supplies_per_uos],
-        "hb_drugs_per_uos": [prior.drugs_per_uos],
-        "hb_purchased_services": [prior.purchased_services],
-        "hb_other_expense": [prior.other_expense],
+        "hb_supplies_per_uos": [target.supplies_per_uos],
+        "hb_drugs_per_uos": [target.drugs_per_uos],
+        "hb_purchased_services": [target.purchased_services],
+        "hb_other_expense": [target.other_expense],
     }
 
 
@@ -161,7 +182,9 @@ def header_fields(t: CostCenterTarget, ref: Reference) -> dict[str, str]:
         "due_date": f"{due:%b} {due.day}, {due.year}",
         "uos": cc.uos,
         "template": f"v{cfg.templates.version} (schema {SCHEMA_VERSION})",
-        "uos_header": cc.uos[:1].upper() + cc.uos[1:],
+        "uos_header": cc.uos[:1].upper() + cc.uos[1:]
+        + (": set by finance" if cc.hospital_wide_uos else ""),
+        "return": return_line(t, ref),
     }
 
 
@@ -236,6 +259,8 @@ class SheetValues:
     cells: dict[tuple[int, int], object]  # (row, column) -> value of every name and header field
     cap: int  # upper bound of a month's volume forecast (data validation)
     footer: str
+    guide: tuple[str, ...] = ()  # the Instructions sheet's lines (guide.guide_lines)
+    variant: Variant = DEFAULT  # the layout's styles for this cost center (layout.variant_of)
 
 
 def sheet_values(t: CostCenterTarget, ref: Reference) -> SheetValues:
@@ -257,7 +282,8 @@ def sheet_values(t: CostCenterTarget, ref: Reference) -> SheetValues:
         f"{t.cost_center.cost_center_code} FY{ref.config.fiscal_year} budget template "
         f"v{ref.config.templates.version}"
     )
-    return SheetValues(cells, volume_cap(t), footer)
+    guide = tuple(ILLEGAL_CHARACTERS_RE.sub("", line) for line in guide_lines(t, ref))
+    return SheetValues(cells, volume_cap(t), footer, guide, variant_of(t))
 
 
 def build_budget_sheet(ws: Worksheet, t: CostCenterTarget, ref: Reference) -> None:
@@ -267,7 +293,7 @@ def build_budget_sheet(ws: Worksheet, t: CostCenterTarget, ref: Reference) -> No
 
 def paint_budget_sheet(ws: Worksheet, content: SheetValues) -> None:
     """Fill an empty worksheet with the fixed layout and one cost center's values."""
-    lay = layout()
+    lay = layout(content.variant)
     dynamic = content.cells
     # merge while the cells are still unstyled (openpyxl re-borders styled merges slowly), then
     # give every cell of a merge its first cell's style, so all of it is unlocked or locked alike
@@ -299,6 +325,31 @@ def _define_names(wb: Workbook, lay: Layout) -> None:
     sheet = quote_sheetname(BUDGET_SHEET)
     for name, area in lay.names.items():
         wb.defined_names[name] = DefinedName(name, attr_text=f"{sheet}!{area.absolute}")
+
+
+_GUIDE_FONTS = {"title": S.TITLE_FONT, "section": S.GUIDE_SECTION_FONT, "body": S.GUIDE_FONT}
+
+
+def _guide_sheet(wb: Workbook, lines: tuple[str, ...], password: str) -> None:
+    """The Instructions sheet: one line per row, 11 pt, printed portrait at 100%."""
+    ws = wb.create_sheet(GUIDE_SHEET)
+    ws.column_dimensions["A"].width = GUIDE_WIDTH
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row, (role, text) in enumerate(zip(GUIDE_ROLES, lines, strict=True), start=1):
+        cell = ws.cell(row=row, column=1)
+        _text(cell, text)
+        cell.font, cell.alignment = _GUIDE_FONTS[role], wrap  # no row height: rows fit their text
+    ws.sheet_view.showGridLines = False
+    ws.sheet_properties.tabColor = S.NAVY
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_LETTER
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_area = f"A1:A{len(lines)}"
+    ws.page_margins.left = ws.page_margins.right = 0.5  # 7.5 in for the 7.3 in column: 100%
+    ws.protection.sheet = True
+    ws.protection.password = password
 
 
 def _meta_sheet(wb: Workbook, meta: dict[str, str], password: str) -> None:
@@ -346,6 +397,7 @@ def assemble_template(
     _protect(ws, password)
     _define_names(wb, layout())
     meta = meta | {"fingerprint": fingerprint(ws)}
+    _guide_sheet(wb, content.guide, password)
     _meta_sheet(wb, meta, password)
     wb.security = WorkbookProtection(workbookPassword=password, lockStructure=True)
     return wb, meta
@@ -365,10 +417,30 @@ def build_template(
     )
 
 
+def budget_cached_values(content: SheetValues) -> dict[str, Any]:
+    """Coordinate -> the value of every formula on a Budget sheet holding `content`, as Excel
+    computes it (written as the cells' cached values)."""
+    lay = layout()
+    formulas = {(BUDGET_SHEET, *rc): f"{s.value}" for rc, s in lay.cells.items()
+                if isinstance(s.value, str) and s.value.startswith("=")}  # fmt: skip
+    values: dict[tuple[str, int, int], object] = {
+        (BUDGET_SHEET, *rc): content.cells.get(rc, s.value) for rc, s in lay.cells.items()
+    }
+    return {coordinate(cell): v for cell, v in evaluate(formulas, values).items()}
+
+
+def template_parts(wb: Workbook, content: SheetValues) -> dict[str, bytes]:
+    """A built template's package parts, formulas carrying their cached values."""
+    parts = workbook_parts(wb)
+    xml = parts[BUDGET_PART].decode("utf-8")
+    parts[BUDGET_PART] = with_cached_values(xml, budget_cached_values(content)).encode("utf-8")
+    return parts
+
+
 def write_template(
     path: Path, t: CostCenterTarget, ref: Reference, generated_at: dt.datetime | None = None
 ) -> dict[str, str]:
     """Build and save one template atomically; returns its metadata."""
     wb, meta = build_template(t, ref, generated_at=generated_at)
-    atomic_save(path, wb.save)
+    save_parts(path, template_parts(wb, sheet_values(t, ref)))
     return meta

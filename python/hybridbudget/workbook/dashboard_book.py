@@ -49,7 +49,7 @@ from ..engine.favourability import NEUTRAL, number_formats
 from ..engine.variance_split import ACCURACY_BAND, CORE_ITEMS, EFFECTS
 from ..errors import HybridBudgetError
 from . import styles
-from .fileio import atomic_save
+from .formula_values import save_with_cached_values
 
 EXECUTIVE, CONTROLLER, FRONTLINE, THRESHOLDS, LINEAGE, DATA = (
     "Executive", "Controller", "Frontline", "Thresholds", "Lineage", "Data",
@@ -800,5 +800,5 @@ def write_dashboard(path: Path, data: DashboardData, sources: pd.DataFrame, sele
     d.ws.sheet_state = "hidden"  # lookups and chart data; unhide to audit them
     wb.active = 0
     wb.calculation.fullCalcOnLoad = True
-    atomic_save(path, wb.save)
+    save_with_cached_values(wb, path)  # previews and Protected View show the figures
     return path

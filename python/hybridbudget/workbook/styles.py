@@ -17,6 +17,8 @@ HEADER_FONT = Font(name="Calibri", size=10, bold=True, color="FFFFFF")
 BODY_FONT = Font(name="Calibri", size=10)
 LINK_FONT = Font(name="Calibri", size=10, color="0563C1", underline="single")
 BOLD_FONT = Font(name="Calibri", size=10, bold=True)
+GUIDE_FONT = Font(name="Calibri", size=11)  # instructions: 11 pt prints at >= 10 pt
+GUIDE_SECTION_FONT = Font(name="Calibri", size=12, bold=True, color=NAVY)
 NOTE_FONT = Font(name="Calibri", size=9, italic=True, color="595959")
 THIN = Side(style="thin", color="BFBFBF")
 GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
