@@ -124,8 +124,8 @@ def test_wrong_fiscal_year_schema_and_cost_center(system: System, sent: Submissi
         "year's template", "B5", "2026", "2027", sheet="Meta")]  # fmt: skip
     schema = copy(sent, meta={"schema_version": "0"})
     assert checks.review(schema, ctx) == [want(
-        "WRONG_SCHEMA", "error", "this template has layout version 0; intake reads version 1; "
-        "ask finance for a new template", "B6", "0", "1", sheet="Meta")]  # fmt: skip
+        "WRONG_SCHEMA", "error", "this template has layout version 0; intake reads version 2; "
+        "ask finance for a new template", "B6", "0", "2", sheet="Meta")]  # fmt: skip
     cc = copy(sent, meta={"cost_center": "HWH-99999"})
     assert checks.review(cc, ctx) == [want(
         "UNKNOWN_COST_CENTER", "error", "cost center HWH-99999 is not on the Organization sheet",
