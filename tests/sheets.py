@@ -98,17 +98,22 @@ def pnl_blocks(path: Path, sheet: str, title: str) -> dict[str, tuple[str, dict[
 def assert_pnl_ties(path: Path, sheet: str, title: str, h: pd.DataFrame, detail: pd.DataFrame):
     """Every subtotal equals its lines, every level its children, every cost center its detail
     rows (cost_center, line_item, annual, m01..m12), to the cent; months add up to the year."""
-    from hybridbudget.model.line_items import JOB_CLASSES, LINE_ITEM_NAMES, NONLABOR_LINES
+    from hybridbudget.model.line_items import (
+        DEPRECIATION,
+        JOB_CLASSES,
+        LINE_ITEM_NAMES,
+        NONLABOR_LINES,
+    )
 
     blocks = pnl_blocks(path, sheet, title)
-    name = LINE_ITEM_NAMES
+    name = LINE_ITEM_NAMES | {DEPRECIATION.code: DEPRECIATION.name}  # DEP: plans only
     salaries = [name[f"SAL_{j}"] for j in JOB_CLASSES]
     nonlabor = [name[c] for c in NONLABOR_LINES]
     money = [name["REV"], *salaries, "Total salaries", name["AGY"], name["BEN"], "Total labor",
              *nonlabor, "Total non-labor", "Total expense", "Operating margin"]  # fmt: skip
 
     def col(lines: dict[str, list], label: str, k: int) -> int:
-        return cents([lines[label][k]])
+        return cents([lines[label][k]]) if label in lines else 0
 
     for code, (_heading, lines) in blocks.items():
         assert list(lines)[:2] == ["Units of service", name["REV"]], code  # finance's order
@@ -118,7 +123,8 @@ def assert_pnl_ties(path: Path, sheet: str, title: str, h: pd.DataFrame, detail:
             assert c["Total salaries"] == sum(c[s] for s in salaries), (code, k)
             assert c["Total labor"] == c["Total salaries"] + c[name["AGY"]] + c[name["BEN"]]
             assert c["Total non-labor"] == sum(c[s] for s in nonlabor), (code, k)
-            assert c["Total expense"] == c["Total labor"] + c["Total non-labor"], (code, k)
+            dep = col(lines, DEPRECIATION.name, k)
+            assert c["Total expense"] == c["Total labor"] + c["Total non-labor"] + dep, (code, k)
             assert c["Operating margin"] == c[name["REV"]] - c["Total expense"], (code, k)
         for label in money:
             assert cents([lines[label][0]]) == cents(lines[label][1:]), (code, label)
@@ -129,7 +135,7 @@ def assert_pnl_ties(path: Path, sheet: str, title: str, h: pd.DataFrame, detail:
     ]
     groups += [(s, s, list(p.cost_center)) for s, p in present.groupby("service_line_code")]
     for _, parent, children in groups:
-        for label in [*money, "Units of service"]:
+        for label in [*money, "Units of service", DEPRECIATION.name]:
             for k in range(13):
                 want = sum(col(blocks[ch][1], label, k) for ch in children)
                 assert col(blocks[parent][1], label, k) == want, (parent, label, k)

@@ -296,7 +296,9 @@ def test_capital_request_messages(system: System, sent: Submission) -> None:
     assert list(checks.check_capital(r)) == [
         want("CAPITAL_INCOMPLETE", "error", "capital request 2 has no item", "A44"),
         want("CAPITAL_INCOMPLETE", "error", "capital request 2 has no amount", "B44"),
-        want("CAPITAL_INCOMPLETE", "error", "capital request 2 has no justification", "D44"),
+        want("CAPITAL_INCOMPLETE", "error", "capital request 2 has no justification", "H44"),
+        want("CAPITAL_INCOMPLETE", "error", "capital request 2 has no category", "D44"),
+        want("CAPITAL_INCOMPLETE", "error", "capital request 2 has no useful life", "F44"),
         want("OUT_OF_RANGE", "error", "capital request 2: priority \"Urgent\" is not one of High, "
              "Medium, Low", "C44", "Urgent"),
     ]  # fmt: skip
@@ -304,7 +306,9 @@ def test_capital_request_messages(system: System, sent: Submission) -> None:
     full = {"hb_capital_item": ["Bed", None, None, None, None],
             "hb_capital_amount": [0, None, None, None, None],
             "hb_capital_priority": ["High", None, None, None, None],
-            "hb_capital_justification": ["worn out", None, None, None, None]}  # fmt: skip
+            "hb_capital_justification": ["worn out", None, None, None, None],
+            "hb_capital_category": ["Replacement", None, None, None, None],
+            "hb_capital_life": [60, None, None, None, None]}  # fmt: skip
     assert list(checks.check_capital(review(system, sent, values=full))) == [
         want("CAPITAL_INCOMPLETE", "error", "capital request 1 has no amount", "B43")]  # fmt: skip
 
@@ -327,10 +331,14 @@ def test_capital_request_complete_rows(system: System, sent: Submission) -> None
     rows = {"hb_capital_item": ["Bed", None, None, None, None],
             "hb_capital_amount": [5000, 1200.5, None, None, None],
             "hb_capital_priority": ["High", None, None, None, None],
-            "hb_capital_justification": ["worn out", None, None, None, None]}  # fmt: skip
+            "hb_capital_justification": ["worn out", None, None, None, None],
+            "hb_capital_category": ["Replacement", None, None, None, None],
+            "hb_capital_life": [60, None, None, None, None]}  # fmt: skip
     assert list(checks.check_capital(review(system, sent, values=rows))) == [
         want("CAPITAL_INCOMPLETE", "error", "capital request 2 has no item", "A44"),
-        want("CAPITAL_INCOMPLETE", "error", "capital request 2 has no justification", "D44"),
+        want("CAPITAL_INCOMPLETE", "error", "capital request 2 has no justification", "H44"),
+        want("CAPITAL_INCOMPLETE", "error", "capital request 2 has no category", "D44"),
+        want("CAPITAL_INCOMPLETE", "error", "capital request 2 has no useful life", "F44"),
     ]  # fmt: skip
 
 
@@ -780,7 +788,9 @@ def test_a_number_typed_as_a_capital_priority(system: System, sent: Submission) 
     values = {"hb_capital_item": ["Bed", None, None, None, None],
               "hb_capital_amount": [5000, None, None, None, None],
               "hb_capital_priority": [3, None, None, None, None],
-              "hb_capital_justification": ["worn out", None, None, None, None]}  # fmt: skip
+              "hb_capital_justification": ["worn out", None, None, None, None],
+              "hb_capital_category": ["Replacement", None, None, None, None],
+              "hb_capital_life": [60, None, None, None, None]}  # fmt: skip
     assert list(checks.check_capital(review(system, sent, values=values))) == [
         want("OUT_OF_RANGE", "error", "capital request 1: priority 3 is not one of High, Medium, "
              "Low", "C43", "3")]  # fmt: skip

@@ -18,6 +18,7 @@ from hybridbudget.findings import Severity
 from hybridbudget.intake.checks import named_cost_centers
 from hybridbudget.intake.submission import cell_of
 from hybridbudget.sample.fill import edit_parts
+from hybridbudget.steps.capital_requests import RANKED_COLUMNS
 from hybridbudget.steps.consolidate import consolidate
 from hybridbudget.steps.validate import validate_submissions
 from hybridbudget.templates.contract import META_KEYS
@@ -304,16 +305,18 @@ def test_formula_like_text_stays_text_and_long_text_is_refused(folder, templates
         cell_of("hb_capital_amount", 0): 12_500,
         cell_of("hb_capital_priority", 0): "High",
         cell_of("hb_capital_justification", 0): "+1 pump: -2 failures a month @ICU\ttab",
+        cell_of("hb_capital_category", 0): "Patient safety",
     }
-    _write(path, texts)
+    _write(path, texts | {cell_of("hb_capital_life", 0): 60})
     result = consolidate(control_copy, folder)
     assert [f for f in result.validation.findings if f.file == path.name] == []
     wb = load_workbook(control_copy)
-    rows = [r for r in wb["Capital Requests"].iter_rows() if r[0].value == TAMPERED]
-    assert [(c.value, c.data_type) for c in rows[0][1:2]] == [
-        (texts[cell_of("hb_capital_item", 0)], "s")
-    ]
-    assert rows[0][4].value == texts[cell_of("hb_capital_justification", 0)]
+    rows = [r for r in wb["Capital Requests"].iter_rows() if r[1].value == TAMPERED]
+    item, why = (c.header for c in RANKED_COLUMNS if c.key in ("item", "justification"))
+    header = next(r for r in wb["Capital Requests"].iter_rows(values_only=True) if item in r)
+    cell = rows[0][header.index(item)]
+    assert (cell.value, cell.data_type) == (texts[cell_of("hb_capital_item", 0)], "s")
+    assert rows[0][header.index(why)].value == texts[cell_of("hb_capital_justification", 0)]
     long = "x" * 1001
     _write(path, {cell_of("hb_rationale_volume"): long})
     found = findings_of(validate_submissions(control_copy, folder), path.name)
@@ -396,7 +399,9 @@ def test_a_filled_template_saved_by_libreoffice_is_clean(folder, templates_dir, 
     src = submit(templates_dir, folder.parent / "src", TAMPERED)
     _write(src, {cell_of("hb_capital_item", 0): "=not a formula", cell_of("hb_capital_amount", 0): 900,
                  cell_of("hb_capital_priority", 0): "Low",
-                 cell_of("hb_capital_justification", 0): "-worn out"})  # fmt: skip
+                 cell_of("hb_capital_justification", 0): "-worn out",
+                 cell_of("hb_capital_category", 0): "Replacement", cell_of("hb_capital_life", 0): 36,
+                 cell_of("hb_capital_in_service", 0): "Mar"})  # fmt: skip
     (saved,) = convert([src], "xlsx", folder)
     result = validate_submissions(control_copy, folder)
     assert result.findings == [] and TAMPERED in result.accepted

@@ -28,7 +28,6 @@ from hybridbudget.templates.contract import (
     META_SHEET,
     NAME_BY_ID,
     OUTPUT_NAMES,
-    PRIORITIES,
     Role,
 )
 from hybridbudget.templates.fingerprint import fingerprint
@@ -53,6 +52,9 @@ CAPITAL = (
     "hb_capital_amount",
     "hb_capital_priority",
     "hb_capital_justification",
+    "hb_capital_category",
+    "hb_capital_life",
+    "hb_capital_in_service",
 )
 OVER_CAP = 300_000_000
 ABSENT = {"REQUIRED_BLANK", "RATIONALE_MISSING", "CAPITAL_INCOMPLETE"}  # the cell is left blank
@@ -179,8 +181,10 @@ def test_clean_inputs_stay_inside_every_validation_rule(clean, control_targets) 
                     assert isinstance(v, int | float) and rule.low <= v <= rule.high, (code, n.name)
                 elif rule.kind == "textLength":
                     assert isinstance(v, str) and len(v) <= rule.high, (code, n.name)
+                elif rule.source:  # finance's capital categories, as the template lists them
+                    assert v in values[rule.source], (code, n.name, v)
                 else:
-                    assert v in PRIORITIES, (code, n.name, v)
+                    assert v in rule.offered, (code, n.name, v)
         dv = next(d for d in wb[BUDGET_SHEET].data_validations.dataValidation if d.type == "whole")
         assert float(dv.formula2) == cap  # the file's own rule is the one checked above
 
@@ -247,7 +251,9 @@ def test_rationale_written_wherever_the_engine_requires_one(clean) -> None:
                 optional += bool(text)
         forecast, target = (sum(values[n]) for n in ("hb_volume_forecast", "hb_volume_target"))
         moved += abs(forecast / target - 1) > 0.05 if target else 0
-        rows = list(zip(*(values[n] for n in CAPITAL), strict=True))
+        # the in-service month may stay blank (July, the documented default)
+        rows = list(zip(*(values[n] for n in CAPITAL if n != "hb_capital_in_service"),
+                        strict=True))  # fmt: skip
         with_capital += any(any(r) for r in rows)
         assert all(all(r) or not any(r) for r in rows), (code, rows)  # requests are complete
     n = len(books)
@@ -331,6 +337,7 @@ def test_each_defect_breaks_exactly_one_thing(defect_set, clean) -> None:
     extra = {
         "RATIONALE_MISSING": ("hb_volume_forecast",),
         "CAPITAL_INCOMPLETE": CAPITAL,
+        "CAPITAL_CATEGORY": CAPITAL,
     }
     rationale_cells = {lay.names[f"hb_rationale_{s}"].ref for s in SECTIONS}
     for file, found in by_file.items():

@@ -15,6 +15,7 @@ from ..errors import HybridBudgetError
 from ..findings import Finding, Severity
 from ..model import (
     AccountMapping,
+    CapitalPriority,
     CostCenter,
     Entity,
     EscalationLevel,
@@ -24,6 +25,7 @@ from ..model import (
     ServiceLine,
     SystemConfig,
 )
+from ..model.guardrails import MAX_CAPITAL_PRIORITIES
 from ..model.line_items import JOB_CLASSES, LINE_ITEM_CODES, periods
 from ..model.reference import Reference
 from ..sources.records import parse_records
@@ -147,8 +149,23 @@ def _combine(book: ControlBook) -> tuple[str, list[Finding]]:
     return "either", []
 
 
+def _capital_priorities(book: ControlBook) -> tuple[list[CapitalPriority] | None, list[Finding]]:
+    """The Capital priorities block (None in a workbook written before it: the defaults)."""
+    if not any(r and r[0] == L.CAPITAL_PRIORITY_BLOCK for r in book.rows(L.GUARDRAILS)):
+        return None, []
+    table = _block(book, L.GUARDRAILS, L.CAPITAL_PRIORITY_BLOCK, L.CAPITAL_PRIORITY_COLUMNS,
+                   L.GUARDRAIL_BLOCKS)  # fmt: skip
+    items, bad = _models(table, L.CAPITAL_PRIORITY_COLUMNS, CapitalPriority, "capital priority")
+    bad += _duplicates(table, "category", "capital category")
+    if not bad and not 1 <= len(items) <= MAX_CAPITAL_PRIORITIES:
+        bad.append(Finding(code="CONTROL_CELL", severity=Severity.ERROR, file=book.file,
+                           sheet=L.GUARDRAILS, message=f"list 1 to {MAX_CAPITAL_PRIORITIES} "
+                           f"capital priorities (found {len(items)})"))  # fmt: skip
+    return items, bad
+
+
 def read_config(book: ControlBook) -> tuple[SystemConfig | None, list[Finding]]:
-    table = _block(book, L.GUARDRAILS, L.GUARDRAIL_BLOCK, L.GUARDRAIL_COLUMNS)
+    table = _block(book, L.GUARDRAILS, L.GUARDRAIL_BLOCK, L.GUARDRAIL_COLUMNS, L.GUARDRAIL_BLOCKS)
     by_key = {str(r["key"]): i for i, r in enumerate(table.rows) if r["key"]}
     findings: list[Finding] = []
     data: dict[str, dict[str, Any]] = {}
@@ -189,6 +206,8 @@ def read_config(book: ControlBook) -> tuple[SystemConfig | None, list[Finding]]:
     findings += bad
     combine, bad = _combine(book)
     findings += bad
+    priorities, bad = _capital_priorities(book)
+    findings += bad
     if findings:
         return None, findings
     raw = {
@@ -200,6 +219,8 @@ def read_config(book: ControlBook) -> tuple[SystemConfig | None, list[Finding]]:
         "escalation": tuple(levels),
         "escalation_combine": combine,
     }
+    if priorities is not None:
+        raw["capital_priorities"] = tuple(priorities)
     try:
         return SystemConfig.model_validate(raw), []
     except ValidationError as exc:

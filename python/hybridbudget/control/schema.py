@@ -32,6 +32,13 @@ GUARDRAIL_COLUMNS = (
     C("Meaning", "meaning", width=70, wrap=True),
     C("Key", "key", width=36),
 )
+CAPITAL_PRIORITY_BLOCK = "Capital priorities"
+CAPITAL_PRIORITY_COLUMNS = (
+    C("Category", "category", width=22, editable=True),
+    C("Weight", "weight", "rate", width=10, editable=True),
+    C("Meaning", "meaning", width=70, editable=True),
+)
+GUARDRAIL_BLOCKS = (GUARDRAIL_BLOCK, CAPITAL_PRIORITY_BLOCK)
 ESCALATION_BLOCK = "Escalation levels"
 ESCALATION_COLUMNS = (
     C("Level", "level", "int", width=8, editable=True),
@@ -237,6 +244,9 @@ GUARDRAIL_SETTINGS: tuple[tuple[str, str, str, str, str, str], ...] = (
      "pct", "%", "System operating margin the budget must reach, as a share of net revenue."),
     ("guardrails.capital_envelope", "Financial guardrails", "Capital envelope", "money", "$",
      "Total capital requests the system can fund."),
+    ("guardrails.capital_escalation_amount", "Financial guardrails",
+     "Capital escalation threshold", "money", "$",
+     "A capital request of this amount or more goes to the workshop even within the envelope."),
     ("guardrails.divergence_tolerance_pct", "Tolerances", "Divergence tolerance (%)", "pct", "%",
      "A gap beyond this percent AND the dollar tolerance needs a rationale and a decision."),
     ("guardrails.divergence_tolerance_amount", "Tolerances", "Divergence tolerance ($)", "money",
@@ -279,7 +289,9 @@ PASSWORD_NOTE = (
 
 # settings added after control workbooks were in use: a workbook without the row uses the default
 OPTIONAL_SETTINGS = frozenset({"guardrails.plausible_warn_factor",
-                               "guardrails.plausible_error_factor", "templates.finance_contact"})  # fmt: skip
+                               "guardrails.plausible_error_factor",
+                               "guardrails.capital_escalation_amount",
+                               "templates.finance_contact"})  # fmt: skip
 
 
 def driver_columns() -> tuple[Column, ...]:

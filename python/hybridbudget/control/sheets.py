@@ -12,6 +12,7 @@ from ..engine.history import History
 from ..engine.targets import Targets, volume_growth
 from ..findings import Finding, findings_frame
 from ..model import SystemConfig
+from ..model.guardrails import MAX_CAPITAL_PRIORITIES
 from ..model.line_items import HOURS_PER_FTE, JOB_CLASSES, LINE_ITEMS, OVERTIME_PREMIUM
 from ..model.reference import Reference
 from ..workbook.spec import Block, Sheet
@@ -50,10 +51,20 @@ def guardrails_sheet(config: SystemConfig) -> Sheet:
     return Sheet(
         L.GUARDRAILS,
         f"{config.system_name}: guardrails for fiscal year {config.fiscal_year}",
-        (Block(L.GUARDRAIL_BLOCK, columns, rows),),
+        (
+            Block(L.GUARDRAIL_BLOCK, columns, rows),
+            Block(
+                L.CAPITAL_PRIORITY_BLOCK,
+                L.CAPITAL_PRIORITY_COLUMNS,
+                _frame(config.capital_priorities),
+            ),
+        ),
         notes=(
             "Set by the CFO office. Edit the yellow Value cells; every later step reads them back "
             "and recomputes the targets.",
+            "Capital priorities: the categories a manager picks from on the template (at most "
+            f"{MAX_CAPITAL_PRIORITIES}) and their weights in the capital score (Capital Requests "
+            "sheet). Regenerate the templates after a change to the categories.",
             L.PASSWORD_NOTE,
         ),
         tab_color="C00000",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..model.line_items import JOB_CLASSES, LINE_ITEM_NAMES, salary_line
+from .capital import CapitalSummary
 from .favourability import is_favourable
 from .rollup import hierarchy
 from .triggers import OPEN
@@ -528,10 +529,12 @@ class DashboardData:
     thresholds: dict[str, tuple[float, float]] = field(
         default_factory=lambda: dict(DEFAULT_THRESHOLDS)
     )
+    capital: CapitalSummary | None = None  # capital approved against the envelope
 
 
 def dashboard_data(result, actions: pd.DataFrame, lineage: list[str],
-                   thresholds: Mapping[str, tuple[float, float]] | None = None) -> DashboardData:  # fmt: skip
+                   thresholds: Mapping[str, tuple[float, float]] | None = None,
+                   capital: CapitalSummary | None = None) -> DashboardData:  # fmt: skip
     """The views' numbers from a VarianceResult (steps/variance.py) and the Actions sheet."""
     from .variance_split import staffing_view
 
@@ -572,6 +575,7 @@ def dashboard_data(result, actions: pd.DataFrame, lineage: list[str],
             result.months,
         ),
         thresholds=dict(DEFAULT_THRESHOLDS) | dict(thresholds or {}),
+        capital=capital,
     )
 
 

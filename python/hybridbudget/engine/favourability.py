@@ -21,6 +21,7 @@ _AGGREGATES: dict[str, str] = {
     "MARGIN": UP,
     "MARGIN_PCT": UP,
     "SAL": DOWN,  # total salaries
+    "DEP": DOWN,  # depreciation of approved capital (a plan line)
     "LABOR": DOWN,
     "NONLABOR": DOWN,
     "EXPENSE": DOWN,

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..model.line_items import JOB_CLASSES, LINE_ITEM_NAMES, NONLABOR_LINES, salary_line
+from ..model.line_items import (
+    DEPRECIATION,
+    JOB_CLASSES,
+    LINE_ITEM_NAMES,
+    NONLABOR_LINES,
+    salary_line,
+)
 
 MONTH_KEYS = tuple(f"m{i:02d}" for i in range(1, 13))
 AMOUNT_KEYS = ("annual", *MONTH_KEYS)
@@ -27,6 +33,7 @@ class PnlRow:
     label: str
     kind: str  # int (units), money, pct, fte
     parts: tuple[str, ...] = ()  # a subtotal: the rows it sums (a leading "-" subtracts)
+    optional: bool = False  # shown only where the lines hold it (depreciation: plans only)
 
     @property
     def subtotal(self) -> bool:
@@ -43,7 +50,8 @@ PNL_ROWS: tuple[PnlRow, ...] = (
     PnlRow("LABOR", "Total labor", "money", ("SAL", "AGY", "BEN")),
     *(PnlRow(c, LINE_ITEM_NAMES[c], "money") for c in NONLABOR_LINES),
     PnlRow("NONLABOR", "Total non-labor", "money", NONLABOR_LINES),
-    PnlRow("EXPENSE", "Total expense", "money", ("LABOR", "NONLABOR")),
+    PnlRow(DEPRECIATION.code, DEPRECIATION.name, "money", optional=True),
+    PnlRow("EXPENSE", "Total expense", "money", ("LABOR", "NONLABOR", DEPRECIATION.code)),
     PnlRow("MARGIN", "Operating margin", "money", ("REV", "-EXPENSE")),
     PnlRow("MARGIN_PCT", "Operating margin %", "pct"),  # of net revenue
     PnlRow("FTE", "Paid FTEs", "fte"),
@@ -110,6 +118,8 @@ def pnl_frame(
     volume, fte = volume or {}, fte or {}
     by_cc = cost_center_cents(lines)
     present = h[h.cost_center.isin(list(by_cc))]
+    held = set(lines.line_item.astype(str))
+    shown = [row for row in PNL_ROWS if not row.optional or row.key in held]
 
     def units(cc: str) -> np.ndarray:
         months = np.rint(np.asarray(volume.get(cc, ()), dtype=float)).astype(np.int64)
@@ -130,7 +140,7 @@ def pnl_frame(
         ids = {"level": LEVELS[level], "code": code, "name": name, "entity_code": where[0],
                "service_line_code": where[1], "outline": level}  # fmt: skip
         rows.append(ids | {"label": f"{LEVELS[level]}: {name}", "kind": "text", "style": "head"})
-        for row in PNL_ROWS:
+        for row in shown:
             vals = values[row.key]
             rows.append(
                 ids

@@ -19,7 +19,8 @@ from .variance_split import CORE_ITEMS, SALARY_LINES
 RELATIONSHIPS: tuple[tuple[str, str, str], ...] = (
     # fact or dimension column -> dimension key (many to one, single direction)
     ("fact_target, fact_submission, fact_plan, fact_actual, fact_variance, fact_volume, "
-     "fact_staffing, fact_staffing_plan, actions", "cost_center", "dim_cost_center.cost_center"),
+     "fact_staffing, fact_staffing_plan, fact_capital, actions", "cost_center",
+     "dim_cost_center.cost_center"),
     ("fact_target, fact_submission, fact_plan, fact_actual, fact_variance, actions, dim_account",
      "line_item", "dim_line_item.line_item"),
     ("fact_target, fact_submission, fact_plan, fact_actual, fact_variance, fact_volume, "
@@ -45,6 +46,10 @@ DESCRIPTIONS: dict[str, str] = {
     "fact_staffing": "actual payroll hours and earnings by month and job class",
     "fact_staffing_plan": "per cost center and imported month: worked and overtime hours, paid "
     "FTEs and agency FTEs, plan and actual (the Variance Summary staffing block)",
+    "fact_capital": "every capital request on the Capital Requests sheet: rank, category, "
+    "weight, priority, score, amount, cumulative amount against the envelope, within the "
+    "envelope, the workshop's decision and note, useful life, in-service month, and the budget "
+    "year's depreciation of an approved request (line DEP of fact_plan)",
     "actions": "the Actions sheet: variance triggers, owner, level, due date, status",
     "dashboard_tiles": "the dashboard's Executive tiles for every imported month and scope: plan, "
     "actual, variance fav/(unfav), gap, thresholds and status (check the measures against it)",

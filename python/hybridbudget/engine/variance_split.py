@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..model.line_items import (
+    DEPRECIATION,
     FIXED_JOB_CLASSES,
     HOURS_PER_FTE,
     JOB_CLASSES,
@@ -54,9 +55,10 @@ FIXED_LINES: frozenset[str] = frozenset(
 )
 HOURLY_LINES: tuple[str, ...] = (*SALARY_LINES, "AGY")  # split into efficiency and rate
 BEHAVIOUR: dict[str, str] = {
-    li: "fixed" if li in FIXED_LINES else "follows salaries" if li == "BEN" else "variable"
-    for li in LINE_ITEM_CODES
-}
+    **{li: "fixed" if li in FIXED_LINES else "follows salaries" if li == "BEN" else "variable"
+       for li in LINE_ITEM_CODES},
+    DEPRECIATION.code: "fixed",  # a plan line only (approved capital); it does not flex
+}  # fmt: skip
 CORE_ITEMS: tuple[tuple[str, str], ...] = (
     ("REV", "Net patient revenue"),
     ("SAL", "Salaries"),

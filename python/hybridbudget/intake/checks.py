@@ -21,7 +21,7 @@ from openpyxl.utils.cell import coordinate_to_tuple
 from ..control.register import Register
 from ..engine.targets import CostCenterTarget, Targets
 from ..findings import Finding, run_checks
-from ..model.line_items import JOB_CLASSES
+from ..model.line_items import JOB_CLASSES, MONTHS
 from ..model.reference import Reference
 from ..templates.contract import (
     BUDGET_SHEET,
@@ -469,28 +469,49 @@ def check_rationales(r: Review) -> Iterator[Finding]:
                        "beyond tolerance: explain why in the rationale cell", cell_of(text))  # fmt: skip
 
 
-def check_capital(r: Review) -> Iterator[Finding]:
-    v = r.sub.values
+CAPITAL_FIELDS = ("item", "amount", "priority", "justification", "category", "life",
+                  "in_service")  # fmt: skip
+
+
+def capital_rows(values: dict[str, list]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row index, field -> value) of every capital request row with anything typed in it."""
     for i in range(CAPITAL_ROWS):
-        item = (v.get("hb_capital_item") or [None] * CAPITAL_ROWS)[i]
-        amount = (v.get("hb_capital_amount") or [None] * CAPITAL_ROWS)[i]
-        priority = (v.get("hb_capital_priority") or [None] * CAPITAL_ROWS)[i]
-        why = (v.get("hb_capital_justification") or [None] * CAPITAL_ROWS)[i]
-        if all(_blank(x) for x in (item, amount, priority, why)):
-            continue
+        row = {k: (values.get(f"hb_capital_{k}") or [None] * CAPITAL_ROWS)[i]
+               for k in CAPITAL_FIELDS}  # fmt: skip
+        if not all(_blank(x) for x in row.values()):
+            yield i, row
+
+
+def check_capital(r: Review) -> Iterator[Finding]:
+    """Each request complete; priority, category (finance's list), life and month valid."""
+    categories = [p.category for p in r.ctx.reference.config.capital_priorities]
+    for i, c in capital_rows(r.sub.values):
         row = f"capital request {i + 1}"
-        if _blank(item):
-            yield r.at("CAPITAL_INCOMPLETE", f"{row} has no item", cell_of("hb_capital_item", i))
-        if _blank(amount) or (_is_number(amount) and amount == 0):
-            yield r.at(
-                "CAPITAL_INCOMPLETE", f"{row} has no amount", cell_of("hb_capital_amount", i)
-            )
-        if _blank(why):
-            yield r.at("CAPITAL_INCOMPLETE", f"{row} has no justification",
-                       cell_of("hb_capital_justification", i))  # fmt: skip
+        amount, priority, category, life = c["amount"], c["priority"], c["category"], c["life"]
+        for key, what, missing in (
+            ("item", "item", _blank(c["item"])),
+            ("amount", "amount", _blank(amount) or (_is_number(amount) and amount == 0)),
+            ("justification", "justification", _blank(c["justification"])),
+            ("category", "category", _blank(category)),
+            ("life", "useful life", _blank(life)),
+        ):
+            if missing:
+                yield r.at("CAPITAL_INCOMPLETE", f"{row} has no {what}",
+                           cell_of(f"hb_capital_{key}", i))  # fmt: skip
         if not _blank(priority) and priority not in PRIORITIES:
             yield r.at("OUT_OF_RANGE", f"{row}: priority {shown(priority)} is not one of "
                        f"{', '.join(PRIORITIES)}", cell_of("hb_capital_priority", i), priority)  # fmt: skip
+        if not _blank(category) and str(category).strip() not in categories:
+            yield r.at("CAPITAL_CATEGORY", f"{row}: category {shown(category)} is not one of "
+                       f"finance's capital categories ({', '.join(categories)})",
+                       cell_of("hb_capital_category", i), category)  # fmt: skip
+        if _is_number(life) and life == 0:  # text, negatives, fractions, > 600: check_numbers
+            yield r.at("OUT_OF_RANGE", f"{row}: a useful life of {shown(life)} months; give at "
+                       "least 1", cell_of("hb_capital_life", i), life, expected=">= 1")  # fmt: skip
+        month = c["in_service"]
+        if not _blank(month) and str(month).strip() not in MONTHS:
+            yield r.at("OUT_OF_RANGE", f"{row}: in-service month {shown(month)} is not one of "
+                       "Jan..Dec", cell_of("hb_capital_in_service", i), month)  # fmt: skip
 
 
 def check_months_add_up(r: Review) -> Iterator[Finding]:

@@ -48,7 +48,8 @@ CODES: tuple[Code, ...] = (
     Code("WAGE_FAR_FROM_PAYROLL", W, "data", "a budget wage rate departs from the payroll history beyond the wage tolerance"),
     Code("DRIVER_UNUSUAL", W, "data", "a typed driver is beyond the Guardrails' warning factor of both prior year and target (outside 0.5x-2x by default) and its section's rationale is blank"),
     Code("DRIVER_IMPLAUSIBLE", E, "data", "a typed driver is beyond the Guardrails' error factor of both prior year and target (outside 0.1x-10x by default)"),
-    Code("CAPITAL_INCOMPLETE", E, "data", "a capital request lacks its amount, item or justification"),
+    Code("CAPITAL_INCOMPLETE", E, "data", "a capital request lacks its amount, item, justification, category or useful life"),
+    Code("CAPITAL_CATEGORY", E, "data", "a capital request's category is not one of the capital priorities finance lists on Guardrails"),
     Code("MONTHS_NOT_ANNUAL", E, "data", "monthly values do not add up to the annual figure shown"),
     Code("CACHED_MISMATCH", W, "integrity", "a figure the workbook computed differs from the engine's recomputation"),
 )  # fmt: skip

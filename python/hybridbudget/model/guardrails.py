@@ -40,6 +40,8 @@ class Guardrails(BaseModel):
     # either way a warning that asks for the section's rationale, beyond the second an error
     plausible_warn_factor: float = Field(default=2.0, gt=1)
     plausible_error_factor: float = Field(default=10.0, gt=1)
+    # a capital request of this amount or more goes to the workshop even within the envelope
+    capital_escalation_amount: float = Field(default=1_000_000.0, ge=0)
 
 
 class EscalationLevel(BaseModel):
@@ -52,6 +54,30 @@ class EscalationLevel(BaseModel):
     pct: float = Field(gt=0)
     amount: float = Field(ge=0)
     decides: str = ""
+
+
+class CapitalPriority(BaseModel):
+    """One capital category finance ranks requests by (Guardrails sheet), and its weight."""
+
+    model_config = _STRICT
+    category: str = Field(min_length=1, max_length=40)
+    weight: float = Field(gt=0, le=100)
+    meaning: str = ""
+
+
+# the categories a system gets when its sources or an older control workbook list none
+DEFAULT_CAPITAL_PRIORITIES: tuple[CapitalPriority, ...] = (
+    CapitalPriority(category="Patient safety", weight=5,
+                    meaning="Prevents harm to patients or staff; failing or recalled equipment."),
+    CapitalPriority(category="Regulatory", weight=4,
+                    meaning="Required by law, accreditation or a survey finding."),
+    CapitalPriority(category="Strategic growth", weight=3,
+                    meaning="Adds capacity or services the strategic plan calls for."),
+    CapitalPriority(category="Replacement", weight=2,
+                    meaning="Replaces equipment at the end of its useful life."),
+    CapitalPriority(category="IT", weight=2, meaning="Information systems and devices."),
+)  # fmt: skip
+MAX_CAPITAL_PRIORITIES = 8  # the template lists at most this many categories
 
 
 class TemplateSettings(BaseModel):
@@ -79,6 +105,17 @@ class SystemConfig(BaseModel):
     escalation: tuple[EscalationLevel, ...] = Field(min_length=1)
     escalation_combine: Literal["either", "both"] = "either"  # a level's $ or/and % threshold
     templates: TemplateSettings
+    capital_priorities: tuple[CapitalPriority, ...] = Field(
+        default=DEFAULT_CAPITAL_PRIORITIES, min_length=1, max_length=MAX_CAPITAL_PRIORITIES
+    )
+
+    @field_validator("capital_priorities")
+    @classmethod
+    def _distinct(cls, items: tuple[CapitalPriority, ...]) -> tuple[CapitalPriority, ...]:
+        names = [p.category.strip().lower() for p in items]
+        if len(names) != len(set(names)):
+            raise ValueError("capital categories must be unique")
+        return items
 
     @field_validator("escalation")
     @classmethod

@@ -40,6 +40,9 @@ LINE_ITEMS: tuple[LineItem, ...] = (
     LineItem("OTH", "Other expense", "nonlabor", "other"),
 )
 LINE_ITEM_CODES: tuple[str, ...] = tuple(li.code for li in LINE_ITEMS)
+# Depreciation of the capital the workshop approves: a plan line only (templates, history and
+# targets have none; the prior year's depreciation of existing assets stays in OTH via the GL)
+DEPRECIATION = LineItem("DEP", "Depreciation (new capital)", "capital", "")
 LINE_ITEM_NAMES: dict[str, str] = {li.code: li.name for li in LINE_ITEMS}
 EXPENSE_LINES: tuple[str, ...] = tuple(li.code for li in LINE_ITEMS if li.kind != "revenue")
 LABOR_LINES: tuple[str, ...] = tuple(li.code for li in LINE_ITEMS if li.kind == "labor")

@@ -43,6 +43,7 @@ from .fill import (
     SECTIONS,
     Limits,
     Submission,
+    capital_kind,
     edit_parts,
     fill_workbook,
     limits_from_reference,
@@ -439,10 +440,13 @@ def capital_incomplete(case: Case) -> list[Row]:
     sub = case.clean()
     row = sum(1 for v in sub.values()["hb_capital_item"] if v)
     item, _, _, why = CAPITAL_CATALOGUE[int(case.rng.integers(len(CAPITAL_CATALOGUE)))]
+    category, life, _ = capital_kind(item, sub.values(), row)
     for name, value in (
         ("hb_capital_item", item),
         ("hb_capital_priority", "High"),
         ("hb_capital_justification", why),
+        ("hb_capital_category", category),
+        ("hb_capital_life", life),
     ):
         set_cell(sub, name, row, value)
     cell = name_cells(sub.wb, "hb_capital_amount")[row]
@@ -450,6 +454,22 @@ def capital_incomplete(case: Case) -> list[Row]:
     path = case.save(sub)
     text = f"capital request {item!r} with priority and justification but no amount"
     return [case.row(path, "CAPITAL_INCOMPLETE", text, sheet=BUDGET_SHEET, cell=cell.coordinate)]
+
+
+def capital_bad_category(case: Case) -> list[Row]:
+    """A complete capital request whose category is not on finance's list (typed past the
+    drop-down, as a paste does)."""
+    sub = case.clean()
+    row = sum(1 for v in sub.values()["hb_capital_item"] if v)
+    item, low, _, why = CAPITAL_CATALOGUE[int(case.rng.integers(len(CAPITAL_CATALOGUE)))]
+    for name, value in (("hb_capital_item", item), ("hb_capital_amount", low),
+                        ("hb_capital_priority", "Medium"), ("hb_capital_justification", why),
+                        ("hb_capital_category", "Furniture"), ("hb_capital_life", 60)):  # fmt: skip
+        set_cell(sub, name, row, value)
+    cell = name_cells(sub.wb, "hb_capital_category")[row]
+    path = case.save(sub)
+    text = f"capital request {item!r} in the category 'Furniture', which finance does not list"
+    return [case.row(path, "CAPITAL_CATEGORY", text, sheet=BUDGET_SHEET, cell=cell.coordinate)]
 
 
 # -- identity defects -----------------------------------------------------------------------------
@@ -722,6 +742,8 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("link_outside", link_outside, uses_template=False),
     Defect("old_xls", old_xls, uses_template=False),
     Defect("leftovers", leftovers, uses_template=False),
+    # added last: cost centers are reserved in this order, so the defects above keep theirs
+    Defect("capital_bad_category", capital_bad_category),
 )
 
 

@@ -48,8 +48,37 @@ CAPITAL_NAMES = (
     "hb_capital_amount",
     "hb_capital_priority",
     "hb_capital_justification",
+    "hb_capital_category",
+    "hb_capital_life",
+    "hb_capital_in_service",
 )
 OPTIONAL_RATIONALE = 0.12  # chance of a rationale where none is required
+
+# item -> its capital category (the default Guardrails list) and useful life in months; taken
+# without drawing from the random stream, so the rest of a seeded fill stays as it was
+CAPITAL_KIND: dict[str, tuple[str, int]] = {
+    "Vital signs monitors (12)": ("Replacement", 84),
+    "Infusion pumps (20)": ("Patient safety", 84),
+    "Ceiling patient lifts (4 rooms)": ("Patient safety", 120),
+    "Portable ultrasound unit": ("Strategic growth", 60),
+    "Workstations on wheels (8)": ("IT", 48),
+    "Automated dispensing cabinet": ("Regulatory", 96),
+    "Telemetry monitoring upgrade": ("Strategic growth", 120),
+    "Exam room refurbishment (3 rooms)": ("Regulatory", 180),
+    "Blanket and fluid warmer": ("Patient safety", 60),
+    "Nurse call system replacement": ("Patient safety", 144),
+}
+
+
+def capital_kind(item: str, given: Mapping[str, list], k: int) -> tuple[str, int, str | None]:
+    """The category (from the template's own list), life and in-service month of a request."""
+    offered = [str(c) for c in given.get("hb_capital_categories") or () if c]
+    category, life = CAPITAL_KIND.get(item, ("", 60))
+    if category not in offered and offered:
+        category = offered[k % len(offered)]
+    month = None if k % 3 == 0 else MONTHS[(5 * k) % 12]  # a third left blank: the default
+    return category, life, month
+
 
 # item, lowest and highest amount $, justification
 CAPITAL_CATALOGUE: tuple[tuple[str, int, int, str], ...] = (
@@ -211,7 +240,14 @@ def _bounds(dv: DataValidation) -> tuple[float, float]:
     return float(dv.formula1), float(dv.formula2)
 
 
-def fit(dv: DataValidation | None, value: object) -> object:
+def offered(dv: DataValidation, ws: Worksheet | None = None) -> list[str]:
+    """The values a list rule offers: its quoted list, or the cells of the range it names."""
+    if not dv.formula1.startswith('"') and ws is not None:
+        return [str(c.value) for row in ws[dv.formula1.replace("$", "")] for c in row if c.value]
+    return dv.formula1.strip('"').split(",")
+
+
+def fit(dv: DataValidation | None, value: object, ws: Worksheet | None = None) -> object:
     """A value moved inside a data validation rule (numbers clamped, text cut, lists checked)."""
     if dv is None or value is None:
         return value
@@ -221,7 +257,7 @@ def fit(dv: DataValidation | None, value: object) -> object:
         return int(value) if dv.type == "whole" else value
     if dv.type == "textLength" and isinstance(value, str):
         return value[: int(_bounds(dv)[1])]
-    if dv.type == "list" and value not in dv.formula1.strip('"').split(","):
+    if dv.type == "list" and value not in offered(dv, ws):
         raise ValueError(f"{value!r} is not in the list {dv.formula1}")
     return value
 
@@ -334,7 +370,7 @@ def _nonlabor(
     }
 
 
-def _capital(rng: np.random.Generator) -> dict[str, list[object]]:
+def _capital(rng: np.random.Generator, given: Mapping[str, list]) -> dict[str, list[object]]:
     """One to three capital requests for about a third of cost centers; blank rows otherwise."""
     rows = NAME_BY_ID["hb_capital_item"].rows
     columns: dict[str, list[object]] = {n: [None] * rows for n in CAPITAL_NAMES}
@@ -347,6 +383,10 @@ def _capital(rng: np.random.Generator) -> dict[str, list[object]]:
         columns["hb_capital_amount"][row] = int(round(rng.uniform(low, high), -2))
         columns["hb_capital_priority"][row] = PRIORITIES[int(rng.integers(len(PRIORITIES)))]
         columns["hb_capital_justification"][row] = why
+        category, life, month = capital_kind(item, given, int(k))
+        columns["hb_capital_category"][row] = category
+        columns["hb_capital_life"][row] = life
+        columns["hb_capital_in_service"][row] = month
     return columns
 
 
@@ -360,7 +400,7 @@ def manager_inputs(
         "hb_volume_forecast": volume,
         **_staffing(given, rng, limits),
         **_nonlabor(given, rng, target_volume),
-        **_capital(rng),
+        **_capital(rng, given),
     }
 
 
@@ -431,7 +471,8 @@ class Submission:
         for name, values in inputs.items():
             cells = name_cells(self.wb, name)
             fitted = [  # a locked cell (a hospital-wide volume) cannot be typed in
-                c.value if c.protection.locked else fit(self.rules.get(c.coordinate), v)
+                c.value if c.protection.locked
+                else fit(self.rules.get(c.coordinate), v, self.wb[BUDGET_SHEET])
                 for c, v in zip(cells, values, strict=True)
             ]
             write_name(self.wb, name, fitted)

@@ -120,6 +120,8 @@ def load_config(path: Path) -> SystemConfig:
         "escalation": raw.get("escalation"),
         "templates": raw.get("templates"),
     }
+    if "capital_priority" in raw:  # absent: the model's default categories
+        data["capital_priorities"] = raw["capital_priority"]
     guide = raw.get("decision_guide")
     if isinstance(guide, dict) and "combine" in guide:  # absent: the model's default
         data["escalation_combine"] = guide["combine"]

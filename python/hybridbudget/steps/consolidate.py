@@ -20,10 +20,10 @@ from ..findings import Severity
 from ..intake.checks import trusted_values
 from ..model.line_items import MONTHS
 from ..progress import Progress, silent
-from ..templates.contract import CAPITAL_ROWS
 from ..templates.values import drivers_from_values
 from ..workbook.spec import Block, Column, Sheet
 from .batch import batch_step
+from .capital_requests import capital_sheet, requests_from
 from .submissions import (
     ACCEPTED,
     ACCEPTED_WARNINGS,
@@ -51,7 +51,6 @@ DRIVERS_SHEET = "Bottom-up Drivers"
 # ~600 characters of columns: three tabloid pages wide prints them near full size, the cost center
 # repeated on each page (one page wide shrank them below reading size)
 DRIVERS_PAGES_WIDE = 3
-CAPITAL_SHEET = "Capital Requests"
 CONSOLIDATED_COLUMNS = (
     Column("Level", "level", width=12),
     Column("Code", "code", width=12),
@@ -64,14 +63,6 @@ CONSOLIDATED_COLUMNS = (
 )
 CONSOLIDATED_BLOCK = "Bottom-up budget by level, line item and month"
 DRIVERS_BLOCK = "Drivers of the accepted submissions"
-CAPITAL_COLUMNS = (
-    Column("Cost center", "cost_center", width=12),
-    Column("Item", "item", width=34),
-    Column("Amount", "amount", "money"),
-    Column("Priority", "priority", width=9),
-    Column("Justification", "justification", width=60, wrap=True),
-)
-CAPITAL_BLOCK = "Capital requests of the accepted submissions"
 
 
 @dataclass
@@ -100,19 +91,6 @@ def bottom_up(result: ValidationResult, left_out: Collection[str] = ()) -> dict[
     return out
 
 
-def _capital(result: ValidationResult) -> pd.DataFrame:
-    rows = []
-    for cc, sub in sorted(result.accepted.items()):
-        v = sub.values
-        for i in range(CAPITAL_ROWS):
-            item, amount, priority, why = (
-                (v.get(f"hb_capital_{k}") or [None] * CAPITAL_ROWS)[i]
-                for k in ("item", "amount", "priority", "justification")
-            )
-            if item or amount:
-                rows.append({"cost_center": cc, "item": item, "amount": amount,
-                             "priority": priority, "justification": why})  # fmt: skip
-    return pd.DataFrame(rows, columns=[c.key for c in CAPITAL_COLUMNS])
 
 
 @batch_step
@@ -157,9 +135,8 @@ def consolidate(
             for cc, bu in bus.items()
         ]
     )
-    capital = _capital(result)
-    envelope = ref.config.guardrails.capital_envelope
-    asked = float(pd.to_numeric(capital.amount, errors="coerce").fillna(0).sum())
+    accepted = {cc: result.accepted[cc] for cc in bus}  # returned cost centers left out
+    capital, _ = capital_sheet(requests_from(accepted, ref), ref, book)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     n = len(subs)
     coverage = f"{len(bus)} of {n} cost centers included; " + (
@@ -190,10 +167,7 @@ def consolidate(
               (Block(DRIVERS_BLOCK, driver_columns(), drivers),),
               notes=("Written by Consolidate from the submitted templates; do not edit.",),
               paper="tabloid", pages_wide=DRIVERS_PAGES_WIDE),
-        Sheet(CAPITAL_SHEET, "Capital requests",
-              (Block(CAPITAL_BLOCK, CAPITAL_COLUMNS, capital, total_label="Total requested"),),
-              notes=(f"Requested {asked:,.2f} against a capital envelope of {envelope:,.2f} "
-                     f"({'within' if asked <= envelope else 'over'} the envelope).",)),
+        capital,
         audit_sheet(book, entry("consolidate", f"{folder}: {coverage} {result.summary()}; "
                                 f"{errors} errors"),
                     *(entry("review", change) for change in status.changes)),

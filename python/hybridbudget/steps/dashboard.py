@@ -14,6 +14,7 @@ from ..engine.dashboard_figures import DashboardData, dashboard_data
 from ..errors import HybridBudgetError
 from ..progress import Progress, silent
 from ..workbook.dashboard_book import read_thresholds, write_dashboard
+from .capital_requests import capital_summary
 from .variance import MonitorInputs, compute_variance, monitor_inputs
 
 SOURCE_NAMES = {"gl": "GL actuals", "payroll": "payroll", "ehr": "EHR volumes"}
@@ -89,7 +90,7 @@ def build_dashboard(
     result = compute_variance(inputs, month)
     src = sources(book, inputs)
     data = dashboard_data(result, read_actions(book), lineage(src, result.months),
-                          read_thresholds(path))  # fmt: skip
+                          read_thresholds(path), capital_summary(book))  # fmt: skip
     progress(f"writing {path}")
     write_dashboard(path, data, src, selected)
     return DashboardResult(path, month, data)

@@ -18,11 +18,12 @@ from ..engine.rollup import MONEY_KEYS, hierarchy, monthly_lines
 from ..engine.star_schema import core_item, long_months, month_dimension, readme
 from ..engine.variance_split import AMOUNTS, BEHAVIOUR, staffing_view, variance_detail
 from ..errors import HybridBudgetError
-from ..model.line_items import FIXED_JOB_CLASSES, LINE_ITEMS, periods
+from ..model.line_items import DEPRECIATION, FIXED_JOB_CLASSES, LINE_ITEMS, periods
 from ..progress import Progress, silent
 from ..workbook.dashboard_book import read_thresholds
 from ..workbook.fileio import atomic_save, atomic_write_text, ensure_writable
 from ..workbook.safe_text import csv_safe
+from .capital_requests import capital_frame, capital_summary, summary_text
 from .dashboard import sources
 from .variance import MonitorInputs, compute_variance, monitor_inputs
 
@@ -50,7 +51,8 @@ def _dimensions(inputs: MonitorInputs) -> dict[str, pd.DataFrame]:
         "dim_line_item": pd.DataFrame([{"line_item": li.code, "line_item_name": li.name,
                                         "kind": li.kind, "behaviour": BEHAVIOUR[li.code],
                                         "inflation": li.inflation,
-                                        "core_item": core_item(li.code)} for li in LINE_ITEMS]),
+                                        "core_item": core_item(li.code)}
+                                       for li in (*LINE_ITEMS, DEPRECIATION)]),
         "dim_account": pd.DataFrame([a.model_dump(mode="json") for a in ref.accounts]),
         "dim_month": month_dimension(inputs.year, inputs.actuals.months),
         "dim_job_class": pd.DataFrame([j.model_dump(mode="json") | {
@@ -165,6 +167,7 @@ def export_powerbi(
     actions = read_actions(book)
     tables["actions"] = actions.assign(due=pd.to_datetime(actions.due).dt.date) if len(actions) \
         else actions  # fmt: skip
+    tables["fact_capital"] = capital_frame(book)
     progress("computing the dashboard tiles of every imported month")
     tables["dashboard_tiles"] = _tiles(inputs, read_thresholds(book.folder / "dashboard.xlsx"))
     totals = {name: f"{sum_cents(tables[name].amount):,.2f}" for name in AMOUNT_FACTS}
@@ -173,6 +176,7 @@ def export_powerbi(
         *(f"{r.source}{' ' + r.month if r.month else ''}: {r.file}, SHA-256 {r.sha256}"
           for r in src.itertuples()),
         *([] if len(inputs.actuals.imports) else ["actuals: none imported"]),
+        f"capital: {summary_text(capital_summary(book))}",
         f"exported: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
     ]  # fmt: skip
     progress(f"writing {len(tables)} tables to {out}")

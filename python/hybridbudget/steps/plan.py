@@ -16,6 +16,7 @@ from ..control.book import ControlBook, open_control
 from ..control.load import CONTROL_SHEETS, load_control, read_ahead
 from ..control.pnl_sheet import PNL_NOTE, key_columns, pnl_block
 from ..control.start_here import with_start_here
+from ..engine.capital import CapitalRequest, CapitalSummary, budget_year_depreciation
 from ..engine.escalation import EscalationRule
 from ..engine.gaps import ACCEPT, AGREED, DECISIONS, KEEP, line_gaps
 from ..engine.money import cents, sum_cents
@@ -23,12 +24,13 @@ from ..engine.rollup import MONEY_KEYS, hierarchy, phase_lines
 from ..engine.targets import build_targets
 from ..errors import HybridBudgetError
 from ..findings import Finding, Severity
-from ..model.line_items import LINE_ITEM_CODES, LINE_ITEM_NAMES, MONTHS
+from ..model.line_items import DEPRECIATION, LINE_ITEM_CODES, LINE_ITEM_NAMES, MONTHS
 from ..model.reference import Reference
 from ..progress import Progress, silent
 from ..workbook.blocks import read_block
 from ..workbook.spec import Block, Column, Sheet
 from .batch import batch_step
+from .capital_requests import CAPITAL_SHEET, capital_decisions, summary_text
 from .consolidate import DRIVERS_SHEET
 from .divergence import (
     CHANGED,
@@ -42,6 +44,7 @@ PLAN_SHEET = "Plan"
 PLAN_BLOCK = "Integrated plan by cost center, line item and month"
 LOCKED_PREFIX = "Locked Plan v"
 UNDECIDED = "undecided"
+CAPITAL_SOURCE = "approved capital"
 PLAN_COLUMNS = (
     Column("Cost center", "cost_center", width=12),
     Column("Cost center name", "cost_center_name", width=34),
@@ -74,6 +77,31 @@ class PlanResult:
     reference: Reference  # the control workbook's reference data, as read for this plan
     volume: dict[str, tuple[float, ...]] = field(default_factory=dict)  # months phased by
     fte: dict[str, float] = field(default_factory=dict)  # paid FTEs of the drivers phased with
+    capital: CapitalSummary | None = None  # the capital decisions the plan carries
+
+
+def depreciation_rows(approved: list[CapitalRequest], where: dict[str, tuple[str, str, str]]
+                      ) -> list[dict[str, Any]]:  # fmt: skip
+    """One DEP plan line per cost center with approved capital: the budget year's months of
+    straight-line depreciation of its approved requests, summed in cents."""
+    by_cc: dict[str, list[int]] = {}
+    for r in approved:
+        months = budget_year_depreciation(r)
+        total = by_cc.setdefault(r.cost_center, [0] * 12)
+        by_cc[r.cost_center] = [a + b for a, b in zip(total, months, strict=True)]
+    rows = []
+    for cc, months in sorted(by_cc.items()):
+        if cc not in where:
+            continue  # a cost center no longer in Organization: the lock's check names it
+        name, service_line, entity = where[cc]
+        rows.append(
+            {"cost_center": cc, "cost_center_name": name, "service_line_code": service_line,
+             "entity_code": entity, "line_item": DEPRECIATION.code,
+             "line_item_name": DEPRECIATION.name, "source": CAPITAL_SOURCE,
+             "annual": sum(months) / 100}
+            | {f"m{k:02d}": v / 100 for k, v in enumerate(months, 1)}
+        )  # fmt: skip
+    return rows
 
 
 def _bad(table: Any, i: int, key: str, message: str, value: Any) -> Finding:
@@ -164,6 +192,9 @@ def build_plan(book: ControlBook) -> PlanResult:
                  "line_item_name": LINE_ITEM_NAMES[line], "source": source, "annual": amount}
                 | {f"m{k:02d}": v for k, v in enumerate(months, 1)}
             )  # fmt: skip
+    capital = capital_decisions(book, g.capital_envelope)
+    bad += capital.bad
+    rows += depreciation_rows(capital.approved, where)
     if bad:
         raise HybridBudgetError.from_findings(bad, "Some decisions cannot be applied")
     plan = pd.DataFrame(rows, columns=[c.key for c in PLAN_COLUMNS])
@@ -179,7 +210,15 @@ def build_plan(book: ControlBook) -> PlanResult:
         ref,
         volume,
         fte,
+        capital.summary,
     )
+
+
+def capital_note(s: CapitalSummary | None) -> str:
+    """The plan's capital line: approved against the envelope, and where its depreciation is."""
+    if s is None or not s.requested_cents:
+        return "No capital requests on the Capital Requests sheet."
+    return f"Capital: {summary_text(s)} Depreciation of approved capital: line {DEPRECIATION.code}."
 
 
 def _plan_sheet(result: PlanResult, name: str, title: str, notes: tuple[str, ...],
@@ -195,7 +234,8 @@ def _plan_sheet(result: PlanResult, name: str, title: str, notes: tuple[str, ...
     ]
     if len(result.undecided):
         blocks.append(Block(UNDECIDED_BLOCK, UNDECIDED_COLUMNS, result.undecided))
-    return Sheet(name, title, tuple(blocks), notes=(head, *notes, PNL_NOTE),
+    return Sheet(name, title, tuple(blocks), notes=(head, capital_note(result.capital), *notes,
+                                                   PNL_NOTE),
                  protect_password=password, freeze_columns=key_columns(PLAN_COLUMNS))  # fmt: skip
 
 
@@ -285,7 +325,8 @@ def _mark_locked(
     rows = book.rows(same.sheet)
     end = next((i for i, r in enumerate(rows) if i and not r[0]), len(rows))
     # after the title and the totals line; the P&L note is the sheet's own, added again below
-    notes = tuple(str(r[0]) for r in rows[2:end] if str(r[0]) != PNL_NOTE)
+    own = (PNL_NOTE, capital_note(result.capital))  # the sheet's own notes, added again below
+    notes = tuple(str(r[0]) for r in rows[2:end] if str(r[0]) not in own)
     ref, _ = load_control(book)
     detail = f"plan unchanged since version {same.version} (same SHA-256): no new version"
     sheets = [
@@ -323,7 +364,8 @@ def lock(
         _mark_locked(book, result, same, progress)
         return same
     n = len(result.undecided)
-    if n and not (force_reason and force_reason.strip()):
+    reason = bool(force_reason and force_reason.strip())
+    if n and not reason:
         first = result.undecided.iloc[0]
         raise HybridBudgetError(
             f"{book.file}: {n} material items are undecided (first: {first.cost_center} "
@@ -331,15 +373,29 @@ def lock(
             f"{DIVERGENCE_SHEET} cell {first.cell}); decide them or lock with a stated reason "
             "(--force REASON)"
         )
+    cap = result.capital
+    over = cap is not None and cap.over
+    if over and not reason:
+        raise HybridBudgetError(
+            f"{book.file}: the approved capital ({cap.approved_cents / 100:,.2f}) is over the "
+            f"capital envelope ({cap.envelope_cents / 100:,.2f}) by "
+            f"{-cap.remaining_cents / 100:,.2f}: defer or reject requests on {CAPITAL_SHEET}, "
+            "then Apply decisions, or lock with a stated reason (--force REASON)"
+        )
     version = (locked_versions(book) or [0])[-1] + 1
     who = user or entry("", "")["user"]
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    forced = force_reason.strip() if n and force_reason else ""
+    forced = force_reason.strip() if (n or over) and force_reason else ""
+    why = " and ".join(
+        ([f"{n} material items undecided"] if n else [])
+        + ([f"approved capital {-cap.remaining_cents / 100:,.2f} over the envelope"]
+           if over and cap else [])
+    )  # fmt: skip
     password = result.reference.config.templates.password
     name = f"{LOCKED_PREFIX}{version}"
     notes = (
         f"Version {version} locked by {who} at {when}. SHA-256 of the plan: {digest}.",
-        f"Locked with {n} material items undecided; reason: {forced}" if forced
+        f"Locked with {why}; reason: {forced}" if forced
         else "Every material item was decided.",
         "A locked plan is never changed; a new version is a new lock.",
     )  # fmt: skip
@@ -347,7 +403,7 @@ def lock(
         _plan_sheet(result, name, f"Locked plan, version {version}", notes, password),
         _plan_sheet(result, PLAN_SHEET, _locked_title(version), notes, password),
         audit_sheet(book, entry("lock", f"plan version {version} locked"
-                                + (f" with {n} undecided items; reason: {forced}" if forced else ""),
+                                + (f" with {why}; reason: {forced}" if forced else ""),
                                 digest, user=who)),
     ]  # fmt: skip
     progress(f"writing {name}")

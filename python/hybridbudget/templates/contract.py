@@ -18,6 +18,7 @@ BUDGET_SHEET = "Budget"
 META_SHEET = "Meta"  # very hidden: template metadata, never edited by managers
 CAPITAL_ROWS = 5
 PRIORITIES: tuple[str, ...] = ("High", "Medium", "Low")
+CATEGORY_SLOTS = 8  # finance's capital categories listed on the template (Guardrails, at most 8)
 META_KEYS: tuple[str, ...] = (
     "template_id",
     "cost_center",
@@ -69,6 +70,9 @@ NAMES: tuple[Name, ...] = (
     Name("hb_capital_amount", CAPITAL_ROWS, 1, IN, "number", "Capital request: amount $"),
     Name("hb_capital_priority", CAPITAL_ROWS, 1, IN, "list", "Capital request: High / Medium / Low"),
     Name("hb_capital_justification", CAPITAL_ROWS, 1, IN, "text", "Capital request: justification"),
+    Name("hb_capital_category", CAPITAL_ROWS, 1, IN, "list", "Capital request: category (finance's list)"),
+    Name("hb_capital_life", CAPITAL_ROWS, 1, IN, "number", "Capital request: useful life in months"),
+    Name("hb_capital_in_service", CAPITAL_ROWS, 1, IN, "list", "Capital request: in-service month, Jan..Dec"),
     Name("hb_rationale_volume", 1, 1, IN, "text", "Why the volume forecast departs from the target"),
     Name("hb_rationale_staffing", 1, 1, IN, "text", "Why staffing cost departs from the target"),
     Name("hb_rationale_nonlabor", 1, 1, IN, "text", "Why non-labor cost departs from the target"),
@@ -99,6 +103,7 @@ NAMES: tuple[Name, ...] = (
     Name("hb_target_fte", 1, 1, GIVEN, "number", "Top-down FTEs (employed + agency)"),
     Name("hb_tolerance_pct", 1, 1, GIVEN, "number", "Divergence tolerance, percent"),
     Name("hb_tolerance_amount", 1, 1, GIVEN, "number", "Divergence tolerance, dollars"),
+    Name("hb_capital_categories", 1, CATEGORY_SLOTS, GIVEN, "text", "Capital categories finance lists (Guardrails)"),
     # outputs (live formulas)
     Name("hb_out_volume", 1, 1, OUT, "number", "Annual units of service"),
     Name("hb_out_salaries", _J, 1, OUT, "number", "Salaries by job class"),

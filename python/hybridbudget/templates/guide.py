@@ -57,7 +57,8 @@ def guide_lines(t: CostCenterTarget, ref: Reference) -> tuple[str, ...]:
         else f"1 Volume: forecast {cc.uos} by month.",
         "2 Staffing: budget FTEs, wage rate, overtime % and agency FTEs by job class.",
         "3 Non-labor: supplies and drugs per unit of service, purchased services, other expense.",
-        "4 Capital requests, if any: item, amount, priority (High, Medium, Low), justification.",
+        "4 Capital requests, if any: item, amount, priority (High, Medium, Low), category (from "
+        "finance's list), useful life in months, in-service month (blank: July), justification.",
         "5 Where section 5 says Required, explain the gap to the target (red hurts the margin).",
         "2. Return it",
         "Save it as an Excel workbook (.xlsx) with File > Save: not .xls, .csv or PDF.",

@@ -17,10 +17,11 @@ from functools import cache
 
 from openpyxl.utils import get_column_letter
 
+from ..engine.capital import DEFAULT_IN_SERVICE_MONTH, MAX_LIFE_MONTHS
 from ..engine.favourability import direction, number_formats
 from ..engine.targets import CostCenterTarget
 from ..model.line_items import HOURS_PER_FTE, JOB_CLASS_NAMES, JOB_CLASSES, MONTHS, OVERTIME_PREMIUM
-from .contract import CAPITAL_ROWS, NAMES, PRIORITIES, Role
+from .contract import CAPITAL_ROWS, CATEGORY_SLOTS, NAMES, PRIORITIES, Role
 
 # Number formats (one per kind of figure, used everywhere on the sheet).
 MONEY = "#,##0;(#,##0)"
@@ -107,6 +108,13 @@ class Rule:
     title: str  # input message title (<= 32 characters)
     prompt: str  # input message (<= 255 characters)
     percent: bool = False  # bounds are shares shown as percentages
+    choices: tuple[str, ...] = ()  # a list: the values offered
+    source: str = ""  # a list: the contract name whose cells hold the values offered
+
+    @property
+    def offered(self) -> tuple[str, ...]:
+        """The values of a fixed list (priorities unless the rule names others)."""
+        return self.choices or PRIORITIES
 
     def bound(self, value: float) -> str:
         return f"{value:.0%}" if self.percent else f"{value:,.15g}"
@@ -114,8 +122,10 @@ class Rule:
     @property
     def error(self) -> str:
         """The error alert (<= 225 characters)."""
+        if self.kind == "list" and self.source:
+            return "Choose one of the values in the list."
         if self.kind == "list":
-            *first, last = PRIORITIES
+            *first, last = self.offered
             return f"Choose {', '.join(first)} or {last} from the list."
         if self.kind == "textLength":
             return f"Keep it to {self.high:,.0f} characters or fewer."
@@ -556,10 +566,18 @@ def _nonlabor(b: _Builder, row: int) -> int:
     return total + 2
 
 
+# capital section columns: A item, B amount, C priority, D-E category, F life, G in service,
+# H-N justification
+CAPITAL_JUSTIFICATION_COL = 8
+
+
 def _capital(b: _Builder, row: int) -> int:
     b.put(row, 1, "4. Capital requests (optional)", Style("section"))
-    b.header(row + 1, ["Item", "Amount $", "Priority", "Justification"])
-    b.merges.append(Area(row + 1, 4, 1, LAST_COL - 3))
+    b.header(row + 1, ["Item", "Amount $", "Priority", "Category", "", "Useful life (months)",
+                       "In service (month)", "Justification"])  # fmt: skip
+    b.merges.append(Area(row + 1, 4, 1, 2))
+    b.merges.append(Area(row + 1, CAPITAL_JUSTIFICATION_COL, 1, LAST_COL - 7))
+    b.heights[row + 1] = 27
     first = row + 2
     n = CAPITAL_ROWS
     text = Style("input", "@", wrap=True)
@@ -584,17 +602,45 @@ def _capital(b: _Builder, row: int) -> int:
         rule=Rule("list", None, None, "Priority", "Pick High, Medium or Low from the list."),
     )
     b.name(
-        "hb_capital_justification",
+        "hb_capital_category",
         Area(first, 4, n, 1),
+        Style("input", align="center"),
+        rule=Rule("list", None, None, "Category", "Pick the capital category from finance's "
+                  "list (shown below the requests).", source="hb_capital_categories"),
+    )  # fmt: skip
+    b.name(
+        "hb_capital_life",
+        Area(first, 6, n, 1),
+        Style("input", UNITS, align="center"),
+        rule=Rule("whole", 1, MAX_LIFE_MONTHS, "Useful life (months)", "How many months the item will be "
+                  "used, e.g. 60 for five years: it is depreciated straight line over them."),
+    )  # fmt: skip
+    b.name(
+        "hb_capital_in_service",
+        Area(first, 7, n, 1),
+        Style("input", align="center"),
+        rule=Rule("list", None, None, "In-service month", "The month of the budget year the "
+                  f"item goes into use; blank: {MONTHS[DEFAULT_IN_SERVICE_MONTH - 1]} (mid-year).",
+                  choices=MONTHS),
+    )  # fmt: skip
+    b.name(
+        "hb_capital_justification",
+        Area(first, CAPITAL_JUSTIFICATION_COL, n, 1),
         text,
         rule=Rule("textLength", 0, 500, "Justification", "Why it is needed: safety, volume, "
                   "replacement of failing equipment, return on investment."),
     )  # fmt: skip
     for i in range(n):
-        b.merges.append(Area(first + i, 4, 1, LAST_COL - 3))
+        b.merges.append(Area(first + i, 4, 1, 2))
+        b.merges.append(Area(first + i, CAPITAL_JUSTIFICATION_COL, 1, LAST_COL - 7))
     total = first + n
     b.put(total, 1, "Total capital requested", TOTAL)
     b.put(total, 2, f"=SUM({Area(first, 2, n, 1).ref})", Style("computed", MONEY))
+    # finance's categories on the total row, so the sections below keep their rows
+    b.put(total, 4, "Categories from finance:", LABEL)
+    b.name("hb_capital_categories", Area(total, 6, 1, CATEGORY_SLOTS),
+           Style("given", "@", wrap=True, align="center"))  # fmt: skip
+    b.heights[total] = 27
     return total + 2
 
 

@@ -35,7 +35,13 @@ from ..workbook.formula_values import (
     with_cached_values,
     workbook_parts,
 )
-from .contract import BUDGET_SHEET, META_KEYS, META_SHEET, PRIORITIES, SCHEMA_VERSION
+from .contract import (
+    BUDGET_SHEET,
+    CATEGORY_SLOTS,
+    META_KEYS,
+    META_SHEET,
+    SCHEMA_VERSION,
+)
 from .fingerprint import fingerprint
 from .guide import GUIDE_ROLES, GUIDE_SHEET, GUIDE_WIDTH, guide_lines, return_line
 from .layout import DEFAULT, FREEZE, Area, Layout, Rule, Style, Variant, layout, variant_of
@@ -188,7 +194,7 @@ def _text(cell: Cell, value: str) -> None:
     cell.data_type = "s"
 
 
-def _validation(rule: Rule, cap: int) -> DataValidation:
+def _validation(rule: Rule, cap: int, lay: Layout) -> DataValidation:
     high = cap if rule.high is None else rule.high
     rule = replace(rule, high=high)
     common: dict[str, Any] = {
@@ -202,7 +208,8 @@ def _validation(rule: Rule, cap: int) -> DataValidation:
         "error": rule.error[:225],
     }
     if rule.kind == "list":
-        return DataValidation(type="list", formula1=f'"{",".join(PRIORITIES)}"', **common)
+        offered = lay.names[rule.source].absolute if rule.source else f'"{",".join(rule.offered)}"'
+        return DataValidation(type="list", formula1=offered, **common)
     return DataValidation(
         type=rule.kind,
         operator="between",
@@ -261,10 +268,13 @@ def sheet_values(t: CostCenterTarget, ref: Reference) -> SheetValues:
     lay = layout()
     g = ref.config.guardrails
     values = prefill(t, g.divergence_tolerance_pct, g.divergence_tolerance_amount)
+    categories = [p.category for p in ref.config.capital_priorities][:CATEGORY_SLOTS]
     cells: dict[tuple[int, int], object] = {}
     for name, area in lay.names.items():
         for rc, v in zip(area.cells(), values.get(name, ()), strict=False):
             cells[rc] = _number(v)
+    for rc, category in zip(lay.names["hb_capital_categories"].cells(), categories, strict=False):
+        cells[rc] = ILLEGAL_CHARACTERS_RE.sub("", category)
     fields = header_fields(t, ref)
     for key, rc in lay.fields.items():
         cells[rc] = ILLEGAL_CHARACTERS_RE.sub("", fields[key])
@@ -303,7 +313,7 @@ def paint_budget_sheet(ws: Worksheet, content: SheetValues) -> None:
         for r, c in area.cells()[1:]:
             painter.paint(ws.cell(row=r, column=c), style)
     for name, rule in lay.rules.items():
-        dv = _validation(rule, content.cap)
+        dv = _validation(rule, content.cap, lay)
         dv.add(lay.names[name].ref)
         ws.add_data_validation(dv)
     for h in lay.highlights:

@@ -38,6 +38,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..engine.capital import CapitalSummary
 from ..engine.dashboard_figures import (
     AGE_BUCKETS,
     DEFAULT_THRESHOLDS,
@@ -433,10 +434,26 @@ def executive(wb: Workbook, data: DashboardData, status_cells, chart_data: DataS
             "(editable). Accuracy: plan within 3% of actual, core lines per cost center."
             ).font = styles.NOTE_FONT  # fmt: skip
     row += 2
+    if data.capital is not None:
+        row = _capital(ws, data.capital, row) + 2
     _executive_charts(ws, data, chart_data, row)
     row += 16
     _open_actions(ws, data, row, width)
     _page(ws, one_page=True)
+
+
+def _capital(ws: Worksheet, s: CapitalSummary, row: int) -> int:
+    """Capital approved against the envelope (Capital Requests sheet, as Apply decisions reads
+    it): one row; the remaining envelope red when negative. Returns the last row."""
+    counts = s.count_by_decision
+    money = "#,##0;(#,##0)"
+    headers = ["Capital envelope", "Approved", "Remaining", "Requested", *counts]
+    values = [s.envelope_cents / 100, s.approved_cents / 100, s.remaining_cents / 100,
+              s.requested_cents / 100, *counts.values()]  # fmt: skip
+    formats = [money] * 4 + ["#,##0"] * len(counts)
+    _, last = _table(ws, row, 1, headers, [values], formats, title="Capital approved against "
+                     "the envelope", spans=[2] * len(headers), fav_cols=[2])  # fmt: skip
+    return last
 
 
 def _tile(ws: Worksheet, r0: int, c0: int, t, status: tuple[str, str]) -> None:
