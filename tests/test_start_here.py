@@ -147,3 +147,17 @@ def test_links_go_to_sheets_that_exist_and_the_figures_survive_a_rewrite(
     assert c.table(S.CYCLE_BLOCK, S.CYCLE_COLUMNS)[5]["sheet"] == "Locked Plan v3"
     # init's figures were read back from the sheet by the lock and written again
     assert c.figures(1) == "2 cost centers with targets; 0 extract rows not mapped (Import Issues)"
+
+
+def test_capital_approved_against_the_envelope(tmp_path: Path, clock: None) -> None:
+    c = Cycle(tmp_path)
+    c.run("apply-decisions", margin=0, margin_pct=0, **{
+        "workshop.undecided": 0, "capital.envelope": 500_000_000, "capital.requested": 300_000_000,
+        "capital.approved": 125_000_000, "capital.undecided": 2})  # fmt: skip
+    assert c.figures(5) == (
+        "plan margin 0 (0.0% of net revenue); 0 material items undecided; capital approved "
+        "1,250,000 of 3,000,000 requested, within the 5,000,000 envelope (2 requests undecided)"
+    )
+    c.run("apply-decisions", **{"capital.approved": 500_000_001,  # one cent over
+                                "capital.requested": 600_000_000})  # fmt: skip
+    assert "capital approved 5,000,000 of 6,000,000 requested, over the 5,000,000" in c.figures(5)

@@ -167,7 +167,7 @@ def _stage_figures(key: str, f: Mapping[str, str]) -> str:
     if key == "apply-decisions" and "apply-decisions.margin" in f:
         return (f"plan margin {float(f['apply-decisions.margin']):,.0f} "
                 f"({float(f['apply-decisions.margin_pct']):.1%} of net revenue); "
-                f"{n('workshop.undecided')} material items undecided")  # fmt: skip
+                f"{n('workshop.undecided')} material items undecided" + _capital(f))  # fmt: skip
     if key in ("divergence", "apply-decisions") and "workshop.beyond" in f:
         beyond, undecided = n("workshop.beyond"), n("workshop.undecided")
         return (f"{beyond} items beyond tolerance: {max(beyond - undecided, 0)} decided, "
@@ -180,6 +180,18 @@ def _stage_figures(key: str, f: Mapping[str, str]) -> str:
         return (f"month {f['variance.month']}: {n('variance.triggers')} triggers, "
                 f"{n('variance.open_actions')} open actions")  # fmt: skip
     return ""
+
+
+def _capital(f: Mapping[str, str]) -> str:
+    """Capital approved against the envelope (whole dollars), where capital was requested."""
+    requested, approved = _int(f, "capital.requested") or 0, _int(f, "capital.approved") or 0
+    if not requested:
+        return ""
+    envelope = _int(f, "capital.envelope") or 0
+    side = "over" if approved > envelope else "within"
+    return (f"; capital approved {approved / 100:,.0f} of {requested / 100:,.0f} requested, "
+            f"{side} the {envelope / 100:,.0f} envelope ({_int(f, 'capital.undecided') or 0} "
+            "requests undecided)")  # fmt: skip
 
 
 def _status(stage: Stage, f: Mapping[str, str]) -> str:

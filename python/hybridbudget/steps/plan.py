@@ -254,8 +254,13 @@ def apply_decisions(control: Path | ControlBook, progress: Progress = silent) ->
                                 f"margin {result.totals['margin']:,.2f}")),
     ]  # fmt: skip
     progress(f"writing {PLAN_SHEET}")
-    figures = {"workshop.undecided": n, "margin": result.totals["margin"],
-               "margin_pct": result.totals["margin_pct"]}
+    figures: dict[str, object] = {"workshop.undecided": n, "margin": result.totals["margin"],
+                                  "margin_pct": result.totals["margin_pct"]}  # fmt: skip
+    if result.capital is not None:  # capital approved against the envelope, in cents
+        c = result.capital
+        figures.update({"capital.envelope": c.envelope_cents, "capital.approved": c.approved_cents,
+                        "capital.requested": c.requested_cents,
+                        "capital.undecided": c.count_by_decision.get("Undecided", 0)})  # fmt: skip
     book.write_sheets(with_start_here(book, sheets, "apply-decisions", figures), "apply-decisions")
     return result
 
