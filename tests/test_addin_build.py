@@ -100,7 +100,7 @@ def test_every_ribbon_button_calls_an_existing_callback(xlam: Path, extracted) -
     for button in root.iterfind(".//r:button", RIBBON_NS):
         assert button.get("label") and button.get("screentip") and button.get("imageMso")
     callbacks = build.ribbon_callbacks(ribbon)
-    assert len(callbacks) == 11
+    assert len(callbacks) == 12
     project = [Module(name, "standard", code) for name, code in extracted.items()]
     assert build.check_ribbon(ribbon, project) == []
     for action in callbacks.values():
@@ -202,7 +202,7 @@ def test_cli_builds_with_settings(tmp_path: Path, capsys) -> None:
     out = tmp_path / "custom.xlam"
     argv = ["addin", "build", "--out", str(out), "--set", r"INTERPRETER_WIN=C:\py\python.exe"]
     assert cli.main([*argv, "--set", "ADD_WORKBOOK_TO_PYTHONPATH="]) == 0
-    assert "11 buttons" in capsys.readouterr().out
+    assert "12 buttons" in capsys.readouterr().out
     with zipfile.ZipFile(out) as z:
         sheet = z.read("xl/worksheets/sheet1.xml").decode()
     assert r"C:\py\python.exe" in sheet and "ADD_WORKBOOK_TO_PYTHONPATH" not in sheet

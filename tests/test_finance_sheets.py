@@ -78,8 +78,10 @@ READ_SHEETS = ("Guardrails", "Organization", "Job Classes", "Account Map", "Targ
 def test_no_text_is_cut_off_in_print_on_the_reference_sheets(control_path):
     assert cut_text(control_path, READ_SHEETS) == []
     ws = openpyxl.load_workbook(control_path)["Guardrails"]
-    meaning = next(c for c in ws[6] if c.value == "Meaning").column
-    long = max(range(7, ws.max_row + 1), key=lambda r: len(ws.cell(r, meaning).value or ""))
+    header = next(c for row in ws.iter_rows() for c in row if c.value == "Meaning")
+    meaning = header.column
+    long = max(range(header.row + 1, ws.max_row + 1),
+               key=lambda r: len(str(ws.cell(r, meaning).value or "")))  # fmt: skip
     cell = ws.cell(long, meaning)
     assert cell.alignment.wrap_text and len(cell.value) > 100  # full, on two lines
     assert ws.row_dimensions[long].height == 28

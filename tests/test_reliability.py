@@ -256,6 +256,8 @@ def test_text_from_managers_and_extracts_is_written_as_text(tmp_path, templates_
     _set(wb, "hb_capital_item", PAYLOADS[2])
     _set(wb, "hb_capital_amount", 50000)
     _set(wb, "hb_capital_priority", "High")
+    _set(wb, "hb_capital_category", "Patient safety")
+    _set(wb, "hb_capital_life", 60)
     _set(wb, "hb_capital_justification", PAYLOADS[3])
     wb.save(target)
     result = consolidate(control, subs)
