@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..errors import HybridBudgetError
 from ..workbook.blocks import read_block
-from ..workbook.spec import Block, Column, Sheet, wrapped_lines
+from ..workbook.spec import Block, Column, Sheet
 from .book import ControlBook
 
 START_HERE = "Start here"
@@ -133,7 +134,7 @@ def read_figures(book: ControlBook | None) -> dict[str, str]:
     try:
         table = read_block(book.rows(START_HERE), START_HERE, book.file, FIGURES_BLOCK,
                            FIGURES_COLUMNS, TITLES)  # fmt: skip
-    except Exception:
+    except HybridBudgetError:  # a damaged page is rebuilt from this step on, never fatal
         return {}
     return {str(r["key"]): "" if r["value"] is None else str(r["value"])
             for r in table.rows if r["key"]}  # fmt: skip
@@ -198,15 +199,12 @@ def _status(stage: Stage, f: Mapping[str, str]) -> str:
     at = f.get(f"{stage.key}.at", "")
     if not at:
         return TO_DO
-    before = f.get(f"{stage.after}.at", "") if stage.after else ""
-    if before > at and stage.key != "import-actuals":  # see _DEPENDS
+    if any(f.get(f"{d}.at", "") > at for d in _depends(stage)):
         return RERUN
     # undecided items hold the workshop open, unless the plan was locked since (with a reason)
     undecided = _int(f, "workshop.undecided") or 0
     if stage.key in ("divergence", "apply-decisions") and undecided and f.get("lock.at", "") < at:
         return TO_DO if stage.key == "apply-decisions" else NEXT
-    if stage.key == "variance" and f.get("lock.at", "") > at:
-        return RERUN
     return DONE
 
 
@@ -215,12 +213,16 @@ def _status(stage: Stage, f: Mapping[str, str]) -> str:
 _DEPENDS = {"import-actuals": (), "variance": ("import-actuals", "lock")}
 
 
+def _depends(stage: Stage) -> tuple[str, ...]:
+    return _DEPENDS.get(stage.key, (stage.after,) if stage.after else ())
+
+
 def _statuses(f: Mapping[str, str]) -> list[tuple[Stage, str]]:
     """Each stage's status; a stage that ran after a stale one is stale too."""
     out: dict[str, str] = {}
     for stage in STAGES:
         status = _status(stage, f)
-        behind = any(out.get(d) == RERUN for d in _DEPENDS.get(stage.key, (stage.after,)))
+        behind = any(out.get(d) == RERUN for d in _depends(stage))
         out[stage.key] = RERUN if behind and status == DONE else status
     return [(s, out[s.key]) for s in STAGES]
 
@@ -253,7 +255,7 @@ def _step_name(stage: Stage) -> str:
 
 def _sheet(stage: Stage, f: Mapping[str, str]) -> str:
     """The sheet a stage's row links to (the newest locked version, once there is one)."""
-    return f.get("lock.sheet") or stage.sheet if stage.key == "lock" else stage.sheet
+    return (f.get("lock.sheet") or stage.sheet) if stage.key == "lock" else stage.sheet
 
 
 def _link(sheet: str, names: set[str]) -> str:
@@ -304,11 +306,9 @@ def start_here_sheet(
         START_HERE,
         f.get("title") or "Start here",
         (
-            Block(NEXT_BLOCK, NEXT_COLUMNS, _fit(todo, "todo"), style_from="style",
-                  height_from="height"),
-            Block(CYCLE_BLOCK, CYCLE_COLUMNS, _fit(pd.DataFrame(rows), "figures"),
-                  style_from="style", height_from="height"),
-            Block(SHEETS_BLOCK, SHEETS_COLUMNS, _fit(sheets, "about"), height_from="height"),
+            Block(NEXT_BLOCK, NEXT_COLUMNS, todo, style_from="style"),
+            Block(CYCLE_BLOCK, CYCLE_COLUMNS, pd.DataFrame(rows), style_from="style"),
+            Block(SHEETS_BLOCK, SHEETS_COLUMNS, sheets),
             Block(FIGURES_BLOCK, FIGURES_COLUMNS, kept),
         ),
         notes=("Every step updates this page. Click a sheet name to go there; Finance edits the "
@@ -316,12 +316,6 @@ def start_here_sheet(
         freeze_block=None,
         tab_color="1F4E78",
     )
-
-
-def _fit(rows: pd.DataFrame, wrapped: str) -> pd.DataFrame:
-    """Row heights that show the wrapped column in full when printed (0: one line)."""
-    lines = [wrapped_lines(str(t), 64) for t in rows[wrapped]]
-    return rows.assign(height=[13.0 * n + 2 if n > 1 else 0 for n in lines])
 
 
 def _about(name: str) -> str:
