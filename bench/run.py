@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
+import json
 import multiprocessing as mp
 import os
 import platform
@@ -42,7 +43,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -546,8 +547,9 @@ def _targets(rows: list[Row], n: int) -> list[str]:
         bool(base) and click <= MAX_FLOOR_RATIO * base)  # fmt: skip
     add(f"validate + consolidate (the Consolidate click) >= {MIN_BASELINE_RATIO:.0f}x faster "
         "than the pandas baseline", f"{ratio:.1f}x", ratio >= MIN_BASELINE_RATIO)  # fmt: skip
-    worst = max(r.peak_mb + 2 * r.worker_peak_mb for r in by.values() if r.timed)
-    add(f"peak memory <= {MEMORY_LIMIT_MB:.0f} MB (process + 2 workers)", f"{worst:.0f} MB",
+    # our steps only: the floor rows and the pandas baseline measure other code
+    worst = max(r.peak_mb + 2 * r.worker_peak_mb for r in by.values() if r.step in TIMED)
+    add(f"peak memory of the steps <= {MEMORY_LIMIT_MB:.0f} MB (process + 2 workers)", f"{worst:.0f} MB",
         worst <= MEMORY_LIMIT_MB)  # fmt: skip
     return [*lines, ""]
 
@@ -565,8 +567,8 @@ def _large(rows: list[Row], sizes: list[int], limits: dict) -> list[str]:
     def add(what: str, measured: str, ok: bool) -> None:
         lines.append(f"| {what} | {measured} | {'yes' if ok else 'NO'} |")
 
-    worst = max((r.peak_mb + 2 * r.worker_peak_mb, r.step) for r in by.values() if r.timed)
-    add(f"peak memory <= {LARGE_MEMORY_MB:,.0f} MB (process + 2 workers)",
+    worst = max((r.peak_mb + 2 * r.worker_peak_mb, r.step) for r in by.values() if r.step in TIMED)
+    add(f"peak memory of the steps <= {LARGE_MEMORY_MB:,.0f} MB (process + 2 workers)",
         f"{worst[0]:.0f} MB ({worst[1].replace('_', ' ')})", worst[0] <= LARGE_MEMORY_MB)  # fmt: skip
     limit = MAX_GROWTH * n / TARGET_SIZE / 5
     for step in TIMED:
@@ -593,7 +595,23 @@ def write_results(
             writer.writerow(asdict(r) | {k: round(v, 4) for k, v in asdict(r).items()
                                          if isinstance(v, float)})  # fmt: skip
     md_path.write_text(markdown(rows, sizes, machine(), limits or {}), encoding="utf-8")
+    if limits:
+        (out / "latest.limits.json").write_text(json.dumps(limits, indent=2), encoding="utf-8")
     return csv_path, md_path
+
+
+def read_results(out: Path) -> tuple[list[Row], list[int], dict]:
+    """The rows, sizes and Excel limits a run wrote to OUT (to write its tables again)."""
+    types = {f.name: f.type for f in fields(Row)}
+    with (out / "latest.csv").open(newline="", encoding="utf-8") as f:
+        rows = [
+            Row(**{k: (v == "True" if types[k] == "bool" else float(v) if types[k] == "float"
+                       else int(v) if types[k] == "int" else v) for k, v in r.items()})
+            for r in csv.DictReader(f)
+        ]  # fmt: skip
+    limits_path = out / "latest.limits.json"
+    limits = json.loads(limits_path.read_text(encoding="utf-8")) if limits_path.is_file() else {}
+    return rows, sorted({r.cost_centers for r in rows}), limits
 
 
 ORDER = ("sample", "init", "templates", "fill", "validate", "consolidate", "reconsolidate",
@@ -661,7 +679,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     p.add_argument("--work", type=Path, help="working folder (default: a temporary folder)")
     p.add_argument("--keep", action="store_true", help="keep the generated files")
+    p.add_argument("--report", action="store_true",
+                   help="measure nothing: write OUT/latest.md again from OUT/latest.csv (and the "
+                   "Excel limits: OUT/latest.limits.json, or measured on --work's largest size)")  # fmt: skip
     args = p.parse_args(argv)
+    if args.report:
+        rows, sizes, limits = read_results(args.out)
+        large = args.work / f"n{sizes[-1]}" if args.work else None
+        if not limits and sizes[-1] >= LARGE_SIZE and large is not None and large.is_dir():
+            limits = excel_limits(large)
+        print(write_results(rows, sizes, args.out, limits)[1].read_text(encoding="utf-8"))
+        return 0
     sizes = sorted(set(args.sizes))
     work = args.work or Path(tempfile.mkdtemp(prefix="hb-bench-"))
     try:
