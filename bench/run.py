@@ -41,7 +41,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -637,14 +637,24 @@ def _cold(work: Path) -> None:
     cache_path(work / "control.xlsx").unlink(missing_ok=True)
 
 
-def run(sizes: list[int], out: Path, work_root: Path) -> tuple[list[Row], dict]:
+def run(
+    sizes: list[int], out: Path, work_root: Path, resume: bool = False, redo: Sequence[str] = ()
+) -> tuple[list[Row], dict]:
+    """Every step at every size; `resume` keeps OUT's rows and WORK's files and measures only the
+    steps missing from them (those that failed), and those in `redo`."""
     rows: list[Row] = []
     limits: dict = {}
+    if resume:
+        rows = [r for r in read_results(out)[0] if r.step not in redo]
     for n in sizes:
         work = work_root / f"n{n}"
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
+        done = {r.step for r in rows if r.cost_centers == n}
+        if not done:
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
         for step in ORDER:
+            if step in done:
+                continue
             if step == BASELINE and n > TARGET_SIZE:
                 continue  # its ratio is stated at 2,000; at 10,000 it would read for an hour
             if step in COLD:
@@ -661,6 +671,7 @@ def run(sizes: list[int], out: Path, work_root: Path) -> tuple[list[Row], dict]:
                     _changed(work, 1)
                 row.cli_seconds = measure_cli(step, work)
             rows.append(row)
+            rows.sort(key=lambda r: (r.cost_centers, ORDER.index(r.step)))
             print(f"{n:>6,} {step:<16} {row.seconds:8.2f} s "
                   + (f"(CLI {row.cli_seconds:.2f} s) " if row.cli_seconds else "")
                   + f"{row.ms_per_template:8.1f} ms/template {row.peak_mb:6.0f} MB"
@@ -679,6 +690,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     p.add_argument("--work", type=Path, help="working folder (default: a temporary folder)")
     p.add_argument("--keep", action="store_true", help="keep the generated files")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep OUT's results and --work's files: measure only the steps missing "
+        "from them (a step that failed), and those named by --redo",
+    )
+    p.add_argument(
+        "--redo",
+        nargs="+",
+        default=[],
+        choices=ORDER,
+        metavar="STEP",
+        help="with --resume: measure these steps again",
+    )
     p.add_argument("--report", action="store_true",
                    help="measure nothing: write OUT/latest.md again from OUT/latest.csv (and the "
                    "Excel limits: OUT/latest.limits.json, or measured on --work's largest size)")  # fmt: skip
@@ -693,7 +718,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted(set(args.sizes))
     work = args.work or Path(tempfile.mkdtemp(prefix="hb-bench-"))
     try:
-        rows, limits = run(sizes, args.out, work)
+        if args.resume and args.work is None:
+            p.error("--resume needs --work (the folder of the run to resume)")
+        rows, limits = run(sizes, args.out, work, args.resume, args.redo)
     finally:
         if not args.keep and args.work is None:
             shutil.rmtree(work, ignore_errors=True)

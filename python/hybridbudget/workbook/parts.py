@@ -22,7 +22,9 @@ CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 WORKSHEET_REL = R_NS + "/worksheet"
 CALC_CHAIN_REL = R_NS + "/calcChain"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-MAX_UNCOMPRESSED = 2_000_000_000  # a control workbook is ours; a sanity bound, not a zip-bomb cap
+# a control workbook is ours: a sanity bound, not a zip-bomb cap (10,000 cost centers' control
+# workbook unpacks to about 2.5 GB of sheet XML)
+MAX_UNCOMPRESSED = 12_000_000_000
 
 
 def q(tag: str, ns: str = NS) -> str:
