@@ -57,3 +57,31 @@ def test_report_writes_the_same_tables_from_the_csv(bench, tmp_path: Path) -> No
     assert sizes == [2000, 10_000] and got == limits and back == rows
     assert bench.main(["--report", "--out", str(tmp_path)]) == 0
     assert md.read_text(encoding="utf-8") == first
+
+
+def test_resume_measures_only_missing_and_redone_steps(bench, tmp_path: Path, monkeypatch) -> None:
+    out, work = tmp_path / "out", tmp_path / "work"
+    kept = work / "n2000" / "control.xlsx"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"the run's files")
+    missing = {"actuals", "variance", "dashboard"}
+    rows = [r for r in _rows(bench) if r.step not in missing]
+    rows += [bench.Row(2000, s, 9.0, 4.5, 100.0, 0.0, timed=False) for s in
+             ("sample", "init", "fill", "workshop", "extracts")]  # fmt: skip
+    bench.write_results(rows, [2000], out)
+    measured: list[str] = []
+
+    def fake(step: str, w: Path, n: int):
+        measured.append(step)
+        return bench.Row(n, step, 2.0, 1.0, 100.0, 0.0)
+
+    monkeypatch.setattr(bench, "measure", fake)
+    monkeypatch.setattr(bench, "measure_cli", lambda step, w: 3.0)
+    monkeypatch.setattr(bench, "_cold", lambda w: None)
+    monkeypatch.setattr(bench, "_changed", lambda w, k: None)
+    got, _ = bench.run([2000], out, work, resume=True, redo=["export"])
+    assert sorted(measured) == sorted({*missing, "export"})
+    assert kept.read_bytes() == b"the run's files"  # the run's files are kept, not regenerated
+    by = {r.step: r for r in got}
+    assert by["export"].seconds == 2.0 and by["validate"].seconds == 1.0
+    assert [r.step for r in got] == [s for s in bench.ORDER if s in by]  # in the run's order
