@@ -23,6 +23,11 @@ AUDIT_COLUMNS = (
 )
 
 
+# longer details are split over several entries: Excel keeps 32,767 characters a cell, and a
+# variance run of 10,000 cost centers lists 30,000 characters of opened actions
+MAX_DETAIL = 8_000
+
+
 def current_user() -> str:
     try:
         return getpass.getuser()
@@ -34,6 +39,29 @@ def entry(step: str, detail: str, sha256: str = "", user: str | None = None) -> 
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     return {"time": now, "step": step, "user": user or current_user(), "detail": detail,
             "sha256": sha256}  # fmt: skip
+
+
+def split_entry(e: dict[str, str], limit: int = MAX_DETAIL) -> list[dict[str, str]]:
+    """An entry whose detail is longer than `limit` as consecutive entries "(part i of n)", cut
+    between its "; "-separated items where it can: nothing is dropped."""
+    detail = e["detail"]
+    if len(detail) <= limit:
+        return [e]
+    parts: list[str] = []
+    current = ""
+    for item in detail.split("; "):
+        joined = f"{current}; {item}" if current else item
+        if len(joined) <= limit:
+            current = joined
+            continue
+        if current:
+            parts.append(current)
+        while len(item) > limit:  # one item longer than the limit: cut it
+            parts.append(item[:limit])
+            item = item[limit:]
+        current = item
+    parts.append(current)
+    return [e | {"detail": f"(part {i} of {len(parts)}) {p}"} for i, p in enumerate(parts, 1)]
 
 
 def read_audit(book: ControlBook) -> pd.DataFrame:
@@ -57,7 +85,8 @@ def audit_sheet(book: ControlBook | None, *entries: dict[str, str]) -> Sheet:
         if book is not None
         else pd.DataFrame(columns=[c.key for c in AUDIT_COLUMNS])
     )
-    rows = pd.concat([old, pd.DataFrame(list(entries))], ignore_index=True)
+    new = [piece for e in entries for piece in split_entry(e)]
+    rows = pd.concat([old, pd.DataFrame(new)], ignore_index=True)
     return Sheet(
         AUDIT_SHEET,
         "Audit log",
