@@ -602,13 +602,10 @@ def write_results(
 
 def read_results(out: Path) -> tuple[list[Row], list[int], dict]:
     """The rows, sizes and Excel limits a run wrote to OUT (to write its tables again)."""
-    types = {f.name: f.type for f in fields(Row)}
+    parse = {"bool": lambda v: v == "True", "float": float, "int": int, "str": str}
+    kind = {f.name: parse[str(f.type)] for f in fields(Row)}
     with (out / "latest.csv").open(newline="", encoding="utf-8") as f:
-        rows = [
-            Row(**{k: (v == "True" if types[k] == "bool" else float(v) if types[k] == "float"
-                       else int(v) if types[k] == "int" else v) for k, v in r.items()})
-            for r in csv.DictReader(f)
-        ]  # fmt: skip
+        rows = [Row(**{k: kind[k](v) for k, v in r.items()}) for r in csv.DictReader(f)]
     limits_path = out / "latest.limits.json"
     limits = json.loads(limits_path.read_text(encoding="utf-8")) if limits_path.is_file() else {}
     return rows, sorted({r.cost_centers for r in rows}), limits
@@ -705,21 +702,18 @@ def main(argv: list[str] | None = None) -> int:
         help="with --resume: measure these steps again",
     )
     p.add_argument("--report", action="store_true",
-                   help="measure nothing: write OUT/latest.md again from OUT/latest.csv (and the "
-                   "Excel limits: OUT/latest.limits.json, or measured on --work's largest size)")  # fmt: skip
+                   help="measure nothing: write OUT/latest.md again from OUT/latest.csv and "
+                   "OUT/latest.limits.json")  # fmt: skip
     args = p.parse_args(argv)
     if args.report:
         rows, sizes, limits = read_results(args.out)
-        large = args.work / f"n{sizes[-1]}" if args.work else None
-        if not limits and sizes[-1] >= LARGE_SIZE and large is not None and large.is_dir():
-            limits = excel_limits(large)
         print(write_results(rows, sizes, args.out, limits)[1].read_text(encoding="utf-8"))
         return 0
+    if args.resume and args.work is None:
+        p.error("--resume needs --work (the folder of the run to resume)")
     sizes = sorted(set(args.sizes))
     work = args.work or Path(tempfile.mkdtemp(prefix="hb-bench-"))
     try:
-        if args.resume and args.work is None:
-            p.error("--resume needs --work (the folder of the run to resume)")
         rows, limits = run(sizes, args.out, work, args.resume, args.redo)
     finally:
         if not args.keep and args.work is None:
