@@ -49,7 +49,6 @@ def review(system: System, cached: dict[str, list[Any]] | None = None,
         cached=cached or {},
         cells={},
         protected=True,
-        fingerprint="",
     )
     return checks.Review(sub, checks.Context(system.reference, system.targets))
 

@@ -186,7 +186,7 @@ def test_locked_cell_edited_whatever_the_fingerprint_says(system: System, sent: 
     ]
     # with the fingerprint blanked or recomputed: the same findings
     for fp in ("", "0" * 64):
-        r = review(system, sent, meta={"fingerprint": fp}, fingerprint=fp, locked=edited)
+        r = review(system, sent, meta={"fingerprint": fp}, locked=edited)
         assert [f.cell for f in checks.check_locked_content(r)] == ["A1", "B17"]
     # the givens used for the engine's figures are finance's: 3,777 x 1,030.00, not x 1,100.00
     r = review(system, sent, locked=edited, values=changed(sent, "hb_revenue_per_uos", 0, 1100))

@@ -19,7 +19,7 @@ import pytest
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from conftest import needs_libreoffice
-from hybridbudget.intake import fastread, parallel
+from hybridbudget.intake import fastread, parallel, scan
 from hybridbudget.intake import submission as intake_submission
 from hybridbudget.intake.files import discover, sniff
 from hybridbudget.intake.submission import read_submission, read_submission_openpyxl
@@ -53,7 +53,6 @@ def comparable(read: object) -> object:
     }  # fmt: skip
     if any(OBJECT.search(v) for v in out["locked"].values()):  # str() of a formula object
         out["locked"] = {c: OBJECT.sub("", v) for c, v in out["locked"].items()}
-        out["fingerprint"] = None
     return out
 
 
@@ -180,6 +179,7 @@ EDITS: dict[str, tuple[Callable[[str], str], bool]] = {
     "cell without a reference": (lambda x: x.replace('<c r="B2"', "<c", 1), False),
     "date cell type": (cell("E21", "<v>2026-01-01</v>", ' t="d"'), False),
     "unknown cell type": (cell("E21", "<v>1</v>", ' t="zz"'), False),
+    "unknown child of a cell": (cell("E21", "<v>1</v><extLst/>"), False),
     "style that does not exist": (cell("E21", "<v>1</v>", style="999"), False),
     "bad shared string index": (cell("E21", "<v>7</v>", ' t="s"'), False),
     "text in a number": (cell("E21", "<v>abc</v>"), False),
@@ -267,3 +267,83 @@ def test_workers_and_the_openpyxl_reader_give_the_same_validation(
     monkeypatch.setattr(intake_submission, "read_package", openpyxl_only)
     monkeypatch.setenv(parallel.WORKERS_ENV, "1")
     assert summary(validate_submissions(control_path, folder)) == serial
+
+
+# --- the sheet scanner (intake.scan): used on the shapes it knows, lxml on everything else ------
+
+
+def sheets_scanned(path: Path) -> list[bool]:
+    """Per worksheet part of the file: did the scanner read it (not lxml)?"""
+    with zipfile.ZipFile(path) as z:
+        parts = sorted(n for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
+        return [scan.scan_sheet(z.read(n)) is not None for n in parts]
+
+
+def test_the_scanner_reads_every_sheet_of_templates_and_submissions(templates_dir, filled):
+    for path in [*sorted(templates_dir.rglob("*.xlsx"))[:5], *sorted(filled.rglob("*.xlsx"))[:5]]:
+        assert all(sheets_scanned(path)), path
+
+
+@needs_libreoffice
+def test_the_scanner_reads_sheets_libreoffice_saved(tmp_path, templates_dir, control_path):
+    picked = tmp_path / "templates" / "RMC"
+    picked.mkdir(parents=True)
+    shutil.copy(sorted((templates_dir / "RMC").glob("*.xlsx"))[0], picked)
+    fill_submissions(tmp_path / "templates", tmp_path / "lo", seed=4, control=control_path,
+                     recalc=True)  # fmt: skip
+    (path,) = sorted((tmp_path / "lo").rglob("*.xlsx"))
+    assert all(sheets_scanned(path))
+    assert_same_reads(tmp_path / "lo")
+
+
+# name -> (edit of the Budget sheet, scanned?); each is read the same as openpyxl reads it
+SCANNER_EDITS: dict[str, tuple[Callable[[str], str], bool]] = {
+    "named entities": (
+        cell(
+            "D53", "<is><t>R&amp;D &lt;2&gt; &quot;a&quot; &apos;b&apos;</t></is>", ' t="inlineStr"'
+        ),
+        True,
+    ),
+    "entity in a formula": (cell("D8", "<f>IF(J27&lt;0,0,J27)+K27+B30</f>"), True),
+    "self-closing cell": (cell("E21", ""), True),
+    "LibreOffice's formula attribute": (cell("D8", '<f aca="false">J27+K27+B30</f>'), True),
+    "empty value and formula elements": (cell("D8", "<f/><v/>"), True),
+    "numeric character reference": (
+        cell("D53", "<is><t>a&#10;b</t></is>", ' t="inlineStr"'),
+        False,
+    ),
+    "carriage return in text": (cell("D53", "<is><t>a\rb</t></is>", ' t="inlineStr"'), False),
+    "whitespace between cells": (lambda x: x.replace("</c><c ", "</c>\n  <c ", 1), False),
+    "another attribute": (cell("E21", "<v>1</v>", ' cm="1"'), False),
+    "a cell outside the rows": (
+        lambda x: x.replace(
+            "<sheetData>", '<sheetData><c r="A99" t="inlineStr"><is><t>x</t></is></c>'
+        ),
+        False,
+    ),
+    "CDATA": (cell("D53", "<is><t><![CDATA[a<b]]></t></is>", ' t="inlineStr"'), False),
+    "another default namespace": (
+        lambda x: x.replace("<sheetData>", '<sheetData xmlns="urn:other">', 1),
+        False,
+    ),
+    "a second sheetData in a comment": (
+        lambda x: x.replace("<worksheet ", "<!-- <sheetData></sheetData> --><worksheet ", 1),
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SCANNER_EDITS))
+def test_the_scanner_declines_what_it_does_not_know(tmp_path, one_filled, name):
+    edit, scanned = SCANNER_EDITS[name]
+    path = edit_sheet(one_filled, tmp_path / "edit" / one_filled.name, edit)
+    assert sheets_scanned(path)[0] is scanned
+    assert fast_path_used(path)  # lxml reads what the scanner declines
+    assert_same_reads(tmp_path / "edit")
+
+
+def test_broken_xml_outside_the_cells_is_refused_as_openpyxl_refuses_it(tmp_path, one_filled):
+    path = edit_sheet(one_filled, tmp_path / "edit" / one_filled.name,
+                      lambda x: x.replace("</sheetViews>", "", 1))  # fmt: skip
+    assert not fast_path_used(path)
+    assert_same_reads(tmp_path / "edit")

@@ -1,15 +1,16 @@
 """Reading a submission straight from its package XML: the same data openpyxl gives, faster.
 
 `read_package` returns exactly what `read_submission` builds from `openpyxl.load_workbook` (meta,
-contract values with formulas as text, formula cells, sheet protection, locked-cell fingerprint),
+contract values with formulas as text, formula cells, sheet protection, locked cells),
 for the files it fully understands, and raises `Unsupported` for anything else, so the caller reads
 that file with openpyxl instead. How it stays exact:
 
 - The parts every template shares (content types, workbook.xml and its relationships, styles.xml)
   are interpreted by openpyxl itself, once per distinct content (`_Static`, cached): sheet names and
   parts, defined names, the epoch, and per cell format the locked flag and date formats.
-- The worksheets and shared strings are parsed with lxml, cell by cell as openpyxl's
-  WorkSheetParser does (numbers, shared and inline strings, booleans, errors, formula text; merged
+- The worksheets are split into cells by a strict scanner (intake.scan) where their XML has a
+  shape it knows, and are otherwise parsed with lxml; the shared strings with lxml. Cell by cell,
+  both are read as openpyxl's WorkSheetParser does (numbers, shared and inline strings, booleans, errors, formula text; merged
   cells hide all but their first cell). Shared or array formulas, dates, unknown cell types, a DTD,
   a part beyond what a template holds, or any parse error raise `Unsupported`.
 - docProps are checked with openpyxl's own readers. The one place it is more lenient than
@@ -19,12 +20,11 @@ that file with openpyxl instead. How it stays exact:
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import zipfile
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -36,7 +36,6 @@ from openpyxl.packaging.custom import CustomPropertyList
 from openpyxl.reader.excel import SUPPORTED_FORMATS, ExcelReader
 from openpyxl.reader.strings import read_string_table
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
-from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.xml.constants import SHARED_STRINGS
 from openpyxl.xml.functions import fromstring
@@ -46,6 +45,7 @@ from ..templates.fingerprint import expected_formulas, normalise
 from ..templates.issued import lockable_cells, locked_cells
 from ..templates.layout import VARIANTS, layout
 from ..templates.values import NameRange, name_ranges
+from .scan import RawCell, scan_sheet
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 ROW, CELL, VALUE, FORMULA = (f"{{{MAIN}}}{t}" for t in ("row", "c", "v", "f"))
@@ -161,9 +161,17 @@ def _plain_formats() -> frozenset[str]:
 
 
 def _xml(z: zipfile.ZipFile, part: str) -> etree._Element:
+    return _parse(part, _checked(z, part))
+
+
+def _checked(z: zipfile.ZipFile, part: str) -> bytes:
     data = z.read(part)
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise Unsupported("a DTD")
+    return data
+
+
+def _parse(part: str, data: bytes) -> etree._Element:
     try:
         return etree.fromstring(data, PARSER)
     except etree.XMLSyntaxError as exc:
@@ -198,11 +206,6 @@ def _plain(node: etree._Element) -> str | None:
     return t.text or ""
 
 
-def _inline(node: etree._Element) -> str:
-    text = _plain(node)
-    return text if text is not None else Text.from_tree(node).content
-
-
 @dataclass
 class _Sheet:
     """One worksheet's cells as openpyxl would hold them (values only, formulas as text)."""
@@ -210,10 +213,23 @@ class _Sheet:
     values: dict[tuple[int, int], Any]
     styles: dict[tuple[int, int], int]
     protected: bool
-    stored: dict[tuple[int, int], Any]  # what a reader of stored results sees (ASK: unsure)
+    raw: dict[tuple[int, int], RawCell]  # each cell's texts, for its stored result
+    repeated: set[tuple[int, int]]  # cells written twice: their stored result is unsure
+    strings: _Strings
+    static: _Static
 
     def get(self, row: int, col: int) -> Any:
         return self.values.get((row, col))
+
+    def stored(self, rc: tuple[int, int]) -> Any:
+        """What a reader of stored results sees in a cell (ASK: unsure)."""
+        if rc in self.repeated:
+            return ASK
+        found = self.raw.get(rc)
+        if found is None:
+            return None
+        _coord, _style, kind, _formula, text, inline = found
+        return _stored(kind, text, inline, self.styles[rc], self.strings, self.static)
 
 
 def _number(text: str) -> int | float:
@@ -248,19 +264,27 @@ def _merged(root: etree._Element) -> list[tuple[int, int, int, int]]:
 
 
 def _sheet(z: zipfile.ZipFile, part: str, strings: _Strings, static: _Static) -> _Sheet:
-    root = _xml(z, part)
+    data = _checked(z, part)
+    try:
+        scanned = scan_sheet(data)
+    except etree.XMLSyntaxError as exc:
+        raise Unsupported(f"{part}: {exc}") from exc
+    if scanned is None:
+        root = _parse(part, data)
+        cells: Iterable[RawCell] = map(_cell, _cells(root))
+    else:
+        root, cells = scanned.rest, scanned.cells
     values: dict[tuple[int, int], Any] = {}
     styles: dict[tuple[int, int], int] = {}
-    stored: dict[tuple[int, int], Any] = {}
-    count = len(static.locked)
-    for row in root.iter(ROW):
-        for c in row:
-            if c.tag != CELL:
-                raise Unsupported("a row holding something other than cells")
-            rc, value, style, result = _cell(c, strings, static, count)
-            stored[rc] = ASK if rc in values else result  # a repeated cell: unsure
-            values[rc] = value
-            styles[rc] = style
+    raw: dict[tuple[int, int], RawCell] = {}
+    repeated = set()
+    for cell in cells:
+        rc, value, style = _decode(cell, strings, static)
+        if rc in values:
+            repeated.add(rc)
+        values[rc] = value
+        styles[rc] = style
+        raw[rc] = cell
     for min_row, min_col, max_row, max_col in _merged(root):
         # openpyxl keeps only the first cell of a merge: the others become empty MergedCells
         rows, cols = range(min_row, max_row + 1), range(min_col, max_col + 1)
@@ -271,7 +295,7 @@ def _sheet(z: zipfile.ZipFile, part: str, strings: _Strings, static: _Static) ->
         for rc in inside:
             if rc != (min_row, min_col) and rc in values:
                 values[rc] = None
-    return _Sheet(values, styles, _protected(root), stored)
+    return _Sheet(values, styles, _protected(root), raw, repeated, strings, static)
 
 
 _Strings = tuple[list[str], bool]  # shared strings, and whether all are plain
@@ -286,11 +310,11 @@ def _stored_text(text: str | None) -> Any:
     return text or None
 
 
-def _stored(kind: str, text: str | None, inline: etree._Element | None, style: int,
-            strings: _Strings, static: _Static) -> Any:  # fmt: skip
+def _stored(kind: str, text: str, inline: Any, style: int, strings: _Strings,
+            static: _Static) -> Any:  # fmt: skip
     """A cell's stored result as python-calamine reads it (intake's `_cached`), or ASK."""
     if kind == "inlineStr":
-        return _stored_text(_plain(inline) if inline is not None else None)
+        return _stored_text(inline if isinstance(inline, str) else None)
     if not text:
         return None  # no stored result: a formula never calculated, an empty cell
     if kind == "n":
@@ -307,25 +331,17 @@ def _stored(kind: str, text: str | None, inline: etree._Element | None, style: i
     return ASK
 
 
-def _cell(
-    c: etree._Element, strings: _Strings, static: _Static, count: int
-) -> tuple[tuple[int, int], Any, int, Any]:
-    """One cell, as WorkSheetParser.parse_cell reads it with data_only=False, and its stored
-    result."""
+def _cells(root: etree._Element) -> Iterator[etree._Element]:
+    for row in root.iter(ROW):
+        for c in row:
+            if c.tag != CELL:
+                raise Unsupported("a row holding something other than cells")
+            yield c
+
+
+def _cell(c: etree._Element) -> RawCell:
+    """One cell element's texts, as scan.RawCell holds them (a rich inline string: its element)."""
     get = c.get
-    kind = get("t", "n")
-    coord = get("r")
-    raw_style = get("s", "0")
-    if kind not in CELL_TYPES or not coord or not (raw_style.isascii() and raw_style.isdigit()):
-        raise Unsupported("a cell openpyxl reads differently")
-    style = int(raw_style)
-    if style >= count:
-        raise Unsupported("a cell format that does not exist")
-    rc = _COORDINATES.get(coord)
-    if rc is None:
-        rc = coordinate_to_tuple(coord)
-        if len(_COORDINATES) < CACHE_COORDINATES:
-            _COORDINATES[coord] = rc
     formula = inline = text = None
     for child in c:  # the first of each, as find() and findtext() take it
         tag = child.tag
@@ -335,29 +351,58 @@ def _cell(
         elif tag == FORMULA:
             if formula is None:
                 formula = child
-        elif tag == INLINE and inline is None:
-            inline = child
-    result = _stored(kind, text, inline, style, strings, static)
+        elif tag == INLINE:
+            if inline is None:
+                inline = child
+        else:  # python-calamine may refuse the sheet: openpyxl's reading decides
+            raise Unsupported("a cell holding something other than a value or formula")
+    if formula is not None and formula.get("t") not in (None, "normal"):
+        raise Unsupported("a shared, array or data table formula")
+    plain = None if inline is None else _plain(inline)
+    return (
+        get("r") or "",
+        get("s", "0"),
+        get("t", "n"),
+        None if formula is None else formula.text or "",
+        text or "",
+        inline if plain is None else plain,
+    )
+
+
+def _decode(cell: RawCell, strings: _Strings, static: _Static) -> tuple[tuple[int, int], Any, int]:
+    """A cell as WorkSheetParser.parse_cell reads it with data_only=False: (row, column), value
+    (formulas as text), cell format."""
+    coord, raw_style, kind, formula, text, inline = cell
+    if kind not in CELL_TYPES or not coord or not (raw_style.isascii() and raw_style.isdigit()):
+        raise Unsupported("a cell openpyxl reads differently")
+    style = int(raw_style)
+    if style >= len(static.locked):
+        raise Unsupported("a cell format that does not exist")
+    rc = _COORDINATES.get(coord)
+    if rc is None:
+        rc = coordinate_to_tuple(coord)
+        if len(_COORDINATES) < CACHE_COORDINATES:
+            _COORDINATES[coord] = rc
     if formula is not None:
-        if formula.get("t") not in (None, "normal"):
-            raise Unsupported("a shared, array or data table formula")
-        return rc, _share("=" + (formula.text or "")), style, result
+        return rc, _share("=" + formula), style
     if kind == "inlineStr":
-        return rc, (_inline(inline) if inline is not None else None), style, result
+        if inline is None or isinstance(inline, str):
+            return rc, inline, style
+        return rc, Text.from_tree(inline).content, style
     if not text:
-        return rc, None, style, result
+        return rc, None, style
     try:
         if kind == "n":
             if style in static.dates:
                 raise Unsupported("a date")
-            return rc, _number(text), style, result
+            return rc, _number(text), style
         if kind == "s":
-            return rc, strings[0][int(text)], style, result
+            return rc, strings[0][int(text)], style
         if kind == "b":
-            return rc, bool(int(text)), style, result
+            return rc, bool(int(text)), style
     except (ValueError, IndexError) as exc:
         raise Unsupported("a value openpyxl may not read") from exc
-    return rc, text, style, result  # str, e: the text as stored
+    return rc, text, style  # str, e: the text as stored
 
 
 @dataclass(frozen=True)
@@ -368,7 +413,6 @@ class PackageRead:
     values: dict[str, list[Any]]
     cells: dict[str, Any]
     protected: bool
-    fingerprint: str
     locked: dict[str, str]
     cached: dict[str, list[Any]] | None  # stored results, None where python-calamine must say
     names: dict[str, list[NameRange] | None]  # where the file's own contract names point
@@ -383,33 +427,6 @@ def _meta(sheet: _Sheet) -> dict[str, str]:
         if key is not None:
             meta[_share(str(key).strip())] = _share("" if value is None else str(value).strip())
     return meta
-
-
-def _locked_lines(sheet: _Sheet, static: _Static) -> Iterator[tuple[str, str]]:
-    """fingerprint.locked_lines: every non-empty locked cell, row by row (normalise inlined)."""
-    locked, styles = static.locked, sheet.styles
-    for (r, c), value in sorted(sheet.values.items()):
-        if value is None or not locked[styles[(r, c)]]:
-            continue
-        kind = type(value)
-        if kind is str:
-            text = value.strip()
-            if not text:
-                continue
-            if text[0] == "=":
-                text = text.upper()
-        elif kind is float or kind is int:
-            text = format(float(value), ".10g")
-        else:
-            text = normalise(value)
-            if text is None:
-                continue
-        yield _reference(r, c), _share(text)
-
-
-@cache
-def _reference(row: int, column: int) -> str:
-    return f"{get_column_letter(column)}{row}"
 
 
 def _share(text: str) -> str:
@@ -451,19 +468,17 @@ def read_package(path_name: str, data: bytes) -> PackageRead:
     meta = _meta(sheets[META_SHEET]) if META_SHEET in sheets else {}
     budget = sheets.get(BUDGET_SHEET)
     if budget is None:
-        return PackageRead(meta, {}, {}, False, "", {}, {}, static.names, saved)
-    values = {  # at the contract's cells of the issued layout, wherever the file's names point
-        name: [budget.get(r, c) for r, c in area.cells()] for name, area in layout().names.items()
-    }
-    cells = {coord: budget.get(*coordinate_to_tuple(coord)) for coord in expected_formulas()}
-    lines = list(_locked_lines(budget, static))
-    digest = hashlib.sha256("\n".join(f"{c}={t}" for c, t in lines).encode("utf-8")).hexdigest()
+        return PackageRead(meta, {}, {}, False, {}, {}, static.names, saved)
+    got = budget.values.get
+    # at the contract's cells of the issued layout, wherever the file's names point
+    values = {name: [got(rc) for rc in cells] for name, cells in _contract_cells()}
+    cells = {coord: got(rc) for coord, rc in _formula_cells()}
     locked = {}
-    always = locked_cells()
+    always, styles, is_locked = locked_cells(), budget.styles, static.locked
     for coord, rc in lockable_cells().items():
-        if coord not in always and (rc not in budget.styles or not static.locked[budget.styles[rc]]):
+        if coord not in always and (rc not in styles or not is_locked[styles[rc]]):
             continue  # an input unlocked here (a variant locks it: finance's copy says so)
-        text = normalise(budget.get(*rc))
+        text = _normalised(got(rc))
         if text is not None:
             locked[coord] = _share(text)
     return PackageRead(
@@ -471,7 +486,6 @@ def read_package(path_name: str, data: bytes) -> PackageRead:
         values,
         cells,
         bool(budget.protected),
-        digest,
         locked,
         _cached(budget),
         static.names,
@@ -479,16 +493,40 @@ def read_package(path_name: str, data: bytes) -> PackageRead:
     )
 
 
+@cache
+def _contract_cells() -> tuple[tuple[str, list[tuple[int, int]]], ...]:
+    """Every contract name and its cells in the issued layout, row-major."""
+    return tuple((name, area.cells()) for name, area in layout().names.items())
+
+
+@cache
+def _formula_cells() -> tuple[tuple[str, tuple[int, int]], ...]:
+    return tuple((coord, coordinate_to_tuple(coord)) for coord in expected_formulas())
+
+
+def _normalised(value: Any) -> str | None:
+    """fingerprint.normalise, with text and numbers (nearly every cell) taken first."""
+    kind = type(value)
+    if kind is str:
+        text = value.strip()
+        if not text:
+            return None
+        return text.upper() if text[0] == "=" else text
+    if kind is float or kind is int:
+        return format(float(value), ".10g")
+    return normalise(value)
+
+
 def _cached(sheet: _Sheet) -> dict[str, list[Any]] | None:
     """submission._cached without python-calamine: every contract cell's stored result, read
     from a grid that starts at A1 (the title is there), or None when any of them is unsure."""
-    title = sheet.stored.get((1, 1))
+    title = sheet.stored((1, 1))
     if title is ASK or not isinstance(title, str):
         return None
     out: dict[str, list[Any]] = {}
-    for n in NAMES:
-        cells = [sheet.stored.get(rc) for rc in layout().names[n.name].cells()]
-        if any(v is ASK for v in cells):
+    for name, cells in _contract_cells():
+        stored = [sheet.stored(rc) for rc in cells]
+        if any(v is ASK for v in stored):
             return None
-        out[n.name] = cells
+        out[name] = stored
     return out

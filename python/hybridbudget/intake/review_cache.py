@@ -33,7 +33,7 @@ from .files import Candidate
 from .submission import Submission
 
 CACHE_ENV = "HYBRIDBUDGET_CACHE"
-FORMAT = "hybridbudget submission cache 1"
+FORMAT = "hybridbudget submission cache 2"
 PLAIN = (str, int, float, bool, type(None))
 Checked = tuple[list[Finding], Submission | None]
 
@@ -79,7 +79,7 @@ def issued_digest(ctx: Context, cost_center: str) -> str:
 def slim(sub: Submission) -> Submission:
     """The submission as later steps read it: what only the checks consult is dropped."""
     return Submission(sub.candidate, sub.sha256, sub.modified, sub.meta, sub.values, {}, {},
-                      sub.protected, sub.fingerprint, saved=sub.saved)  # fmt: skip
+                      sub.protected, saved=sub.saved)  # fmt: skip
 
 
 def _plain(value: object) -> bool:
@@ -100,7 +100,6 @@ def _encode(found: list[Finding], sub: Submission | None) -> dict[str, Any] | No
             "meta": sub.meta,
             "values": sub.values,
             "protected": sub.protected,
-            "fingerprint": sub.fingerprint,
             "saved": sub.saved.isoformat() if sub.saved is not None else None,
         },
     }
@@ -122,7 +121,7 @@ def _decode(body: dict[str, Any], cand: Candidate, sha256: str) -> Checked:
     saved = dt.datetime.fromisoformat(s["saved"]) if s["saved"] is not None else None
     modified = dt.datetime.fromtimestamp(cand.path.stat().st_mtime, dt.UTC)  # now, not then
     sub = Submission(cand, sha256, modified, meta, values, {}, {}, bool(s["protected"]),
-                     str(s["fingerprint"]), saved=saved)  # fmt: skip
+                     saved=saved)  # fmt: skip
     return found, sub
 
 

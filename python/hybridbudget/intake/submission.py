@@ -17,7 +17,7 @@ from python_calamine import CalamineWorkbook
 
 from ..findings import Finding
 from ..templates.contract import BUDGET_SHEET, NAMES
-from ..templates.fingerprint import expected_formulas, fingerprint, normalise
+from ..templates.fingerprint import expected_formulas, normalise
 from ..templates.issued import lockable_cells, locked_cells
 from ..templates.layout import layout
 from ..templates.values import NameRange, name_ranges, read_meta
@@ -37,7 +37,6 @@ class Submission:
     cached: dict[str, list[Any]]  # contract name -> cached formula results (None where absent)
     cells: dict[str, Any]  # coordinate -> value (formula text) of every formula cell we expect
     protected: bool
-    fingerprint: str
     # coordinate -> normalised value of every cell finance locks (templates.issued.locked_cells),
     # whatever the file's own lock flags say
     locked: dict[str, str] = field(default_factory=dict)
@@ -116,7 +115,6 @@ def read_submission(candidate: Candidate) -> Submission | Finding:
         cached=got.cached if got.cached is not None else _cached(data),
         cells=got.cells,
         protected=got.protected,
-        fingerprint=got.fingerprint,
         locked=got.locked,
         names=got.names,
         saved=_when(got.saved),
@@ -147,7 +145,6 @@ def read_submission_openpyxl(candidate: Candidate) -> Submission | Finding:
         }
         cells = {coord: ws[coord].value for coord in expected_formulas()}
         protected = bool(ws.protection.sheet)
-        fp = fingerprint(ws)
         locked = {}
         always = locked_cells()
         for coord, (r, c) in lockable_cells().items():
@@ -158,7 +155,7 @@ def read_submission_openpyxl(candidate: Candidate) -> Submission | Finding:
             if text is not None:
                 locked[coord] = text
     else:
-        values, cells, protected, fp, locked = {}, {}, False, "", {}
+        values, cells, protected, locked = {}, {}, False, {}
     wb.close()
     return Submission(
         candidate=candidate,
@@ -169,7 +166,6 @@ def read_submission_openpyxl(candidate: Candidate) -> Submission | Finding:
         cached=_cached(str(path)),
         cells=cells,
         protected=protected,
-        fingerprint=fp,
         locked=locked,
         names=names,
         saved=saved,
