@@ -26,7 +26,7 @@ import zipfile
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from lxml import etree
@@ -85,6 +85,12 @@ class _Static:
     locked: tuple[bool, ...]  # per cell format: is the cell locked
     dates: frozenset[int]  # cell formats openpyxl turns numbers into dates with
     plain: frozenset[int]  # cell formats of the template's own number formats (never dates)
+
+    @cached_property
+    def formats(self) -> dict[str, int]:
+        """A cell's s attribute -> its cell format, for every format that exists ("0" .. "n-1";
+        another spelling of a number, such as "07", is left to openpyxl)."""
+        return {str(i): i for i in range(len(self.locked))}
 
 
 _STATIC: OrderedDict[tuple, _Static | None] = OrderedDict()
@@ -373,11 +379,9 @@ def _decode(cell: RawCell, strings: _Strings, static: _Static) -> tuple[tuple[in
     """A cell as WorkSheetParser.parse_cell reads it with data_only=False: (row, column), value
     (formulas as text), cell format."""
     coord, raw_style, kind, formula, text, inline = cell
-    if kind not in CELL_TYPES or not coord or not (raw_style.isascii() and raw_style.isdigit()):
-        raise Unsupported("a cell openpyxl reads differently")
-    style = int(raw_style)
-    if style >= len(static.locked):
-        raise Unsupported("a cell format that does not exist")
+    style = static.formats.get(raw_style)
+    if style is None or kind not in CELL_TYPES or not coord:
+        raise Unsupported("a cell openpyxl reads differently, or a format that does not exist")
     rc = _COORDINATES.get(coord)
     if rc is None:
         rc = coordinate_to_tuple(coord)
