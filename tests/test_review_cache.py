@@ -178,3 +178,30 @@ def test_values_json_would_change_are_not_cached(tmp_path, control_targets):
     assert got.values["hb_x"][:5] == [1, 2.5, None, "=a", True]
     assert [type(v) for v in got.values["hb_x"]] == [int, float, type(None), str, bool, float]
     assert got.meta == {"cost_center": cc} and got.saved is None and got.modified != when
+
+
+def test_the_issued_part_of_the_key_follows_what_finance_issued(control_targets):
+    """The key digests the target and the reference, not finance's copy: both must see changes."""
+    import dataclasses
+
+    from hybridbudget.intake.checks import Context
+    from hybridbudget.templates.issued import issued_copy
+
+    context, issued = review_cache.context_digest, review_cache.issued_digest
+    ref, targets = control_targets
+    ctx = Context(ref, targets)
+    (cc, t), (other, _) = list(targets.by_cost_center.items())[:2]
+    # every template prints the finance contact, which TemplateSettings' repr leaves out
+    templates = ref.config.templates.model_copy(update={"finance_contact": "budget@elsewhere.org"})
+    config = ref.config.model_copy(update={"templates": templates})
+    moved_ref = dataclasses.replace(ref, config=config)
+    assert issued_copy(t, moved_ref) != issued_copy(t, ref)
+    assert context(Context(moved_ref, targets)) != context(ctx)
+    # another target for one cost center: its entries go stale, the others' do not
+    drivers = dataclasses.replace(t.drivers, supplies_per_uos=t.drivers.supplies_per_uos + 1)
+    moved = dataclasses.replace(t, drivers=drivers)
+    assert issued_copy(moved, ref) != issued_copy(t, ref)
+    by_cc = {**targets.by_cost_center, cc: moved}
+    moved_ctx = Context(ref, dataclasses.replace(targets, by_cost_center=by_cc))
+    assert issued(moved_ctx, cc) != issued(ctx, cc)
+    assert issued(moved_ctx, other) == issued(ctx, other)

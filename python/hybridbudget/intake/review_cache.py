@@ -8,10 +8,11 @@ findings and the submission as later steps read it (metadata, contract values, s
 An entry is used only when every part of its key matches this run: the file's SHA-256 and path in
 the folder, the engine version (the package version and a digest of its code), the digest of the
 reference data the checks consult (organization, guardrails, job classes, account map) and the
-digest of what was issued to the file's cost center (finance's copy of the template, its target and
-its rows in the issue register). Anything else is checked again: a stale entry is replaced, and a
-cache file whose checksum or shape is wrong is thrown away and rebuilt, never trusted. The file
-holds JSON, not pickles, so reading it runs no code. `HYBRIDBUDGET_CACHE=0` turns the cache off.
+digest of what was issued to the file's cost center (its target and its rows in the issue register,
+which with the reference data decide finance's copy of its template). Anything else is checked
+again: a stale entry is replaced, and a cache file whose checksum or shape is wrong is thrown away
+and rebuilt, never trusted. The file holds JSON, not pickles, so reading it runs no code.
+`HYBRIDBUDGET_CACHE=0` turns the cache off.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -65,15 +68,23 @@ def _digest(value: object) -> str:
 
 def context_digest(ctx: Context) -> str:
     """What every check may consult, apart from the cost center's own issued template."""
-    return _digest(ctx.reference)
+    # TemplateSettings' repr hides the password (no check reads it) and the finance contact,
+    # which every issued template prints: its fields are digested apart
+    templates = ctx.reference.config.templates.model_dump(mode="json", exclude={"password"})
+    return _digest((ctx.reference, templates))
 
 
 def issued_digest(ctx: Context, cost_center: str) -> str:
-    """What was issued to one cost center: finance's copy, its target, its register rows."""
-    issued = ctx.issued(cost_center)
+    """What was issued to one cost center: its target and its rows in the issue register.
+
+    Finance's copy (templates.issued.issued_copy) is not built for this: it is computed from the
+    target and the reference data only (writer.budget_cells reads the target, the organization
+    and the configuration; the layout and the normalisation are code), and the reference is in
+    the context digest and the code in the engine version, so digesting the target is as strong.
+    """
     target = ctx.targets.by_cost_center.get(cost_center)
     register = ctx.register.by_cost_center.get(cost_center, ())
-    return _digest((issued, target, tuple(register)))
+    return _digest((target, tuple(register)))
 
 
 def slim(sub: Submission) -> Submission:
@@ -83,11 +94,25 @@ def slim(sub: Submission) -> Submission:
 
 
 def _plain(value: object) -> bool:
+    """JSON gives `value` back as it was: str keys, lists (not tuples), plain scalars."""
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    if isinstance(value, list):  # a tuple would come back from JSON as a list
-        return all(_plain(v) for v in value)
-    return isinstance(value, PLAIN)
+        if not all(map(isinstance, value, repeat(str))):
+            return False
+        items: Collection[object] = value.values()
+    elif isinstance(value, list):  # a tuple would come back from JSON as a list
+        items = value
+    else:
+        return isinstance(value, PLAIN)
+    # the usual shapes (meta: scalars; values: ~100 lists of scalars) in C-level passes, not a
+    # call per value; anything else is looked at again item by item
+    return (
+        all(map(isinstance, items, repeat(PLAIN)))
+        or (
+            all(map(isinstance, items, repeat(list)))
+            and all(map(isinstance, chain.from_iterable(items), repeat(PLAIN)))
+        )
+        or all(map(_plain, items))
+    )
 
 
 def _encode(found: list[Finding], sub: Submission | None) -> dict[str, Any] | None:

@@ -22,18 +22,22 @@ from .layout import layout
 
 def normalise(value: object) -> str | None:
     """A cell value as fingerprinted; None for an empty cell."""
-    if value is None:
-        return None
-    if isinstance(value, ArrayFormula):  # openpyxl's formula objects: their text, not their id
-        value = value.text or ""
-    elif isinstance(value, DataTableFormula):
-        value = f"=TABLE({', '.join(f'{k}={v}' for k, v in sorted(dict(value).items()))})"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        value = to_excel(value)
-    if isinstance(value, numbers.Real):
+    kind = type(value)
+    if kind is float or kind is int:  # most cells, first: isinstance of numbers.Real is slow
         return format(float(value), ".10g")
+    if kind is not str:
+        if value is None:
+            return None
+        if isinstance(value, ArrayFormula):  # openpyxl's formula objects: their text, not their id
+            value = value.text or ""
+        elif isinstance(value, DataTableFormula):
+            value = f"=TABLE({', '.join(f'{k}={v}' for k, v in sorted(dict(value).items()))})"
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, dt.datetime | dt.date | dt.time):
+            value = to_excel(value)
+        if isinstance(value, numbers.Real):
+            return format(float(value), ".10g")
     text = str(value).strip()
     if not text:
         return None

@@ -2,7 +2,7 @@
 
 Intake never trusts what a submission says about its locked content: it compares the Budget sheet
 cell by cell with what finance wrote there. That copy needs no workbook: the fixed layout
-(templates.layout) and the cost center's values (writer.sheet_values) say what every locked cell
+(templates.layout) and the cost center's values (writer.budget_cells) say what every locked cell
 of the issued template holds, normalised as the fingerprint normalises (templates.fingerprint),
 so a save by Excel or LibreOffice compares equal. Formulas are compared by `check_formulas` with
 its own, more forgiving normalisation; they are left out here.
@@ -19,8 +19,8 @@ from ..engine.targets import CostCenterTarget
 from ..model.reference import Reference
 from .contract import NAME_BY_ID, Role
 from .fingerprint import normalise
-from .layout import DEFAULT, VARIANTS, Variant, layout
-from .writer import sheet_values
+from .layout import DEFAULT, VARIANTS, Variant, layout, variant_of
+from .writer import budget_cells
 
 
 def _coordinate(rc: tuple[int, int]) -> str:
@@ -95,18 +95,28 @@ class IssuedCopy:
 
 def issued_copy(t: CostCenterTarget, ref: Reference) -> IssuedCopy:
     """Finance's copy of the template it issues to `t`'s cost center (no workbook is built)."""
-    values = sheet_values(t, ref)
-    content = values.cells
+    variant = variant_of(t)
+    # only the names this copy holds: the inputs' prefill, the guide and the footer are not needed
+    content = budget_cells(t, ref, _copied_names(variant))
     locked = dict(static_cells())
-    for coord, rc in _dynamic(values.variant).items():
+    for coord, rc in _dynamic(variant).items():
         text = normalise(content.get(rc))
         if text is not None:
             locked[coord] = text
     givens = {
-        name: [content.get(rc) for rc in cells]
-        for name, cells in _given_cells(values.variant).items()
+        name: [content.get(rc) for rc in cells] for name, cells in _given_cells(variant).items()
     }
     return IssuedCopy(locked, givens)
+
+
+@cache
+def _copied_names(variant: Variant = DEFAULT) -> frozenset[str]:
+    """The names with a cell in the issued copy: a locked cell written per cost center, or a
+    given."""
+    written = set(_dynamic(variant).values())
+    return frozenset(
+        name for name, area in layout(variant).names.items() if written.intersection(area.cells())
+    ) | frozenset(_given_cells(variant))
 
 
 @cache

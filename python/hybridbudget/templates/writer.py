@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from collections.abc import Container
 from copy import copy
 from dataclasses import dataclass, replace
 from functools import cache
@@ -182,7 +183,7 @@ def header_fields(t: CostCenterTarget, ref: Reference) -> dict[str, str]:
         "due_date": f"{due:%b} {due.day}, {due.year}",
         "uos": cc.uos,
         "template": f"v{cfg.templates.version} (schema {SCHEMA_VERSION})",
-        "uos_header": cc.uos[:1].upper() + cc.uos[1:]
+        "uos_header": f"{cc.uos[:1].upper()}{cc.uos[1:]}"
         + (": set by finance" if cc.hospital_wide_uos else ""),
         "return": return_line(t, ref),
     }
@@ -263,27 +264,44 @@ class SheetValues:
     variant: Variant = DEFAULT  # the layout's styles for this cost center (layout.variant_of)
 
 
-def sheet_values(t: CostCenterTarget, ref: Reference) -> SheetValues:
-    """The per-cost-center content of a Budget sheet, as written into its cells."""
-    lay = layout()
+@cache
+def _name_cells() -> tuple[tuple[str, tuple[tuple[int, int], ...]], ...]:
+    """Every contract name with its cells (row-major), in the layout's order."""
+    return tuple((name, tuple(area.cells())) for name, area in layout().names.items())
+
+
+def budget_cells(
+    t: CostCenterTarget, ref: Reference, names: Container[str] | None = None
+) -> dict[tuple[int, int], object]:
+    """(row, column) -> value written into the header fields and into the cells of `names`
+    (every name when None) of `t`'s Budget sheet."""
     g = ref.config.guardrails
     values = prefill(t, g.divergence_tolerance_pct, g.divergence_tolerance_amount)
-    categories = [p.category for p in ref.config.capital_priorities][:CATEGORY_SLOTS]
     cells: dict[tuple[int, int], object] = {}
-    for name, area in lay.names.items():
-        for rc, v in zip(area.cells(), values.get(name, ()), strict=False):
-            cells[rc] = _number(v)
-    for rc, category in zip(lay.names["hb_capital_categories"].cells(), categories, strict=False):
-        cells[rc] = ILLEGAL_CHARACTERS_RE.sub("", category)
+    for name, rcs in _name_cells():
+        if names is None or name in names:
+            for rc, v in zip(rcs, values.get(name, ()), strict=False):
+                cells[rc] = _number(v)
+    lay = layout()
+    if names is None or "hb_capital_categories" in names:
+        slots = lay.names["hb_capital_categories"].cells()
+        categories = [p.category for p in ref.config.capital_priorities][:CATEGORY_SLOTS]
+        for rc, category in zip(slots, categories, strict=False):
+            cells[rc] = ILLEGAL_CHARACTERS_RE.sub("", category)
     fields = header_fields(t, ref)
     for key, rc in lay.fields.items():
         cells[rc] = ILLEGAL_CHARACTERS_RE.sub("", fields[key])
+    return cells
+
+
+def sheet_values(t: CostCenterTarget, ref: Reference) -> SheetValues:
+    """The per-cost-center content of a Budget sheet, as written into its cells."""
     footer = (
         f"{t.cost_center.cost_center_code} FY{ref.config.fiscal_year} budget template "
         f"v{ref.config.templates.version}"
     )
     guide = tuple(ILLEGAL_CHARACTERS_RE.sub("", line) for line in guide_lines(t, ref))
-    return SheetValues(cells, volume_cap(t), footer, guide, variant_of(t))
+    return SheetValues(budget_cells(t, ref), volume_cap(t), footer, guide, variant_of(t))
 
 
 def build_budget_sheet(ws: Worksheet, t: CostCenterTarget, ref: Reference) -> None:
