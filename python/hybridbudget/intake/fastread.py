@@ -482,7 +482,7 @@ def read_package(path_name: str, data: bytes) -> PackageRead:
     for coord, rc in lockable_cells().items():
         if coord not in always and (rc not in styles or not is_locked[styles[rc]]):
             continue  # an input unlocked here (a variant locks it: finance's copy says so)
-        text = _normalised(got(rc))
+        text = normalise(got(rc))
         if text is not None:
             locked[coord] = _share(text)
     return PackageRead(
@@ -506,19 +506,6 @@ def _contract_cells() -> tuple[tuple[str, list[tuple[int, int]]], ...]:
 @cache
 def _formula_cells() -> tuple[tuple[str, tuple[int, int]], ...]:
     return tuple((coord, coordinate_to_tuple(coord)) for coord in expected_formulas())
-
-
-def _normalised(value: Any) -> str | None:
-    """fingerprint.normalise, with text and numbers (nearly every cell) taken first."""
-    kind = type(value)
-    if kind is str:
-        text = value.strip()
-        if not text:
-            return None
-        return text.upper() if text[0] == "=" else text
-    if kind is float or kind is int:
-        return format(float(value), ".10g")
-    return normalise(value)
 
 
 def _cached(sheet: _Sheet) -> dict[str, list[Any]] | None:
