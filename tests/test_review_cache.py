@@ -205,3 +205,20 @@ def test_the_issued_part_of_the_key_follows_what_finance_issued(control_targets)
     moved_ctx = Context(ref, dataclasses.replace(targets, by_cost_center=by_cc))
     assert issued(moved_ctx, cc) != issued(ctx, cc)
     assert issued(moved_ctx, other) == issued(ctx, other)
+
+
+def test_the_key_follows_the_register_row_of_the_template_id_a_file_carries(control_targets):
+    """A file carrying another cost center's template id is judged by that row (NOT_ISSUED):
+    its entry goes stale when that row changes, though its own cost center's rows did not."""
+    from hybridbudget.control.register import Issue, Register
+    from hybridbudget.intake.checks import Context
+
+    ref, targets = control_targets
+    (cc, _), (other, _) = list(targets.by_cost_center.items())[:2]
+    theirs = Issue(other, "2027", 1, "2026-11-30T09:00:00", "T-OTHER-1")
+    moved = Issue(other, "2027", 2, "2026-12-01T09:00:00", "T-OTHER-1")
+    before = Context(ref, targets, Register([theirs]))
+    after = Context(ref, targets, Register([moved]))
+    digest = review_cache.issued_digest
+    assert digest(before, cc, "T-OTHER-1") != digest(after, cc, "T-OTHER-1")
+    assert digest(before, cc) == digest(after, cc)  # without the id: only its own rows count

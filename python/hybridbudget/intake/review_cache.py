@@ -74,8 +74,9 @@ def context_digest(ctx: Context) -> str:
     return _digest((ctx.reference, templates))
 
 
-def issued_digest(ctx: Context, cost_center: str) -> str:
-    """What was issued to one cost center: its target and its rows in the issue register.
+def issued_digest(ctx: Context, cost_center: str, template_id: str = "") -> str:
+    """What was issued to one cost center: its target and its rows in the issue register, and
+    the register's row of the template id the file carries (which may be another's: NOT_ISSUED).
 
     Finance's copy (templates.issued.issued_copy) is not built for this: it is computed from the
     target and the reference data only (writer.budget_cells reads the target, the organization
@@ -84,7 +85,7 @@ def issued_digest(ctx: Context, cost_center: str) -> str:
     """
     target = ctx.targets.by_cost_center.get(cost_center)
     register = ctx.register.by_cost_center.get(cost_center, ())
-    return _digest((target, tuple(register)))
+    return _digest((target, tuple(register), ctx.register.by_id.get(template_id)))
 
 
 def slim(sub: Submission) -> Submission:
@@ -198,7 +199,10 @@ class ReviewCache:
             fresh = (
                 entry.get("engine") == engine_version()
                 and entry.get("context") == self.context
-                and entry.get("issued") == issued_digest(ctx, str(entry.get("cost_center", "")))
+                and entry.get("issued")
+                == issued_digest(
+                    ctx, str(entry.get("cost_center", "")), str(entry.get("template_id", ""))
+                )
             )
             got = _decode(entry["body"], cand, sha256) if fresh else None
         except (KeyError, TypeError, ValueError, OSError):  # a damaged entry: check again
@@ -215,11 +219,13 @@ class ReviewCache:
         if body is None:
             return
         cc = sub.cost_center if sub is not None else ""
+        template_id = sub.meta.get("template_id", "") if sub is not None else ""
         self.kept[self.key(cand, sha256)] = {
             "engine": engine_version(),
             "context": self.context,
             "cost_center": cc,
-            "issued": issued_digest(ctx, cc),
+            "template_id": template_id,
+            "issued": issued_digest(ctx, cc, template_id),
             "body": body,
         }
         self.changed = True
