@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 import numpy as np
 
@@ -20,8 +21,16 @@ def round_to(value: float, places: int) -> float:
     Like Excel, the value is first taken to 15 significant digits, so a product such as
     35 x 1.035, stored as 36.224999999999994, rounds as the 36.225 it stands for (36.23).
     """
-    quantum = Decimal(1).scaleb(-places)
-    return float(Decimal(format(float(value), ".15g")).quantize(quantum, rounding=ROUND_HALF_UP))
+    text = format(float(value), ".15g")
+    point = text.find(".")
+    if text[-1].isdigit() and "e" not in text and (point < 0 or len(text) - point - 1 <= places):
+        return float(text)  # no more decimals than asked for: already rounded (most figures)
+    return float(Decimal(text).quantize(_quantum(places), rounding=ROUND_HALF_UP))
+
+
+@cache
+def _quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
 
 
 def cents(value: float) -> float:
