@@ -35,7 +35,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .spec import Block, _missing, _plain
+from .spec import Block, plain_values
 
 MAX_TEXT = 32767  # openpyxl's check_string truncates text to this length
 RENDER_ROWS = 4096
@@ -162,30 +162,10 @@ def _column_xml(
 
 
 def block_columns(block: Block) -> list[list[Any]]:
-    """Block.values(), column by column: whole numeric columns converted at once."""
+    """Block.values(), column by column."""
     frame, n = block.rows, len(block.rows)
-    cols: list[list[Any]] = []
-    for c in block.columns:
-        if c.key not in frame.columns:
-            cols.append([None] * n)
-            continue
-        series = frame[c.key]
-        kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else ""
-        if kind in "iub" and kind:
-            cols.append(series.to_numpy().tolist())
-        elif kind == "f":
-            array = series.to_numpy()
-            values = array.tolist()
-            for i in np.flatnonzero(np.isnan(array)).tolist():
-                values[i] = None
-            cols.append(values)
-        elif series.dtype == object or isinstance(series.dtype, pd.StringDtype):
-            missing = series.isna().to_numpy().tolist()
-            cols.append([None if m else v if type(v) is str else _plain(v)
-                         for v, m in zip(series.tolist(), missing, strict=True)])  # fmt: skip
-        else:
-            cols.append([None if _missing(v) else _plain(v) for v in series.tolist()])
-    return cols
+    return [plain_values(frame[c.key]) if c.key in frame.columns else [None] * n
+            for c in block.columns]  # fmt: skip
 
 
 def _factorize(values: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, list[Any]]:
@@ -225,16 +205,23 @@ def _column_styles(
     and style id is the one openpyxl gives."""
     registry = ws.parent._cell_styles
     look_at, look_names = _factorize(looks or [""] * n)
+    # columns sharing a kind, or one list of row_kinds, share their keys
+    shared: dict[object, tuple[np.ndarray, list[int], list[tuple[str, str]]]] = {}
     found: list[tuple[int, int, int, str, str]] = []  # (first cell row-major, column, code, key)
     out: list[_Styles] = []
     for i in range(width):
-        kind_at, kind_names = _factorize(per_row.get(i) or [kinds[i]] * n)
-        codes, pairs = _factorize(kind_at * len(look_names) + look_at)
-        first = np.unique(codes, return_index=True)[1].tolist()
-        for code, (row, pair) in enumerate(zip(first, pairs, strict=True)):
-            kind, look = divmod(pair, len(look_names))
-            found.append((row * width + i, i, code, kind_names[kind], look_names[look]))
-        out.append(_Styles([0] * len(pairs), codes))
+        row_kinds = per_row.get(i)
+        by = kinds[i] if row_kinds is None else id(row_kinds)
+        if by not in shared:
+            kind_at, kind_names = _factorize(row_kinds or [kinds[i]] * n)
+            codes, pairs = _factorize(kind_at * len(look_names) + look_at)
+            first = np.unique(codes, return_index=True)[1].tolist()
+            keys = [divmod(pair, len(look_names)) for pair in pairs]
+            shared[by] = codes, first, [(kind_names[k], look_names[lk]) for k, lk in keys]
+        codes, first, keys = shared[by]
+        found += [(row * width + i, i, code, kind, look)
+                  for code, (row, (kind, look)) in enumerate(zip(first, keys, strict=True))]  # fmt: skip
+        out.append(_Styles([0] * len(keys), codes))
     for _, i, code, kind, look in sorted(found):
         array = proto(i, kind, look)._style
         out[i].ids[code] = registry.add(array) if any(array) else 0
