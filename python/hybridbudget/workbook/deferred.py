@@ -260,7 +260,7 @@ class DeferredRows:
     def block(
         self,
         ws: Worksheet,
-        append: Callable[[list[object]], None],
+        placeholder: Callable[[int], None],
         first_row: int,
         block: Block,
         proto: Callable[[int, str, str], WriteOnlyCell],
@@ -271,8 +271,9 @@ class DeferredRows:
         levels: Sequence[int] = (),
         heights: Sequence[float] = (),
     ) -> bool:
-        """Register the block's data rows as openpyxl would write them; write placeholders.
-        False (and nothing registered or written) when a value is one only openpyxl writes.
+        """Register the block's data rows as openpyxl would write them; `placeholder(n)` stands in
+        for them in the sheet (its first row, empty). False (and nothing registered or written)
+        when a value is one only openpyxl writes.
 
         `per_row`: the kinds of columns whose kind changes from row to row; `looks`: each row's
         look; `levels`: each row's outline level, written on the row (collapsed) as openpyxl
@@ -297,8 +298,7 @@ class DeferredRows:
         self.runs.setdefault(ws.title, []).append(
             _Run(first_row, columns, styles, list(levels), list(heights), block.outline_open)
         )
-        for _ in range(n):
-            append([])
+        placeholder(n)
         return True
 
     def render(
@@ -329,17 +329,17 @@ class DeferredRows:
         return out
 
     def splice(self, sheet: str, xml: bytes, xf_map: Callable[[int], int], raw: bool) -> bytes:
-        """The sheet's XML with each placeholder run replaced by its rendered rows."""
+        """The sheet's XML with each placeholder (a run's first row, empty) replaced by its rows."""
         empty = '<row r="{}"></row>' if raw else '<row r="{}"/>'
         pieces: list[bytes] = []
         at = 0
         for first, last, text in self.render(sheet, xf_map, raw):
             if last < first:
                 continue
-            placeholder = "".join(empty.format(n) for n in range(first, last + 1)).encode()
+            placeholder = empty.format(first).encode()
             start = xml.find(placeholder, at)
             if start < 0:
-                raise Unrenderable(f"{sheet}: placeholder rows {first}-{last} not found")
+                raise Unrenderable(f"{sheet}: placeholder row {first} not found")
             pieces += [xml[at:start], text.encode("utf-8")]
             at = start + len(placeholder)
         pieces.append(xml[at:])
