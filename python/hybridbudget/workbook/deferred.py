@@ -2,20 +2,24 @@
 
 openpyxl's write-only writer spends about 20 microseconds per cell (a cell object, then its XML
 through lxml). `xlsx.write_sheet` hands a block's data rows to a `DeferredRows` instead: openpyxl
-writes an empty placeholder row for each, and everything else as before (titles, headers,
-totals, widths, filters, validations, hyperlinks, styles). This module does for the data rows
-exactly what openpyxl would have done, cell by cell:
+writes one empty placeholder row for them (and counts the rest), and everything else as before
+(titles, headers, totals, widths, filters, validations, hyperlinks, styles). This module does for
+the data rows exactly what openpyxl would have done, cell by cell, a column at a time:
 
-- styles: the same prototype StyleArray objects registered in the workbook in the same order
-  (a link column's prototype carries the link font), so styles.xml and every style id match;
+- styles: the same prototype StyleArray objects made and registered in the workbook in the order
+  openpyxl meets their first cells (a link column's prototype carries the link font), so
+  styles.xml and every style id match;
 - values: openpyxl's typing (numbers, booleans, text, error codes, "=" text kept as text),
-  `check_string` (32,767 characters, illegal characters refused) and `safe_string`;
+  `check_string` (32,767 characters, illegal characters refused) and `safe_string`; dates and
+  times as openpyxl's `to_excel` serials, their number formats registered by openpyxl itself
+  at their first cell;
 - hyperlinks: registered with the sheet in the order openpyxl writes them.
 
 The rows are then rendered as XML text and spliced over the placeholders, in the form the sheet
 has in the end: openpyxl's own (`raw`) for a new workbook, or as `package.transplant` re-serialises
-it with lxml for an update. Values openpyxl would turn into dates (or refuse) raise `Unrenderable`:
-the caller writes that workbook the slow way.
+it with lxml for an update. A block holding other objects is written by openpyxl; values the
+renderer cannot match once it has started (a date with a time zone, a link that is not text)
+raise `Unrenderable`: the caller writes that workbook the slow way.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, TIME_TYPES
 from openpyxl.compat import safe_string
 from openpyxl.compat.numbers import NUMERIC_TYPES
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
@@ -40,6 +45,7 @@ from .spec import Block, plain_values
 MAX_TEXT = 32767  # openpyxl's check_string truncates text to this length
 RENDER_ROWS = 4096
 PLAIN = (bool, str, *NUMERIC_TYPES)  # what _body writes as openpyxl does
+RENDERABLE = (*PLAIN, *TIME_TYPES)  # dates and times: as numbers (_dates)
 NONE = type(None)
 NUMBER = ' t="n"><v>%.16g</v></c>'  # a finite number, as openpyxl's safe_string formats it
 # empty elements by `raw`: as openpyxl writes them (True), as lxml re-serialises them (False)
@@ -85,8 +91,29 @@ def _text(value: str) -> str:
 
 
 def _renderable(values: list[Any]) -> bool:
-    """_body writes every one of these values as openpyxl would (dates, objects: openpyxl writes)."""
-    return all(kind is NONE or issubclass(kind, PLAIN) for kind in set(map(type, values)))
+    """Every one of these values is written here as openpyxl would (objects: openpyxl writes)."""
+    return all(kind is NONE or issubclass(kind, RENDERABLE) for kind in set(map(type, values)))
+
+
+def _dates(ws: Worksheet, columns: list[list[Any]]) -> list[tuple[int, Any]]:
+    """Dates and times turned into the serials openpyxl writes (numbers); returns the first cell
+    of each of their types in each column (row-major position, value), where openpyxl registers
+    the type's number format."""
+    first = []
+    for i, values in enumerate(columns):
+        if not any(issubclass(kind, TIME_TYPES) for kind in set(map(type, values))):
+            continue
+        seen = set()
+        for r, value in enumerate(values):
+            if not isinstance(value, TIME_TYPES):
+                continue
+            if getattr(value, "tzinfo", None) is not None or ws.parent.iso_dates:
+                raise Unrenderable("a date with a time zone, or dates written as text")
+            if type(value) not in seen:
+                seen.add(type(value))
+                first.append((r * len(columns) + i, value))
+            values[r] = to_excel(value, ws.parent.epoch)
+    return first
 
 
 def _body(value: Any, raw: bool) -> str:
@@ -198,16 +225,18 @@ def _column_styles(
     kinds: Sequence[str],
     per_row: dict[int, list[str]],
     looks: Sequence[str] | None,
+    dates: list[tuple[int, Any]],
 ) -> list[_Styles]:
     """Each column's style ids over n rows. A cell's style is its prototype's, one per (column,
     kind, look); the prototypes are made, and their styles registered with the workbook, in the
-    order openpyxl meets their first cells (row by row, left to right), so every font, format
-    and style id is the one openpyxl gives."""
+    order openpyxl meets their first cells (row by row, left to right), each date's number format
+    (`dates`: _dates) just after its cell's prototype, so every font, format and style id is the
+    one openpyxl gives."""
     registry = ws.parent._cell_styles
     look_at, look_names = _factorize(looks or [""] * n)
     # columns sharing a kind, or one list of row_kinds, share their keys
     shared: dict[object, tuple[np.ndarray, list[int], list[tuple[str, str]]]] = {}
-    found: list[tuple[int, int, int, str, str]] = []  # (first cell row-major, column, code, key)
+    found: list[tuple[int, int, Any]] = [(at, 1, value) for at, value in dates]
     out: list[_Styles] = []
     for i in range(width):
         row_kinds = per_row.get(i)
@@ -219,10 +248,14 @@ def _column_styles(
             keys = [divmod(pair, len(look_names)) for pair in pairs]
             shared[by] = codes, first, [(kind_names[k], look_names[lk]) for k, lk in keys]
         codes, first, keys = shared[by]
-        found += [(row * width + i, i, code, kind, look)
+        found += [(row * width + i, 0, (i, code, kind, look))  # first cell row-major
                   for code, (row, (kind, look)) in enumerate(zip(first, keys, strict=True))]  # fmt: skip
         out.append(_Styles([0] * len(keys), codes))
-    for _, i, code, kind, look in sorted(found):
+    for _, is_date, what in sorted(found, key=lambda f: f[:2]):
+        if is_date:  # openpyxl gives the cell a date format as it takes the value
+            WriteOnlyCell(ws, value=what)
+            continue
+        i, code, kind, look = what
         array = proto(i, kind, look)._style
         out[i].ids[code] = registry.add(array) if any(array) else 0
     return out
@@ -294,7 +327,10 @@ class DeferredRows:
                     columns[i][r] = target
                 ref = f"{get_column_letter(i + 1)}{first_row + r}"
                 ws._hyperlinks.append(hyperlink(ref, target))
-        styles = _column_styles(ws, n, len(columns), proto, kinds, per_row, looks) if n else []
+        dates = _dates(ws, columns)
+        styles = (
+            _column_styles(ws, n, len(columns), proto, kinds, per_row, looks, dates) if n else []
+        )
         self.runs.setdefault(ws.title, []).append(
             _Run(first_row, columns, styles, list(levels), list(heights), block.outline_open)
         )

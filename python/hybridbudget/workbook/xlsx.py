@@ -156,7 +156,7 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
         if brk and r:  # a manual page break above this row
             ws.row_breaks.append(Break(id=cur.row + r))
     # the same cells, rendered to XML by deferred.py; a block holding values only openpyxl
-    # writes exactly (dates) is written by openpyxl, the sheet's other blocks still deferred
+    # writes exactly (objects) is written by openpyxl, the sheet's other blocks still deferred
     if deferred is None or not deferred.block(ws, cur.placeholder, cur.row + 1, block, proto, kinds,
                                               per_row, links, looks, levels, heights):  # fmt: skip
         for r, values in enumerate(block.values()):
