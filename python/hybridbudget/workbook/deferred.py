@@ -63,7 +63,7 @@ def hyperlink(ref: str, target: str) -> Hyperlink:
 
 
 class Unrenderable(Exception):
-    """A value the fast renderer does not reproduce exactly (dates, objects): write the slow way."""
+    """A value the fast renderer cannot match once it has started: write the workbook the slow way."""
 
 
 def escape(text: str, ascii_only: bool = False) -> str:
