@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from ..model.line_items import (
     NONLABOR_LINES,
     salary_line,
 )
+from .rollup import in_order
 
 MONTH_KEYS = tuple(f"m{i:02d}" for i in range(1, 13))
 AMOUNT_KEYS = ("annual", *MONTH_KEYS)
@@ -130,15 +132,8 @@ def _values(
 
 _ORG = ("cost_center", "cost_center_name", "service_line_code", "service_line_name",
         "entity_code", "entity_name")  # fmt: skip
-
-
-def _groups(rows: list[tuple], at: int) -> dict[tuple, list[tuple]]:
-    """Rows grouped by the code at `at` and the name after it, groups and rows in order of
-    appearance (as groupby(sort=False) on a hierarchy, which holds no missing codes)."""
-    out: dict[tuple, list[tuple]] = {}
-    for row in rows:
-        out.setdefault((row[at], row[at + 1]), []).append(row)
-    return out
+# a hierarchy holds no missing codes: grouped in order as groupby(sort=False) would group it
+_ENTITY, _SERVICE_LINE = itemgetter(4, 5), itemgetter(2, 3)
 
 
 def pnl_frame(
@@ -163,9 +158,9 @@ def pnl_frame(
     shown = [row for row in PNL_ROWS if not row.optional or row.key in held]
     org = list(zip(*(present[c].tolist() for c in _ORG), strict=True))
     levels = [_Level(0, "System", system_name, ("", ""), [r[0] for r in org])]
-    for (e, e_name), ent in _groups(org, 4).items():
+    for (e, e_name), ent in in_order(org, _ENTITY).items():
         levels.append(_Level(1, str(e), str(e_name), (str(e), ""), [r[0] for r in ent]))
-        for (sl, sl_name), part in _groups(ent, 2).items():
+        for (sl, sl_name), part in in_order(ent, _SERVICE_LINE).items():
             where = (str(e), str(sl))
             levels.append(_Level(2, str(sl), str(sl_name), where, [r[0] for r in part]))
             levels += [_Level(3, str(cc), str(name), where, [cc]) for cc, name, *_ in part]

@@ -7,8 +7,9 @@ totals written anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -163,9 +164,9 @@ def rollup(lines: pd.DataFrame, ref: Reference, included: Iterable[str]) -> pd.D
     outline = list(zip(h.cost_center, h.cost_center_name, h.service_line_code,
                        h.service_line_name, h.entity_code, h.entity_name, strict=True))  # fmt: skip
     emit("System", "system", "", ref.config.system_name, [r[0] for r in outline])
-    for ent, erows in _groups(outline, 4).items():
+    for ent, erows in in_order(outline, itemgetter(4)).items():
         emit("Entity", "entity_code", ent, erows[0][5], [r[0] for r in erows])
-        for sl, srows in _groups(erows, 2).items():
+        for sl, srows in in_order(erows, itemgetter(2)).items():
             emit("Service line", "service_line_code", sl, srows[0][3], [r[0] for r in srows])
             for code, name, *_ in srows:
                 if code in inc:
@@ -188,9 +189,9 @@ def rollup(lines: pd.DataFrame, ref: Reference, included: Iterable[str]) -> pd.D
     )
 
 
-def _groups(rows: list[tuple], key: int) -> dict[object, list[tuple]]:
-    """Rows grouped by one field, groups and rows in order of appearance (groupby sort=False)."""
+def in_order(rows: list[tuple], key: Callable[[tuple], object]) -> dict[object, list[tuple]]:
+    """Rows grouped by `key`, groups and rows in order of appearance (groupby sort=False)."""
     out: dict[object, list[tuple]] = {}
     for row in rows:
-        out.setdefault(row[key], []).append(row)
+        out.setdefault(key(row), []).append(row)
     return out
