@@ -228,7 +228,9 @@ def row_heights(block: Block) -> list[float]:
         return [float(v or 0) for v in block.row_values(block.height_from, 0)]
     if not any(c.wrap for c in block.columns):
         return [0.0] * len(block.rows)
-    return [wrapped_height(r, block.columns, LINE_POINTS) for r in block.rows.to_dict("records")]
+    wrapped = list(dict.fromkeys(c.key for c in block.columns if c.wrap and c.key in block.rows))
+    rows = block.rows[wrapped].to_dict("records")  # only what wrapped_height reads
+    return [wrapped_height(r, block.columns, LINE_POINTS) for r in rows]
 
 
 def header_height(columns: tuple[Column, ...]) -> float | None:
