@@ -24,7 +24,7 @@ from hybridbudget.sample.fill import fill_submissions
 from hybridbudget.sample.workshop import run_workshop
 from hybridbudget.steps.consolidate import consolidate
 from hybridbudget.steps.plan import apply_decisions, lock
-from hybridbudget.workbook import package, zipio
+from hybridbudget.workbook import package, xlsx, zipio
 from hybridbudget.workbook.deferred import RENDER_ROWS
 from hybridbudget.workbook.package import replace_sheets, replace_sheets_openpyxl
 from hybridbudget.workbook.spec import Block, Column, Sheet
@@ -139,8 +139,31 @@ def test_long_blocks_are_rendered_in_pieces_as_openpyxl_writes_them(tmp_path, co
     assert_same_update(control_path, sheets, tmp_path)
 
 
+def openpyxl_cells(control: Path, sheets: list[Sheet], tmp: Path, monkeypatch) -> int:
+    """How many data cells replace_sheets has openpyxl write (blocks it does not render)."""
+    made = []
+    real = xlsx._styled
+    monkeypatch.setattr(xlsx, "_styled", lambda *a: made.append(1) or real(*a))
+    target = tmp / "count.xlsx"
+    shutil.copyfile(control, target)
+    replace_sheets(target, sheets)
+    monkeypatch.setattr(xlsx, "_styled", real)
+    return len(made)
+
+
+def test_dates_and_times_are_rendered_as_openpyxl_writes_them(tmp_path, control_path, monkeypatch):
+    # a date format registered at its first cell, between the prototypes made before and after
+    values = [dt.datetime(2026, 1, 2, 13, 30), dt.date(2026, 1, 3), dt.time(8, 15, 30),
+              dt.timedelta(hours=30), pd.Timestamp("2026-02-03 04:05:06.5"), dt.date(1900, 2, 1),
+              None, 7]  # fmt: skip
+    sheets = [awkward_sheet(values)]
+    assert_same_update(control_path, sheets, tmp_path)
+    assert_same_new_workbook(sheets, tmp_path)
+    assert openpyxl_cells(control_path, sheets, tmp_path, monkeypatch) == 0
+
+
 def test_values_only_openpyxl_writes_fall_back_to_it(tmp_path, control_path, monkeypatch):
-    sheets = [awkward_sheet([dt.datetime(2026, 1, 2), dt.date(2026, 1, 3), 1, 2, 3, 4, 5, 6])]
+    sheets = [awkward_sheet([b"bytes", 2, 3, 4, 5, 6, 7, 8])]  # openpyxl decodes bytes as text
     slow = []
     real = package._replace
 
@@ -150,9 +173,12 @@ def test_values_only_openpyxl_writes_fall_back_to_it(tmp_path, control_path, mon
 
     monkeypatch.setattr(package, "_replace", spy)
     assert_same_update(control_path, sheets, tmp_path)
-    # issue 20: the blocks holding dates are written by openpyxl inside the fast attempt (no
-    # second pass over every sheet), the bytes still those of the reference
+    # issue 20: the blocks holding such values are written by openpyxl inside the fast attempt
+    # (no second pass over every sheet), the bytes still those of the reference
     assert slow == [False, True]
+    monkeypatch.undo()
+    # the cells of the two blocks holding them (Mixed values, Numbers), none of the others
+    assert openpyxl_cells(control_path, sheets, tmp_path, monkeypatch) == 8 * 4 + 8
     plain = Sheet("Plain", "plain", (Block("Numbers", (Column("N", "value"),),
                                            pd.DataFrame({"value": [1.5, 2]})),))  # fmt: skip
     (tmp_path / "mixed").mkdir()

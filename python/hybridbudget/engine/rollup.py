@@ -7,8 +7,9 @@ totals written anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -149,40 +150,48 @@ def rollup(lines: pd.DataFrame, ref: Reference, included: Iterable[str]) -> pd.D
     cents = data[list(MONEY_KEYS)].mul(100).round().astype("int64")
     data = pd.concat([data.drop(columns=list(MONEY_KEYS)), cents], axis=1)
     data["system"] = ""
-    sums: dict[str, dict[tuple[str, str], list[int]]] = {}
+    sums: dict[str, dict[tuple[str, str], np.ndarray]] = {}
     for key in ("system", "entity_code", "service_line_code", "cost_center"):
         table = data.groupby([key, "line_item"])[list(MONEY_KEYS)].sum()
-        sums[key] = dict(zip(table.index, table.to_numpy().tolist(), strict=True))
-    zero = [0] * len(MONEY_KEYS)
-    out: list[dict] = []
+        sums[key] = dict(zip(table.index, table.to_numpy(), strict=True))
+    zero = np.zeros(len(MONEY_KEYS), dtype=np.int64)
+    blocks: list[tuple[str, str, str, str, str]] = []  # (level, key, code, label, included)
 
     def emit(level: str, key: str, code: str, label: str, members: list[str]) -> None:
         got = sum(1 for c in members if c in inc)
-        table = sums[key]
-        for li in LINE_ITEM_CODES:
-            vals = table.get((code, li), zero)
-            out.append(
-                {"level": level, "code": code, "name": label, "line_item": li,
-                 "line_item_name": LINE_ITEM_NAMES[li], "included": f"{got} of {len(members)}"}
-                | {k: int(v) / 100 for k, v in zip(MONEY_KEYS, vals, strict=True)}
-            )  # fmt: skip
+        blocks.append((level, key, code, label, f"{got} of {len(members)}"))
 
     outline = list(zip(h.cost_center, h.cost_center_name, h.service_line_code,
                        h.service_line_name, h.entity_code, h.entity_name, strict=True))  # fmt: skip
     emit("System", "system", "", ref.config.system_name, [r[0] for r in outline])
-    for ent, erows in _groups(outline, 4).items():
+    for ent, erows in in_order(outline, itemgetter(4)).items():
         emit("Entity", "entity_code", ent, erows[0][5], [r[0] for r in erows])
-        for sl, srows in _groups(erows, 2).items():
+        for sl, srows in in_order(erows, itemgetter(2)).items():
             emit("Service line", "service_line_code", sl, srows[0][3], [r[0] for r in srows])
             for code, name, *_ in srows:
                 if code in inc:
                     emit("Cost center", "cost_center", code, name, [code])
-    return pd.DataFrame(out)
+    # a row per level and line item, in dollars from the summed cents, made a column at a time
+    each = len(LINE_ITEM_CODES)
+    cents = [sums[key].get((code, li), zero)
+             for _, key, code, _, _ in blocks for li in LINE_ITEM_CODES]  # fmt: skip
+    dollars = np.stack(cents) / 100  # the system's block at least
+    return pd.DataFrame(
+        {
+            "level": [b[0] for b in blocks for _ in range(each)],
+            "code": [b[2] for b in blocks for _ in range(each)],
+            "name": [b[3] for b in blocks for _ in range(each)],
+            "line_item": list(LINE_ITEM_CODES) * len(blocks),
+            "line_item_name": [LINE_ITEM_NAMES[li] for li in LINE_ITEM_CODES] * len(blocks),
+            "included": [b[4] for b in blocks for _ in range(each)],
+            **{k: dollars[:, j] for j, k in enumerate(MONEY_KEYS)},
+        }
+    )
 
 
-def _groups(rows: list[tuple], key: int) -> dict[object, list[tuple]]:
-    """Rows grouped by one field, groups and rows in order of appearance (groupby sort=False)."""
+def in_order(rows: list[tuple], key: Callable[[tuple], object]) -> dict[object, list[tuple]]:
+    """Rows grouped by `key`, groups and rows in order of appearance (groupby sort=False)."""
     out: dict[object, list[tuple]] = {}
     for row in rows:
-        out.setdefault(row[key], []).append(row)
+        out.setdefault(key(row), []).append(row)
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..engine.favourability import number_formats
@@ -117,7 +118,7 @@ class Block:
     def row_values(self, key: str, default: object) -> list[object]:
         """A per-row setting (`look_from`, `outline_from`, `break_from`) for every row."""
         if key and key in self.rows.columns:
-            return [default if _missing(v) else _plain(v) for v in self.rows[key].tolist()]
+            return plain_values(self.rows[key], default)
         return [default] * len(self.rows)
 
     def values(self) -> list[list[object]]:
@@ -155,19 +156,38 @@ def split_kind(kind: str) -> tuple[str, str]:
 
 
 def row_kinds(block: Block) -> dict[int, list[str]]:
-    """Column index -> each row's kind, for columns whose rows differ (kind_from, row styles)."""
+    """Column index -> each row's kind, for columns whose rows differ (kind_from, row styles).
+    Columns of one kind and kind_from share one list (read only)."""
     frame = block.rows
-    out = {  # a row without its own kind (a heading row) takes the column's
-        i: [c.kind if _missing(k) or not k else str(k) for k in frame[c.kind_from].tolist()]
-        for i, c in enumerate(block.columns)
-        if c.kind_from and c.kind_from in frame.columns
-    }
-    if block.style_from and block.style_from in frame.columns:
-        styles = ["" if _missing(s) else str(s) for s in frame[block.style_from].tolist()]
-        for i, c in enumerate(block.columns):
-            kinds = out.get(i, [c.kind] * len(styles))
-            out[i] = [f"{k}|{s}" if s else k for k, s in zip(kinds, styles, strict=True)]
+    styles = (
+        [str(s) for s in plain_values(frame[block.style_from], "")]
+        if block.style_from and block.style_from in frame.columns
+        else None
+    )
+    made: dict[tuple[str, str], list[str]] = {}
+    out = {}
+    for i, c in enumerate(block.columns):
+        kind_from = c.kind_from if c.kind_from and c.kind_from in frame.columns else ""
+        if not (kind_from or styles):
+            continue
+        if (c.kind, kind_from) not in made:
+            made[(c.kind, kind_from)] = _row_kinds(frame, c.kind, kind_from, styles)
+        out[i] = made[(c.kind, kind_from)]
     return out
+
+
+def _row_kinds(
+    frame: pd.DataFrame, kind: str, kind_from: str, styles: list[str] | None
+) -> list[str]:
+    """Each row's kind: its own (`kind_from`, else `kind`: a heading row takes the column's),
+    with the row's style ("dollars|total")."""
+    if kind_from:
+        kinds = [str(k) if k else kind for k in plain_values(frame[kind_from], "")]
+        if styles is None:
+            return kinds
+        return [f"{k}|{s}" if s else k for k, s in zip(kinds, styles, strict=True)]
+    styled = {s: f"{kind}|{s}" if s else kind for s in set(styles or ())}  # each made once
+    return [styled[s] for s in styles or ()]
 
 
 def outline_levels(block: Block) -> list[int] | None:
@@ -208,13 +228,32 @@ def row_heights(block: Block) -> list[float]:
         return [float(v or 0) for v in block.row_values(block.height_from, 0)]
     if not any(c.wrap for c in block.columns):
         return [0.0] * len(block.rows)
-    return [wrapped_height(r, block.columns, LINE_POINTS) for r in block.rows.to_dict("records")]
+    wrapped = list(dict.fromkeys(c.key for c in block.columns if c.wrap and c.key in block.rows))
+    rows = block.rows[wrapped].to_dict("records")  # only what wrapped_height reads
+    return [wrapped_height(r, block.columns, LINE_POINTS) for r in rows]
 
 
 def header_height(columns: tuple[Column, ...]) -> float | None:
     """The header row's height so that every wrapped header shows in full (None: one line)."""
     lines = max((wrapped_lines(c.header, c.col_width / 1.1) for c in columns), default=1)
     return LINE_POINTS * lines + 2 if lines > 1 else None
+
+
+def plain_values(series: pd.Series, default: object = None) -> list[object]:
+    """The series' values as plain Python values, `default` where missing (whole numeric columns
+    converted at once)."""
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else ""
+    if kind and kind in "iub":
+        return series.to_numpy().tolist()
+    if kind == "f":
+        array = series.to_numpy()
+        values = array.tolist()
+        for i in np.flatnonzero(np.isnan(array)).tolist():
+            values[i] = default
+        return values
+    missing = series.isna().to_numpy().tolist()
+    return [default if m else v if type(v) is str else _plain(v)
+            for v, m in zip(series.tolist(), missing, strict=True)]  # fmt: skip
 
 
 def _missing(v: object) -> bool:

@@ -50,6 +50,27 @@ class _Cursor:
         self.ws.append(cells)
         self.row += 1
 
+    def placeholder(self, n: int) -> None:
+        """n rows that DeferredRows renders later: the first written empty (where they go), the
+        others only counted."""
+        if not n:
+            return
+        self.append([])
+        # write-only openpyxl numbers rows inside its writer's generator, so each row must pass
+        # through it; unwritten, not as an empty row (that costs more than rendering the row)
+        writer = self.ws._writer
+        writer.write_row = _unwritten
+        try:
+            for _ in range(n - 1):
+                self.ws.append(())
+        finally:
+            del writer.write_row
+        self.row += n - 1
+
+
+def _unwritten(xf: object, row: object, row_idx: int) -> None:
+    """WorksheetWriter.write_row for a row DeferredRows writes."""
+
 
 def _cell(ws: Worksheet, value: object, **style: object) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=value)
@@ -135,8 +156,8 @@ def _block_rows(ws: Worksheet, cur: _Cursor, block: Block, deferred: DeferredRow
         if brk and r:  # a manual page break above this row
             ws.row_breaks.append(Break(id=cur.row + r))
     # the same cells, rendered to XML by deferred.py; a block holding values only openpyxl
-    # writes exactly (dates) is written by openpyxl, the sheet's other blocks still deferred
-    if deferred is None or not deferred.block(ws, cur.append, cur.row + 1, block, proto, kinds,
+    # writes exactly (objects) is written by openpyxl, the sheet's other blocks still deferred
+    if deferred is None or not deferred.block(ws, cur.placeholder, cur.row + 1, block, proto, kinds,
                                               per_row, links, looks, levels, heights):  # fmt: skip
         for r, values in enumerate(block.values()):
             look = looks[r] if looks else ""
