@@ -74,7 +74,10 @@ def test_every_formula_cell_carries_the_recalculated_value(templates) -> None:
     pairs, _ = templates
     expected = set(layout().formulas())
     for issued, recalculated in pairs:
-        ours, theirs = formula_cells(issued, BUDGET_SHEET), formula_cells(recalculated, BUDGET_SHEET)
+        ours, theirs = (
+            formula_cells(issued, BUDGET_SHEET),
+            formula_cells(recalculated, BUDGET_SHEET),
+        )
         assert set(ours) == expected and set(theirs) == expected
         assert all(v is not None for v in ours.values()), issued.name
         wrong = {c: (ours[c], theirs[c]) for c in expected if not same(ours[c], theirs[c])}

@@ -98,4 +98,3 @@ def test_an_untouched_copy_is_rejected_again(fed_back) -> None:
         f.code for f in again.findings if f.severity is Severity.ERROR
     }
     assert "LOCKED_EDITED" not in {f.code for f in again.findings}  # finance's value is back
-

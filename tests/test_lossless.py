@@ -87,7 +87,9 @@ def test_finance_names_are_in_the_workbook_before_the_step(before: Path) -> None
     names = set(local_names(before))
     assert ("My notes", "_xlnm.Print_Titles", "'My notes'!$1:$1") in names
     assert ("My notes", "_xlnm._FilterDatabase", "'My notes'!$A$1:$C$3") in names
-    titles = {f for sheet, name, f in names if (sheet, name) == ("Guardrails", "_xlnm.Print_Titles")}
+    titles = {
+        f for sheet, name, f in names if (sheet, name) == ("Guardrails", "_xlnm.Print_Titles")
+    }
     # finance's title rows, beside the key column the sheet prints on every page
     assert len(titles) == 1 and "'Guardrails'!$1:$3" in titles.pop().split(",")
     assert ("Guardrails", "_xlnm.Print_Area", "'Guardrails'!$A$1:$D$30") in names

@@ -492,7 +492,10 @@ NO_EFFECT = {"volume": 0.0, "intensity": 0.0, "wage_rate": 0.0, "supplies": 0.0,
 
 def test_line_bridge_by_hand() -> None:
     bridge = line_bridge(TD, BU)  # the figures computed inside
-    assert bridge.pop("REV") == {"volume": 2400.0, "rate": 1440.0}  # 14,400 - 12,000; 15,840 - 14,400
+    assert bridge.pop("REV") == {
+        "volume": 2400.0,
+        "rate": 1440.0,
+    }  # 14,400 - 12,000; 15,840 - 14,400
     assert bridge.pop("SAL_RN") == {"volume": 4160.0, "intensity": 6240.0, "wage_rate": 6240.0,
                                     "supplies": 0.0, "other": 0.0}  # fmt: skip
     assert bridge.pop("SUP") == NO_EFFECT | {"volume": 24.0, "supplies": 144.0}
@@ -540,7 +543,9 @@ def test_escalation_rule_in_words() -> None:
     start = ("A gap (or a monthly variance) enters the guide when it reaches both level 1 "
              "thresholds (5% of the target and $50,000); it then goes to the highest level it "
              "reaches, a level being reached by ")  # fmt: skip
-    end = " Below level 1 the cost center manager decides. Thresholds combine: '{}' (setting below)."
+    end = (
+        " Below level 1 the cost center manager decides. Thresholds combine: '{}' (setting below)."
+    )
     assert either.text() == start + (
         "its percent or its dollar threshold (either is enough) (level 1 Controller: 5% and "
         "$50,000; level 2 CFO: 10% or $250,000; level 3 Board: 20% or $1,000,000)."

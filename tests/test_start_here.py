@@ -41,8 +41,9 @@ class Cycle:
 
     def table(self, title: str, columns: tuple) -> list[dict]:
         assert self.book is not None
-        return read_block(self.book.rows(S.START_HERE), S.START_HERE, "f", title, columns,
-                          S.TITLES).rows
+        return read_block(
+            self.book.rows(S.START_HERE), S.START_HERE, "f", title, columns, S.TITLES
+        ).rows
 
     def statuses(self) -> list[str]:
         return [r["status"] for r in self.table(S.CYCLE_BLOCK, S.CYCLE_COLUMNS)]

@@ -149,6 +149,7 @@ def _int(figures: Mapping[str, str], key: str) -> int | None:
 
 def _stage_figures(key: str, f: Mapping[str, str]) -> str:
     """The figures one stage shows, in words."""
+
     def n(k: str) -> int:
         return _int(f, k) or 0
 
@@ -295,12 +296,21 @@ def start_here_sheet(
     )
     listed = [n for n in sheet_names if n != START_HERE]
     sheets = pd.DataFrame(
-        [{"sheet": n, "link": _link(n, names), "about": ABOUT.get(n, _about(n)),
-          "owner": "Finance" if n in FINANCE_SHEETS else "Engine"} for n in listed]
+        [
+            {
+                "sheet": n,
+                "link": _link(n, names),
+                "about": ABOUT.get(n, _about(n)),
+                "owner": "Finance" if n in FINANCE_SHEETS else "Engine",
+            }
+            for n in listed
+        ]
     )
     kept = pd.DataFrame(
-        [{"key": k, "by": k.partition(".")[0] if "." in k else "", "value": v}
-         for k, v in sorted(f.items())]
+        [
+            {"key": k, "by": k.partition(".")[0] if "." in k else "", "value": v}
+            for k, v in sorted(f.items())
+        ]
     )
     return Sheet(
         START_HERE,
@@ -311,8 +321,10 @@ def start_here_sheet(
             Block(SHEETS_BLOCK, SHEETS_COLUMNS, sheets),
             Block(FIGURES_BLOCK, FIGURES_COLUMNS, kept),
         ),
-        notes=("Every step updates this page. Click a sheet name to go there; Finance edits the "
-               "yellow cells of the sheets it keeps, the engine writes the others.",),
+        notes=(
+            "Every step updates this page. Click a sheet name to go there; Finance edits the "
+            "yellow cells of the sheets it keeps, the engine writes the others.",
+        ),
         freeze_block=None,
         tab_color="1F4E78",
     )

@@ -471,7 +471,8 @@ class Submission:
         for name, values in inputs.items():
             cells = name_cells(self.wb, name)
             fitted = [  # a locked cell (a hospital-wide volume) cannot be typed in
-                c.value if c.protection.locked
+                c.value
+                if c.protection.locked
                 else fit(self.rules.get(c.coordinate), v, self.wb[BUDGET_SHEET])
                 for c, v in zip(cells, values, strict=True)
             ]

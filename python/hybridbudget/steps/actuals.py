@@ -111,6 +111,7 @@ def import_actuals(
     ]
     progress(f"writing {', '.join(s.name for s in sheets)}")
     last = max([month, *(str(m) for m in actuals.months)])
-    book.write_sheets(with_start_here(book, sheets, "import-actuals", {"actuals.month": last}),
-                      "import-actuals")
+    book.write_sheets(
+        with_start_here(book, sheets, "import-actuals", {"actuals.month": last}), "import-actuals"
+    )
     return ImportResult(month, bool(len(earlier)), paths, rows, new.findings, actuals)

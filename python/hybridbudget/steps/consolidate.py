@@ -91,8 +91,6 @@ def bottom_up(result: ValidationResult, left_out: Collection[str] = ()) -> dict[
     return out
 
 
-
-
 @batch_step
 def consolidate(
     control: Path | ControlBook,
@@ -173,7 +171,10 @@ def consolidate(
                     *(entry("review", change) for change in status.changes)),
     ]  # fmt: skip
     progress(f"writing {', '.join(s.name for s in sheets)} into {book.file}")
-    figures = {**result.counts(), "intake.missing": len(missing),
-               "intake.returned": len(status.returned)}
+    figures = {
+        **result.counts(),
+        "intake.missing": len(missing),
+        "intake.returned": len(status.returned),
+    }
     book.write_sheets(with_start_here(book, sheets, "consolidate", figures), "consolidate")
     return ConsolidationResult(result, bus, subs, consolidated, missing, status.returned)

@@ -348,6 +348,7 @@ def divergence(
     sheets.append(audit_sheet(book, entry("divergence", f"{len(bus)} cost centers, "
                                           f"{flagged} items beyond tolerance")))  # fmt: skip
     progress(f"writing {DIVERGENCE_SHEET} and {SUMMARY_SHEET}")
-    book.write_sheets(with_start_here(book, sheets, "divergence", workshop_counts(result.agenda)),
-                      "divergence")
+    book.write_sheets(
+        with_start_here(book, sheets, "divergence", workshop_counts(result.agenda)), "divergence"
+    )
     return result

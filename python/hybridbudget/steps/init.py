@@ -57,9 +57,15 @@ def init_control(sources: Path, out: Path, progress: Progress = silent) -> InitR
         cfg = src.reference.config
         *sheets, start = with_start_here(
             previous,
-            [*control_sheets(src.reference, history, targets, unmapped), audit_sheet(previous, note)],
+            [
+                *control_sheets(src.reference, history, targets, unmapped),
+                audit_sheet(previous, note),
+            ],
             "init",
-            {"cost_centers": len(src.reference.organization.cost_centers), "unmapped": len(unmapped)},
+            {
+                "cost_centers": len(src.reference.organization.cost_centers),
+                "unmapped": len(unmapped),
+            },
             title=f"{cfg.system_name}: budget cycle, fiscal year {cfg.fiscal_year}",
         )
         sheets = [start, *sheets]  # the first sheet a reader sees

@@ -117,7 +117,11 @@ def generate_templates(
             progress(f"{i}/{total} templates written")
     note = entry("templates", f"{len(paths)} templates (version {cfg.templates.version}) "
                  f"written to {out_dir}")  # fmt: skip
-    sheets = with_start_here(book, [register_sheet(book, issued), audit_sheet(book, note)],
-                             "templates", {"issued": len(paths), "version": cfg.templates.version})
+    sheets = with_start_here(
+        book,
+        [register_sheet(book, issued), audit_sheet(book, note)],
+        "templates",
+        {"issued": len(paths), "version": cfg.templates.version},
+    )
     book.write_sheets(sheets, "templates")
     return TemplatesResult(paths)

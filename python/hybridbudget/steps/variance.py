@@ -403,7 +403,10 @@ def variance(
         audit_sheet(book, entry("variance", detail, inputs.sha256)),
     ]
     progress(f"writing {', '.join(s.name for s in sheets)}")
-    figures = {"month": month, "triggers": len(result.breaches),
-               "open_actions": int((result.actions["status"] == OPEN).sum())}
+    figures = {
+        "month": month,
+        "triggers": len(result.breaches),
+        "open_actions": int((result.actions["status"] == OPEN).sum()),
+    }
     book.write_sheets(with_start_here(book, sheets, "variance", figures), "variance")
     return result
