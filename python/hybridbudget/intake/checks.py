@@ -121,9 +121,15 @@ def _blank(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
+    kind = type(v)
+    if kind is int:  # most cells, first: isinstance of numbers.Real is slow
+        return True
+    if kind is float:
+        return math.isfinite(v)
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v))
 
 
+@cache
 def _label(name: str, i: int) -> str:
     n = NAME_BY_ID[name]
     what = n.description.split(" by ")[0].split(":")[-1].strip()
