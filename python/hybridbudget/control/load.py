@@ -312,6 +312,9 @@ def _numbers(table: TableRead, keys: Sequence[str]) -> tuple[pd.DataFrame, list[
     frame = pd.DataFrame(table.rows)
     for key in keys:
         col = frame[key] if key in frame.columns else pd.Series(dtype=object)
+        if col.dtype.kind in "fi":  # pandas made it numeric: only numbers and blanks in it
+            frame[key] = col.fillna(0.0).astype(float)
+            continue
         ok = pd.Series([_is_number(v) for v in col.tolist()], index=col.index, dtype=bool)
         for i in col.index[~ok]:
             findings.append(
