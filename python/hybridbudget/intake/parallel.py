@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 WORKERS_ENV = "HYBRIDBUDGET_WORKERS"
 FILES_PER_WORKER = 40  # below this many files per worker, one process is faster
 CHUNKS_PER_WORKER = 4  # several chunks each: progress to report, no worker left idle
+CHUNK_FILES = 50  # at most about this many files a chunk: the last chunk keeps one worker busy
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -92,7 +93,8 @@ def _pooled(
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=_context(), initializer=initializer, initargs=initargs
     ) as pool:
-        for results in pool.map(work, chunked(items, workers * CHUNKS_PER_WORKER)):
+        chunks = max(workers * CHUNKS_PER_WORKER, math.ceil(len(items) / CHUNK_FILES))
+        for results in pool.map(work, chunked(items, chunks)):
             finished += len(results)
             done(finished)
             yield from results
