@@ -10,8 +10,8 @@ that file with openpyxl instead. How it stays exact:
   parts, defined names, the epoch, and per cell format the locked flag and date formats.
 - The worksheets are split into cells by a strict scanner (intake.scan) where their XML has a
   shape it knows, and are otherwise parsed with lxml; the shared strings with lxml. Cell by cell,
-  both are read as openpyxl's WorkSheetParser does (numbers, shared and inline strings, booleans, errors, formula text; merged
-  cells hide all but their first cell). Shared or array formulas, dates, unknown cell types, a DTD,
+  both are read as openpyxl's WorkSheetParser does (numbers, shared and inline strings, booleans,
+  errors, formula text; merged cells hide all but their first cell). Shared or array formulas, dates, unknown cell types, a DTD,
   a part beyond what a template holds, or any parse error raise `Unsupported`.
 - docProps are checked with openpyxl's own readers. The one place it is more lenient than
   openpyxl: worksheet elements intake does not use (page setup, views, validations, formats) are
@@ -45,9 +45,8 @@ from ..templates.fingerprint import expected_formulas, normalise
 from ..templates.issued import lockable_cells, locked_cells
 from ..templates.layout import VARIANTS, layout
 from ..templates.values import NameRange, name_ranges
-from .scan import RawCell, scan_sheet
+from .scan import MAIN, PARSER, RawCell, scan_sheet
 
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 ROW, CELL, VALUE, FORMULA = (f"{{{MAIN}}}{t}" for t in ("row", "c", "v", "f"))
 INLINE, TEXT = f"{{{MAIN}}}is", f"{{{MAIN}}}t"
 MERGE, PROTECTION, STRING_ITEM = (f"{{{MAIN}}}{t}" for t in ("mergeCell", "sheetProtection", "si"))
@@ -62,8 +61,6 @@ KNOWN_PART = re.compile(
 )
 EMPTY_SHEET = f'<worksheet xmlns="{MAIN}"><sheetData/></worksheet>'.encode()
 EMPTY_STRINGS = f'<sst xmlns="{MAIN}"/>'.encode()
-PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                         remove_comments=True, remove_pis=True, huge_tree=False)  # fmt: skip
 CELL_TYPES = frozenset({"n", "s", "str", "b", "e", "inlineStr"})
 DOCUMENT_PROPERTIES = (("docProps/core.xml", DocumentProperties),
                        ("docProps/custom.xml", CustomPropertyList))  # fmt: skip

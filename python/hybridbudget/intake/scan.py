@@ -1,10 +1,10 @@
 """A strict scanner for worksheet XML in the shapes templates, Excel and LibreOffice write.
 
 `scan_sheet` splits a worksheet part into its cells, as raw attribute and child texts, and the
-rest of the document, with regular expressions instead of an element tree: a Budget sheet of 450
-cells costs a few regex passes instead of 2,000 element objects. Only the rest of the document (views,
-validations, protection, merges: a fraction of the part) goes through lxml, which proves it well
-formed. It stays exact by declining: anything outside the few shapes it knows returns None (other
+rest of the document, with regular expressions instead of an element tree: a Budget sheet of
+450 cells costs a few regex passes instead of 2,000 element objects. Only the rest of the
+document (views, validations, protection, merges: a fraction of the part) goes through lxml,
+which proves it well formed. It stays exact by declining: anything outside the few shapes it knows returns None (other
 attributes or children of a cell, whitespace between elements, comments, processing
 instructions, CDATA, entities beyond XML's five named ones, carriage returns, characters XML
 forbids, a namespace other than SpreadsheetML's, an encoding other than UTF-8), and the caller
@@ -43,7 +43,8 @@ ENTITIES = {"&quot;": '"', "&apos;": "'"}
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                          remove_comments=True, remove_pis=True, huge_tree=False)  # fmt: skip
 
-RawCell = tuple[str, str, str, str | None, str, str | None]  # r, s, t, formula, value, inline
+# r, s, t, formula, value, inline text (fastread's lxml reading: a rich inline string's element)
+RawCell = tuple[str, str, str, str | None, str, "str | etree._Element | None"]
 
 
 @dataclass(frozen=True)
